@@ -1,0 +1,1103 @@
+package dev.fence.core;
+
+import dev.fence.core.internal.FenceSignalEvent;
+import dev.fence.core.internal.FenceWaitEvent;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A one-way completion signal: pending, then signalled exactly once, optionally with an error,
+ * stamped with the time it signalled. The Java counterpart of the kernel's {@code struct dma_fence}.
+ *
+ * <p>A fence belongs to a <em>context</em> (a timeline, allocated with
+ * {@link #allocateContexts(int)}) and carries a sequence number ordering it within that context.
+ * Whoever completes the work calls {@link #signal()}; everyone else either waits
+ * ({@link #await()} and its timed and uninterruptible forms) or registers a
+ * {@link FenceCallback}, which runs in the signalling thread.
+ *
+ * <pre>{@code
+ * long ctx = Fence.allocateContexts(1);
+ * Fence done = Fence.create(ctx, 1);
+ * gpu.submit(job, () -> done.signal());      // the producer signals when the job finishes
+ * if (!done.await(100, TimeUnit.MILLISECONDS)) {
+ *     log.warn("job still running: {}", done.describe());
+ * }
+ * }</pre>
+ *
+ * <h2>Drivers</h2>
+ * A driver subclasses {@code Fence} and overrides the protected hooks, the kernel's
+ * {@code dma_fence_ops}: {@link #driverName()}, {@link #timelineName()},
+ * {@link #enableSignalingHook()} (runs at most once, when the first callback or waiter arrives),
+ * {@link #pollSignaled()} (polled by {@link #isSignaled()}), {@link #onDeadline(long)} and
+ * {@link #deallocate()} (called when {@link #release()} drops the last reference).
+ *
+ * <h2>Reference counting</h2>
+ * A fence is born with one reference. {@link #retain()} and {@link #release()} exist for holders
+ * that need the kernel's lifetime rules (pooled fences, the {@link #deallocate()} hook, leak
+ * detection); code that never calls them simply lets the garbage collector reclaim the fence.
+ * Releasing below zero or retaining after zero is an {@link IllegalStateException}. A fence whose
+ * last reference goes while it is still pending with callbacks or waiters queued is signalled
+ * with a {@link FenceReleasedException} and a warning is logged, so nobody waits forever.
+ *
+ * <h2>Costs</h2>
+ * {@link #isSignaled()} on a signalled fence is one acquire load; {@link #signal()} with no
+ * callbacks is one CAS and a release store; {@link #addCallback(FenceCallback)} allocates
+ * nothing; waiting on a signalled fence allocates nothing; a waiter spins for a few microseconds
+ * (see {@code dev.fence.spinNanos}) and then parks with {@link LockSupport}, never holding a
+ * monitor, so virtual threads do not pin.
+ */
+public class Fence {
+
+    /*
+     * Implementation overview.
+     *
+     * All mutable fence state lives in one int, `state`, changed only by CAS or atomic add:
+     *
+     *   bit 0 SIGNALING  the signal was won; error/timestamp are being written (a few stores)
+     *   bit 1 SIGNALED   terminal; error and timestamp are published (release store)
+     *   bit 2 LOCKED     the callback list is being edited (O(1) link/unlink, never user code)
+     *   bit 3 ENABLED    enable-signalling has been claimed (the hook runs at most once)
+     *   bit 4 IMMORTAL   the shared stub: refcount operations are no-ops
+     *   bits 5..31       reference count
+     *
+     * Transitions:
+     *   pending --CAS(no LOCKED, no SIGNALING) sets SIGNALING--> signalling
+     *   signalling --setRelease(SIGNALED) by the winner--> signalled.
+     * While SIGNALING is set, nobody else writes `state`: list lockers, enable-signalling and
+     * refcount updates all wait (spin, then yield) until SIGNALED is published. That is what lets
+     * the winner publish with a plain release store instead of another CAS, and it makes SIGNALED
+     * the single linearization point: a losing signal(), an addCallback() that fails, a wait
+     * that returns, all return only after the winner's error and timestamp are visible.
+     *
+     * Fields other than `state`:
+     *   error      plain; written under LOCKED (setError) or by the winner during SIGNALING;
+     *              read after an acquire of SIGNALED, or under LOCKED.
+     *   timestamp  plain; written by the winner during SIGNALING; read after acquiring SIGNALED.
+     *   head       plain; circular doubly linked list of FenceCallback (head.prev = tail);
+     *              edited only under LOCKED; after the winner's CAS it belongs to the winner,
+     *              which runs and clears it after publishing SIGNALED.
+     *
+     * Waiters are FenceCallback nodes too (Waiter), linked at the head so the signaller wakes
+     * them before running user callbacks; a waiter first spins for a bounded time in nanoseconds
+     * and only links itself (allocating its node) when it is about to park, so the signaller
+     * unparks only threads that announced themselves and wakes each of them directly. A waiter
+     * that times out or is interrupted unlinks its node.
+     *
+     * Callbacks run in the winning thread through a per-thread trampoline: a signal() issued
+     * from inside a callback publishes SIGNALED at once but queues its callbacks to run after the
+     * current callback returns, so cascades of any depth use constant stack.
+     *
+     * Size with compressed oops: 12 header + 8 context + 8 seqno + 8 timestamp + 4 state
+     * + 4 error + 4 head = 48 bytes.
+     */
+
+    private static final Logger LOG = LoggerFactory.getLogger(Fence.class);
+
+    static final int SIGNALING = 1;
+    static final int SIGNALED = 1 << 1;
+    static final int LOCKED = 1 << 2;
+    static final int ENABLED = 1 << 3;
+    static final int IMMORTAL = 1 << 4;
+    static final int REF_SHIFT = 5;
+    static final int REF_ONE = 1 << REF_SHIFT;
+    static final int MAX_REFS = -1 >>> REF_SHIFT;
+    private static final int DONE = SIGNALING | SIGNALED;
+
+    /**
+     * How long a waiter spins before parking, in nanoseconds: system property
+     * {@code dev.fence.spinNanos}; 0 on a single CPU. The default sits above the cost of a
+     * signal-to-observe handoff between running threads (about 0.1 us on the reference machine)
+     * and far below a park/unpark round trip (2 to 40 us there); see docs/benchmarks.md.
+     */
+    static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1
+            ? Long.getLong("dev.fence.spinNanos", 4_000L) : 0L;
+
+    private static final VarHandle STATE;
+    private static final AtomicLong CONTEXTS = new AtomicLong(1);
+    private static final Fence STUB;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Fence.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        Fence stub = new Fence(0, 0);
+        stub.timestamp = System.nanoTime();
+        stub.state = SIGNALED | ENABLED | IMMORTAL | REF_ONE;
+        STUB = stub;
+    }
+
+    private final long context;
+    private final long seqno;
+    private long timestamp;
+    private volatile int state;
+    private Throwable error;
+    private FenceCallback head;
+
+    /**
+     * Creates a pending fence holding one reference. Driver fences call this from their
+     * constructor.
+     *
+     * @param context the context (timeline) this fence belongs to, from
+     *     {@link #allocateContexts(int)}
+     * @param seqno the position of this fence within its context
+     */
+    protected Fence(long context, long seqno) {
+        this.context = context;
+        this.seqno = seqno;
+        this.state = REF_ONE;
+    }
+
+    /**
+     * Creates a plain software fence, signalled by whoever calls {@link #signal()}.
+     *
+     * @param context the context, from {@link #allocateContexts(int)}
+     * @param seqno the position within the context
+     * @return a new pending fence with one reference
+     */
+    public static Fence create(long context, long seqno) {
+        return new Fence(context, seqno);
+    }
+
+    /**
+     * The shared, always-signalled stub fence (context 0, seqno 0), the kernel's
+     * {@code dma_fence_get_stub()}. Its reference count is not tracked: retaining and releasing
+     * it are no-ops.
+     *
+     * @return the stub
+     */
+    public static Fence signaledStub() {
+        return STUB;
+    }
+
+    /**
+     * Allocates {@code count} consecutive, never reused context ids. Context 0 is never handed
+     * out (the stub uses it).
+     *
+     * @param count how many contexts, at least 1
+     * @return the first of the allocated contexts
+     * @throws IllegalArgumentException if {@code count < 1}
+     */
+    public static long allocateContexts(int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be at least 1, was " + count);
+        }
+        return CONTEXTS.getAndAdd(count);
+    }
+
+    /**
+     * The context this fence belongs to.
+     *
+     * @return the context id
+     */
+    public final long context() {
+        return context;
+    }
+
+    /**
+     * The position of this fence within its context.
+     *
+     * @return the sequence number
+     */
+    public final long seqno() {
+        return seqno;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Signalling
+
+    /**
+     * Signals the fence now: publishes the signalled state and runs every queued callback, in the
+     * order they were added, in this thread, then returns. Called from inside a callback, the
+     * callbacks of this fence run right after the current callback returns (in this thread), so
+     * chains of callbacks signalling further fences never deepen the stack.
+     *
+     * @return {@code true} if this call signalled the fence; {@code false} if it was already
+     *     signalled (nothing changes then, not even the error or timestamp)
+     */
+    public final boolean signal() {
+        return signal0(0L, true, null);
+    }
+
+    /**
+     * Signals the fence with an explicit timestamp; see {@link #signal()}.
+     *
+     * @param timestampNanos the completion time, in the {@link System#nanoTime()} time base
+     * @return {@code true} if this call signalled the fence
+     */
+    public final boolean signal(long timestampNanos) {
+        return signal0(timestampNanos, false, null);
+    }
+
+    /**
+     * Signals the fence with an error (the kernel's {@code dma_fence_set_error()} followed by
+     * {@code dma_fence_signal()}); see {@link #signal()}.
+     *
+     * @param error why the work failed
+     * @return {@code true} if this call signalled the fence
+     * @throws NullPointerException if {@code error} is null
+     */
+    public final boolean signal(Throwable error) {
+        Objects.requireNonNull(error, "error");
+        return signal0(0L, true, error);
+    }
+
+    /**
+     * Records the error the fence will carry when it signals. Must be called before signalling.
+     *
+     * @param error the error
+     * @throws NullPointerException if {@code error} is null
+     * @throws IllegalStateException if the fence has already signalled
+     */
+    public final void setError(Throwable error) {
+        Objects.requireNonNull(error, "error");
+        if (lockList() < 0) {
+            throw new IllegalStateException("setError after signal: " + describe());
+        }
+        this.error = error;
+        unlockList();
+    }
+
+    private boolean signal0(long ts, boolean now, Throwable err) {
+        int s;
+        for (int spins = 0;;) {
+            s = state;
+            if ((s & DONE) != 0) {
+                awaitPublished(s);
+                return false;
+            }
+            if ((s & LOCKED) != 0) {
+                backoff(++spins);
+            } else if (STATE.compareAndSet(this, s, s | SIGNALING)) {
+                break;
+            }
+        }
+        // We own the fence until SIGNALED is published: nobody else writes state, error or head.
+        if (err != null) {
+            error = err;
+        }
+        timestamp = now ? System.nanoTime() : ts;
+        STATE.setRelease(this, s | SIGNALED);
+        if (head != null) {
+            runOrDefer();
+        } else {
+            signalEvent(0);
+        }
+        return true;
+    }
+
+    private void signalEvent(int callbacks) {
+        FenceSignalEvent e = new FenceSignalEvent();
+        if (e.shouldCommit()) {
+            e.context = context;
+            e.seqno = seqno;
+            e.error = error != null;
+            e.callbacks = callbacks;
+            e.commit();
+        }
+    }
+
+    /** Waits out the few stores between a won signal CAS and its publication. */
+    private void awaitPublished(int s) {
+        for (int spins = 0; (s & SIGNALED) == 0; s = state) {
+            backoff(++spins);
+        }
+    }
+
+    private static void backoff(int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    /** Runs this fence's detached callbacks now, or queues them if this thread is inside a callback. */
+    private void runOrDefer() {
+        FenceThread t = FenceThread.current();
+        if (t.callbackDepth > 0) {
+            t.deferred.addLast(this);
+            return;
+        }
+        t.callbackDepth = 1;
+        try {
+            runCallbacks();
+            for (Fence f; (f = t.deferred.pollFirst()) != null; ) {
+                f.runCallbacks();
+            }
+        } finally {
+            t.callbackDepth = 0;
+        }
+    }
+
+    /** Runs and detaches every callback; only the thread that won the signal calls this. */
+    private void runCallbacks() {
+        FenceCallback n = head;
+        head = null;
+        FenceSignalEvent event = new FenceSignalEvent();
+        event.begin();
+        int count = 0;
+        FenceCallback tail = n.prev;
+        for (;;) {
+            FenceCallback next = n.next;
+            boolean last = n == tail;
+            n.next = null;
+            n.prev = null;
+            n.unclaim();
+            count++;
+            try {
+                n.onSignaled(this);
+            } catch (Throwable t) {
+                Fences.callbackFailed(this, n, t);
+            }
+            if (last) {
+                break;
+            }
+            n = next;
+        }
+        event.end();
+        if (event.shouldCommit()) {
+            event.context = context;
+            event.seqno = seqno;
+            event.error = error != null;
+            event.callbacks = count;
+            event.commit();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // State queries
+
+    /**
+     * Whether the fence has signalled. If not, asks the driver through {@link #pollSignaled()}
+     * and, if the driver says the work is done, signals the fence on its behalf. Does not enable
+     * signalling.
+     *
+     * @return {@code true} once signalled, and forever after
+     */
+    public final boolean isSignaled() {
+        int s = (int) STATE.getAcquire(this);
+        if ((s & SIGNALED) != 0) {
+            return true;
+        }
+        if ((s & SIGNALING) != 0) {
+            awaitPublished(s);
+            return true;
+        }
+        if (pollSignaled()) {
+            signalPolled();
+            return true;
+        }
+        return false;
+    }
+
+    /** Signals after {@link #pollSignaled()} said the work is done; containers add their error. */
+    void signalPolled() {
+        signal();
+    }
+
+    /** Whether the signalled bit is set, without polling the driver. */
+    final boolean signaledBit() {
+        return ((int) STATE.getAcquire(this) & SIGNALED) != 0;
+    }
+
+    /** Whether enable-signalling has been claimed (the hook ran or is running). */
+    final boolean signalingEnabled() {
+        return (state & ENABLED) != 0;
+    }
+
+    /**
+     * The fence's state, polling the driver like {@link #isSignaled()} does.
+     *
+     * @return {@code PENDING}, {@code SIGNALED}, or {@code ERROR} when signalled with an error
+     */
+    public final FenceStatus status() {
+        if (!isSignaled()) {
+            return FenceStatus.PENDING;
+        }
+        return error == null ? FenceStatus.SIGNALED : FenceStatus.ERROR;
+    }
+
+    /**
+     * The error this fence signalled with, or, while pending, the error recorded by
+     * {@link #setError(Throwable)} so far.
+     *
+     * @return the error, or {@code null} when none
+     */
+    public final Throwable error() {
+        int s = (int) STATE.getAcquire(this);
+        if ((s & DONE) != 0) {
+            awaitPublished(s);
+            return error;
+        }
+        if (lockList() < 0) {
+            return error; // signalled meanwhile; lockList waited for publication
+        }
+        Throwable e = error;
+        unlockList();
+        return e;
+    }
+
+    /**
+     * When the fence signalled, in the {@link System#nanoTime()} time base.
+     *
+     * @return the signal timestamp
+     * @throws IllegalStateException while the fence is pending
+     */
+    public final long timestamp() {
+        int s = (int) STATE.getAcquire(this);
+        if ((s & DONE) == 0) {
+            throw new IllegalStateException("timestamp of a pending fence: " + describe());
+        }
+        awaitPublished(s);
+        return timestamp;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Callbacks
+
+    /**
+     * Queues {@code callback} to run when this fence signals, after every callback added before
+     * it. Enables signalling first (see {@link #enableSignaling()}). Allocates nothing.
+     *
+     * @param callback a node that is not queued anywhere
+     * @return {@code true} if queued; {@code false} if the fence has already signalled, in which
+     *     case the callback is <em>not</em> run (the kernel's {@code -ENOENT})
+     * @throws NullPointerException if {@code callback} is null
+     * @throws IllegalStateException if {@code callback} is already queued (on this or any fence)
+     */
+    public final boolean addCallback(FenceCallback callback) {
+        Objects.requireNonNull(callback, "callback");
+        int s = (int) STATE.getAcquire(this);
+        if ((s & DONE) != 0) {
+            awaitPublished(s);
+            return false;
+        }
+        if ((s & ENABLED) == 0) {
+            enableSignaling();
+        }
+        return link(callback, false);
+    }
+
+    /**
+     * Links a node at the tail (callbacks) or at the head (waiters).
+     *
+     * @return false if the fence has signalled
+     */
+    private boolean link(FenceCallback node, boolean first) {
+        if (lockList() < 0) {
+            return false;
+        }
+        if (!node.claim(this)) {
+            unlockList();
+            throw new IllegalStateException("callback " + node + " is already queued on "
+                    + node.owner());
+        }
+        FenceCallback h = head;
+        if (h == null) {
+            node.next = node;
+            node.prev = node;
+            head = node;
+        } else {
+            FenceCallback t = h.prev;
+            node.next = h;
+            node.prev = t;
+            t.next = node;
+            h.prev = node;
+            if (first) {
+                head = node;
+            }
+        }
+        unlockList();
+        return true;
+    }
+
+    /**
+     * Removes a queued callback so that it will not run.
+     *
+     * @param callback the node
+     * @return {@code true} if it was queued on this fence and is now removed before running;
+     *     {@code false} if it has run, is about to run (the fence is signalling), or was never
+     *     queued here
+     * @throws NullPointerException if {@code callback} is null
+     */
+    public final boolean removeCallback(FenceCallback callback) {
+        Objects.requireNonNull(callback, "callback");
+        if (callback.owner() != this || lockList() < 0) {
+            return false;
+        }
+        boolean removed = callback.owner() == this;
+        if (removed) {
+            FenceCallback next = callback.next;
+            if (next == callback) {
+                head = null;
+            } else {
+                FenceCallback prev = callback.prev;
+                prev.next = next;
+                next.prev = prev;
+                if (head == callback) {
+                    head = next;
+                }
+            }
+            callback.next = null;
+            callback.prev = null;
+            callback.unclaim();
+        }
+        unlockList();
+        return removed;
+    }
+
+    /** Whether callbacks or waiters are queued; false once signalled. */
+    final boolean hasCallbacks() {
+        if (lockList() < 0) {
+            return false;
+        }
+        boolean any = head != null;
+        unlockList();
+        return any;
+    }
+
+    /**
+     * Runs {@code action} when the fence signals, in the signalling thread, or now, in this
+     * thread, if it already has. Allocates one small callback node; use a reusable
+     * {@link FenceCallback} on hot paths.
+     *
+     * @param action receives this fence
+     * @throws NullPointerException if {@code action} is null
+     */
+    public final void onSignal(Consumer<? super Fence> action) {
+        Objects.requireNonNull(action, "action");
+        if (!addCallback(new ActionCallback(action, null))) {
+            action.accept(this);
+        }
+    }
+
+    /**
+     * Runs {@code action} on {@code executor} when the fence signals (at once if it already has).
+     * If the executor rejects the task when the fence signals, the failure is logged and counted
+     * like a failing callback.
+     *
+     * @param action receives this fence
+     * @param executor where to run it
+     * @throws NullPointerException if an argument is null
+     */
+    public final void onSignal(Consumer<? super Fence> action, Executor executor) {
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(executor, "executor");
+        ActionCallback cb = new ActionCallback(action, executor);
+        if (!addCallback(cb)) {
+            cb.onSignaled(this);
+        }
+    }
+
+    private static final class ActionCallback extends FenceCallback {
+        private final Consumer<? super Fence> action;
+        private final Executor executor;
+
+        ActionCallback(Consumer<? super Fence> action, Executor executor) {
+            this.action = action;
+            this.executor = executor;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            if (executor == null) {
+                action.accept(fence);
+            } else {
+                executor.execute(() -> action.accept(fence));
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "onSignal(" + action + ")";
+        }
+    }
+
+    /**
+     * A {@link CompletableFuture} completed with this fence when it signals, or exceptionally
+     * with its error. Each call returns a new future.
+     *
+     * @return the future
+     */
+    public final CompletableFuture<Fence> toCompletableFuture() {
+        CompletableFuture<Fence> cf = new CompletableFuture<>();
+        onSignal(f -> {
+            Throwable e = f.error();
+            if (e == null) {
+                cf.complete(f);
+            } else {
+                cf.completeExceptionally(e);
+            }
+        });
+        return cf;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Enable signalling, deadlines
+
+    /**
+     * Tells the driver that someone is interested in this fence: runs
+     * {@link #enableSignalingHook()} once (the first caller wins; later calls return at once).
+     * {@link #addCallback(FenceCallback)} and every wait call it implicitly. If the hook returns
+     * {@code false} the fence is signalled; if it throws, the fence is signalled with that error.
+     */
+    public final void enableSignaling() {
+        for (;;) {
+            int s = state;
+            if ((s & (ENABLED | DONE)) != 0) {
+                return;
+            }
+            if ((s & LOCKED) != 0) {
+                Thread.onSpinWait();
+            } else if (STATE.compareAndSet(this, s, s | ENABLED)) {
+                break;
+            }
+        }
+        boolean armed;
+        try {
+            armed = enableSignalingHook();
+        } catch (RuntimeException | Error e) {
+            LOG.warn("enableSignalingHook of {} threw; signalling it with the error", describe(), e);
+            signal(e);
+            return;
+        }
+        if (!armed) {
+            signalPolled();
+        }
+    }
+
+    /**
+     * Passes a deadline hint to the driver through {@link #onDeadline(long)}, unless the fence has
+     * already signalled. Deadlines are hints: several may be set, and drivers may ignore them.
+     *
+     * @param deadlineNanos when the result is needed, in the {@link System#nanoTime()} time base
+     */
+    public final void setDeadline(long deadlineNanos) {
+        if (!isSignaled()) {
+            onDeadline(deadlineNanos);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Waiting
+
+    /**
+     * Waits until the fence signals (successfully or with an error; check {@link #error()}).
+     * Returns at once, allocating nothing, if it already has.
+     *
+     * @throws InterruptedException if interrupted while waiting (the fence was pending); the
+     *     interrupt status is cleared
+     */
+    public final void await() throws InterruptedException {
+        if (((int) STATE.getAcquire(this) & SIGNALED) == 0) {
+            awaitSlow(true, false, 0L);
+        }
+    }
+
+    /**
+     * Waits until the fence signals or the timeout elapses.
+     *
+     * @param timeout how long to wait; 0 only checks
+     * @param unit the unit of {@code timeout}
+     * @return {@code true} if signalled, {@code false} on timeout
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code unit} is null
+     */
+    public final boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        return awaitNanos(unit.toNanos(timeout)) > 0;
+    }
+
+    /**
+     * Waits until the fence signals or {@code nanosTimeout} elapses, returning the time left,
+     * like the kernel's {@code dma_fence_wait_timeout()}.
+     *
+     * @param nanosTimeout the longest time to wait; 0 only checks
+     * @return a positive estimate of the time left if the fence signalled (at least 1, even for a
+     *     zero timeout), or a value {@code <= 0} if the timeout elapsed
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code nanosTimeout} is negative
+     */
+    public final long awaitNanos(long nanosTimeout) throws InterruptedException {
+        if (nanosTimeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + nanosTimeout);
+        }
+        if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
+            return Math.max(nanosTimeout, 1L);
+        }
+        return awaitSlow(true, true, nanosTimeout);
+    }
+
+    /**
+     * Waits until the fence signals, ignoring interrupts; if the thread was interrupted while
+     * waiting, its interrupt status is set again on return.
+     */
+    public final void awaitUninterruptibly() {
+        if (((int) STATE.getAcquire(this) & SIGNALED) == 0) {
+            try {
+                awaitSlow(false, false, 0L);
+            } catch (InterruptedException impossible) {
+                throw new AssertionError(impossible);
+            }
+        }
+    }
+
+    /**
+     * The wait slow path: enable signalling, poll, spin for at most {@link #SPIN_NANOS}, then link
+     * a waiter node at the head of the list and park until the signaller unparks us.
+     *
+     * @return remaining nanos (at least 1) if signalled; 0 on timeout
+     */
+    private long awaitSlow(boolean interruptible, boolean timed, long nanos)
+            throws InterruptedException {
+        if (interruptible && Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        enableSignaling();
+        if (isSignaled()) {
+            return Math.max(nanos, 1L);
+        }
+        if (FenceThread.DEBUG) {
+            FenceThread.checkMayWait(this);
+        }
+        if (timed && nanos == 0L) {
+            return 0L;
+        }
+        final long start = System.nanoTime();
+        final long deadline = start + nanos;
+        long spin = timed ? Math.min(SPIN_NANOS, nanos) : SPIN_NANOS;
+        if (spin > 0) {
+            for (int i = 1;; i++) {
+                Thread.onSpinWait();
+                if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
+                    return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
+                }
+                if ((i & 7) == 0 && System.nanoTime() - start >= spin) {
+                    break;
+                }
+            }
+        }
+        Waiter w = new Waiter(Thread.currentThread());
+        if (!link(w, true)) {
+            return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
+        }
+        FenceWaitEvent event = new FenceWaitEvent();
+        event.begin();
+        boolean interrupted = false;
+        long remaining = 1L;
+        try {
+            for (;;) {
+                if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
+                    remaining = timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
+                    break;
+                }
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0L) {
+                        remaining = 0L;
+                        break;
+                    }
+                    LockSupport.parkNanos(this, left);
+                } else {
+                    LockSupport.park(this);
+                }
+                if (Thread.interrupted()) {
+                    if (interruptible) {
+                        remaining = -1L;
+                        break;
+                    }
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (remaining <= 0L && !removeCallback(w) && signaledBit()) {
+                // Signalled while we were giving up: report the success; keep the interrupt.
+                if (remaining < 0L) {
+                    Thread.currentThread().interrupt();
+                }
+                remaining = 1L;
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            event.end();
+            if (event.shouldCommit()) {
+                event.context = context;
+                event.seqno = seqno;
+                event.fences = 1;
+                event.signalled = remaining > 0L;
+                event.commit();
+            }
+        }
+        if (remaining < 0L) {
+            throw new InterruptedException();
+        }
+        return remaining;
+    }
+
+    /** A parked thread's node: the signaller unparks it. */
+    private static final class Waiter extends FenceCallback {
+        private final Thread thread;
+
+        Waiter(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public String toString() {
+            return "waiter " + thread;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The list lock
+
+    /**
+     * Sets LOCKED unless the fence is signalled.
+     *
+     * @return the state before locking, or -1 if the fence is signalled (publication awaited)
+     */
+    private int lockList() {
+        for (int spins = 0;;) {
+            int s = state;
+            if ((s & DONE) != 0) {
+                awaitPublished(s);
+                return -1;
+            }
+            if ((s & LOCKED) != 0) {
+                backoff(++spins);
+            } else if (STATE.compareAndSet(this, s, s | LOCKED)) {
+                return s;
+            }
+        }
+    }
+
+    private void unlockList() {
+        STATE.getAndAddRelease(this, -LOCKED);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Reference counting
+
+    /**
+     * Takes another reference.
+     *
+     * @return this fence
+     * @throws IllegalStateException if the count already reached zero (use after release) or
+     *     would overflow
+     */
+    public final Fence retain() {
+        for (int spins = 0;;) {
+            int s = state;
+            if ((s & IMMORTAL) != 0) {
+                return this;
+            }
+            int refs = s >>> REF_SHIFT;
+            if ((s & SIGNALING) != 0) {
+                backoff(++spins);
+            } else if (refs == 0) {
+                throw new IllegalStateException("retain() after the last release: " + describe());
+            } else if (refs == MAX_REFS) {
+                throw new IllegalStateException("reference count overflow: " + describe());
+            } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
+                return this;
+            }
+        }
+    }
+
+    /**
+     * Drops a reference. The call that drops the last one signals the fence with a
+     * {@link FenceReleasedException} if it is still pending with callbacks or waiters queued
+     * (logging a warning), then calls {@link #deallocate()}.
+     *
+     * @return {@code true} if this call released the last reference
+     * @throws IllegalStateException on over-release
+     */
+    public final boolean release() {
+        for (int spins = 0;;) {
+            int s = state;
+            if ((s & IMMORTAL) != 0) {
+                return false;
+            }
+            int refs = s >>> REF_SHIFT;
+            if ((s & SIGNALING) != 0) {
+                backoff(++spins);
+            } else if (refs == 0) {
+                throw new IllegalStateException("release() below zero: " + describe());
+            } else if (STATE.compareAndSet(this, s, s - REF_ONE)) {
+                if (refs == 1) {
+                    lastReleased();
+                    return true;
+                }
+                return false;
+            }
+        }
+    }
+
+    private void lastReleased() {
+        if (!signaledBit() && hasCallbacks()) {
+            String d = describe();
+            LOG.warn("fence {} released with pending callbacks; signalling it with an error", d);
+            signal(new FenceReleasedException(d));
+        }
+        try {
+            deallocate();
+        } catch (RuntimeException | Error e) {
+            LOG.warn("deallocate() of {} threw", describe(), e);
+        }
+    }
+
+    /**
+     * The current reference count (0 after the last release).
+     *
+     * @return the count; for the stub, always 1
+     */
+    public final int refCnt() {
+        int s = state;
+        return (s & IMMORTAL) != 0 ? 1 : s >>> REF_SHIFT;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Names and diagnostics
+
+    /**
+     * The name of the driver that created this fence (the kernel's {@code get_driver_name}).
+     *
+     * @return {@code "fence"} unless overridden
+     */
+    public String driverName() {
+        return this == STUB ? "stub" : "fence";
+    }
+
+    /**
+     * The name of the timeline this fence belongs to (the kernel's {@code get_timeline_name}).
+     *
+     * @return {@code "unbound"} unless overridden
+     */
+    public String timelineName() {
+        return this == STUB ? "stub" : "unbound";
+    }
+
+    /**
+     * A one-line description for logs: context, seqno, timeline, driver and state.
+     *
+     * @return for example {@code "7:42 gpu-ring gpu pending"}
+     */
+    public String describe() {
+        int s = state;
+        String st;
+        if ((s & SIGNALED) == 0) {
+            st = (s & SIGNALING) != 0 ? "signalling" : "pending";
+        } else {
+            st = error == null ? "signalled" : "signalled with error " + error;
+        }
+        return Long.toUnsignedString(context) + ':' + Long.toUnsignedString(seqno) + ' '
+                + timelineName() + ' ' + driverName() + ' ' + st;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + '[' + describe() + ']';
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Ordering
+
+    /**
+     * Whether {@code a} comes after {@code b} on their common context (unsigned 64-bit seqno
+     * order), the kernel's {@code dma_fence_is_later()}.
+     *
+     * @param a a fence
+     * @param b a fence of the same context
+     * @return {@code true} if {@code a.seqno() > b.seqno()}
+     * @throws IllegalArgumentException if the contexts differ
+     * @throws NullPointerException if either is null
+     */
+    public static boolean isLater(Fence a, Fence b) {
+        Objects.requireNonNull(a, "a");
+        Objects.requireNonNull(b, "b");
+        if (a.context != b.context) {
+            throw new IllegalArgumentException("fences of different contexts: " + a.describe()
+                    + " and " + b.describe());
+        }
+        return Long.compareUnsigned(a.seqno, b.seqno) > 0;
+    }
+
+    /**
+     * The later of two fences of one context, or {@code null} if that later fence has already
+     * signalled (then both are done), the kernel's {@code dma_fence_later()}.
+     *
+     * @param a a fence
+     * @param b a fence of the same context
+     * @return the later fence, {@code b} when the seqnos are equal, or {@code null}
+     * @throws IllegalArgumentException if the contexts differ
+     * @throws NullPointerException if either is null
+     */
+    public static Fence later(Fence a, Fence b) {
+        Fence l = isLater(a, b) ? a : b;
+        return l.isSignaled() ? null : l;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Driver hooks
+
+    /**
+     * Driver hook: someone started waiting or added a callback, so the driver must make sure the
+     * fence will be signalled (arm an interrupt, start polling). Runs at most once per fence,
+     * outside any lock, in the thread that first showed interest. Default: nothing to do.
+     *
+     * @return {@code true} if the fence will be signalled later; {@code false} if the work has
+     *     already completed, in which case the fence is signalled at once
+     */
+    protected boolean enableSignalingHook() {
+        return true;
+    }
+
+    /**
+     * Driver hook polled by {@link #isSignaled()} and {@link #status()} while the fence is
+     * pending: return {@code true} if the work has completed (then the fence is signalled on the
+     * driver's behalf). Once it returns {@code true} it must keep doing so. It may call
+     * {@link #setError(Throwable)} before returning {@code true}. Default: {@code false}.
+     *
+     * @return whether the work has completed
+     */
+    protected boolean pollSignaled() {
+        return false;
+    }
+
+    /**
+     * Driver hook: a deadline hint from {@link #setDeadline(long)}, called without locks, maybe
+     * repeatedly and concurrently. Default: ignored.
+     *
+     * @param deadlineNanos when the result is needed, {@link System#nanoTime()} time base
+     */
+    protected void onDeadline(long deadlineNanos) {
+    }
+
+    /**
+     * Driver hook: the last reference was released. Return pooled resources here. Default:
+     * nothing.
+     */
+    protected void deallocate() {
+    }
+}

@@ -1,0 +1,280 @@
+package dev.fence.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A fence over a fixed set of member fences that signals when all of them have signalled
+ * ({@link #all}) or when the first one does ({@link #any}), the kernel's {@code dma_fence_array}.
+ *
+ * <p>With {@code all}, the array carries the first member error it observes; with {@code any},
+ * the error (or success) of the member that signalled it. Members must not themselves be
+ * containers: flatten with {@link Fences#merge(Fence...)} first, which is what keeps every
+ * operation on containers free of recursion.
+ *
+ * <p>Like the kernel's, the array watches its members lazily: member callbacks are installed when
+ * signalling is first enabled (a callback, a waiter, or {@link #enableSignaling()}); until then
+ * {@link #isSignaled()} answers by polling the members.
+ */
+public final class FenceArray extends Fence {
+
+    /*
+     * Implementation overview.
+     *
+     * `pending` counts completions still needed: members for `all`, 1 for `any`. Each member
+     * completes exactly once towards it: either its callback runs, or addCallback found it
+     * already signalled. The completion that moves `pending` from 1 to 0 signals the array (with
+     * `firstError`); any later decrements (an `any` array) go negative and are ignored.
+     * `firstError` is set once by CAS from null, before that decrement, so the signaller reads it
+     * after its own getAndAdd.
+     */
+
+    private static final VarHandle PENDING;
+    private static final VarHandle FIRST_ERROR;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            PENDING = l.findVarHandle(FenceArray.class, "pending", int.class);
+            FIRST_ERROR = l.findVarHandle(FenceArray.class, "firstError", Throwable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Fence[] fences;
+    private final boolean signalOnAny;
+    @SuppressWarnings("unused") // accessed through PENDING
+    private volatile int pending;
+    @SuppressWarnings("unused") // accessed through FIRST_ERROR
+    private volatile Throwable firstError;
+    private Member[] members;
+
+    private FenceArray(long context, long seqno, boolean signalOnAny, Fence[] fences) {
+        super(context, seqno);
+        this.fences = fences;
+        this.signalOnAny = signalOnAny;
+        this.pending = signalOnAny ? 1 : fences.length;
+    }
+
+    /**
+     * An array on a fresh context that signals once every fence has signalled. With no fences
+     * it is born signalled.
+     *
+     * @param fences the members (not containers)
+     * @return the array
+     * @throws NullPointerException if {@code fences} or an element is null
+     * @throws IllegalArgumentException if a member is a {@link FenceArray} or {@link FenceChain}
+     */
+    public static FenceArray all(Fence... fences) {
+        return of(Fence.allocateContexts(1), 1L, false, fences);
+    }
+
+    /**
+     * An array on a fresh context that signals as soon as any fence signals, at once if one
+     * already has.
+     *
+     * @param fences the members, at least one (not containers)
+     * @return the array
+     * @throws NullPointerException if {@code fences} or an element is null
+     * @throws IllegalArgumentException if {@code fences} is empty or holds a container
+     */
+    public static FenceArray any(Fence... fences) {
+        return of(Fence.allocateContexts(1), 1L, true, fences);
+    }
+
+    /**
+     * An array with an explicit context and seqno, the kernel's {@code dma_fence_array_create()}.
+     *
+     * @param context the array's context
+     * @param seqno the array's seqno
+     * @param signalOnAny {@code true} to signal on the first member, {@code false} on the last
+     * @param fences the members (copied; not containers)
+     * @return the array
+     * @throws NullPointerException if {@code fences} or an element is null
+     * @throws IllegalArgumentException if a member is a container, or if {@code signalOnAny} and
+     *     there are no members
+     */
+    public static FenceArray of(long context, long seqno, boolean signalOnAny, Fence... fences) {
+        Objects.requireNonNull(fences, "fences");
+        Fence[] copy = fences.clone();
+        for (int i = 0; i < copy.length; i++) {
+            Fence f = Objects.requireNonNull(copy[i], "fences[" + i + "]");
+            if (f instanceof FenceArray || f instanceof FenceChain) {
+                throw new IllegalArgumentException("fences[" + i + "] is a container ("
+                        + f.describe() + "); containers must not nest: flatten with Fences.merge");
+            }
+        }
+        if (signalOnAny && copy.length == 0) {
+            throw new IllegalArgumentException("a signal-on-any array needs at least one fence");
+        }
+        FenceArray array = new FenceArray(context, seqno, signalOnAny, copy);
+        if (copy.length == 0) {
+            array.signal();
+        }
+        return array;
+    }
+
+    /**
+     * The member fences, in the order given.
+     *
+     * @return an unmodifiable list
+     */
+    public List<Fence> fences() {
+        return Collections.unmodifiableList(Arrays.asList(fences));
+    }
+
+    /**
+     * Whether this array signals on its first member rather than its last.
+     *
+     * @return {@code true} for an {@link #any} array
+     */
+    public boolean signalOnAny() {
+        return signalOnAny;
+    }
+
+    void addMembersTo(List<Fence> out) {
+        Collections.addAll(out, fences);
+    }
+
+    @Override
+    protected boolean enableSignalingHook() {
+        Member[] ms = new Member[fences.length];
+        members = ms;
+        for (int i = 0; i < fences.length; i++) {
+            if (signaledBit()) {
+                break; // an `any` array already fired; no need to watch the rest
+            }
+            Member m = new Member(this);
+            ms[i] = m;
+            if (!fences[i].addCallback(m)) {
+                ms[i] = null;
+                memberDone(fences[i]);
+            }
+        }
+        return true; // memberDone signals us itself, possibly already
+    }
+
+    private void memberDone(Fence member) {
+        Throwable e = member.error();
+        if (e != null || signalOnAny) {
+            FIRST_ERROR.compareAndSet(this, (Throwable) null, e != null ? e : NO_ERROR);
+        }
+        if ((int) PENDING.getAndAdd(this, -1) == 1) {
+            Throwable err = (Throwable) FIRST_ERROR.getAcquire(this);
+            if (err == null || err == NO_ERROR) {
+                signal();
+            } else {
+                signal(err);
+            }
+            if (signalOnAny) {
+                detachRest();
+            }
+        }
+    }
+
+    /** Marker for an `any` array whose deciding member succeeded. */
+    private static final Throwable NO_ERROR = new Throwable("no error", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
+
+    /** An `any` array has fired: stop watching the other members. */
+    private void detachRest() {
+        Member[] ms = members;
+        if (ms == null) {
+            return;
+        }
+        for (int i = 0; i < ms.length; i++) {
+            Member m = ms[i];
+            if (m != null) {
+                fences[i].removeCallback(m);
+            }
+        }
+    }
+
+    @Override
+    protected boolean pollSignaled() {
+        if (signalingEnabled()) {
+            return false; // member callbacks are installed and will signal us
+        }
+        int signaled = 0;
+        for (Fence f : fences) {
+            if (f.isSignaled()) {
+                if (signalOnAny) {
+                    return true;
+                }
+                signaled++;
+            }
+        }
+        return signaled == fences.length;
+    }
+
+    @Override
+    void signalPolled() {
+        Throwable err = null;
+        for (Fence f : fences) {
+            if (signalOnAny) {
+                if (f.isSignaled()) {
+                    err = f.error();
+                    break;
+                }
+            } else if (err == null) {
+                err = f.error();
+            }
+        }
+        if (err == null) {
+            signal();
+        } else {
+            signal(err);
+        }
+    }
+
+    @Override
+    protected void onDeadline(long deadlineNanos) {
+        for (Fence f : fences) {
+            f.setDeadline(deadlineNanos);
+        }
+    }
+
+    /**
+     * Returns {@code "fence_array"}.
+     *
+     * @return the driver name
+     */
+    @Override
+    public String driverName() {
+        return "fence_array";
+    }
+
+    /**
+     * Returns {@code "unbound"}.
+     *
+     * @return the timeline name
+     */
+    @Override
+    public String timelineName() {
+        return "unbound";
+    }
+
+    private static final class Member extends FenceCallback {
+        private final FenceArray array;
+
+        Member(FenceArray array) {
+            this.array = array;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            array.memberDone(fence);
+        }
+
+        @Override
+        public String toString() {
+            return "member of " + array.describe();
+        }
+    }
+}

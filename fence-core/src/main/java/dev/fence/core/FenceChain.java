@@ -1,0 +1,275 @@
+package dev.fence.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+/**
+ * One point of a timeline built as a linked list, newest first, the kernel's
+ * {@code dma_fence_chain}. A link holds a fence (the work for its point) and the previous link;
+ * it signals once its own fence <em>and every earlier point</em> have signalled.
+ *
+ * <pre>{@code
+ * FenceChain head = null;
+ * head = FenceChain.link(head, uploadDone, 1);
+ * head = FenceChain.link(head, renderDone, 2);
+ * Fence point1 = FenceChain.find(head, 1);   // signals when point 1 is reached
+ * }</pre>
+ *
+ * <p>Links whose fence has signalled are unlinked as the chain is walked (by
+ * {@link #link}, {@link #find}, {@link #isSignaled()} and signalling), so a chain that keeps
+ * growing while its points complete retains only its pending tail. Every walk is a loop: a chain
+ * of any length never recurses.
+ */
+public final class FenceChain extends Fence {
+
+    /*
+     * Implementation overview.
+     *
+     * `prev` is the only mutable field. Walkers replace it by CAS with its own predecessor when
+     * the link it points to holds a signalled fence (collection); it only ever moves towards
+     * older points and ends at null. A link becomes signalled through one reusable callback node
+     * (`waiter`), armed on the newest unsignalled fence reachable from the link; when it fires
+     * it re-arms on the next one, and signals the link when none is left. The node is only
+     * re-armed from its own callback, so it is never queued twice.
+     */
+
+    private static final VarHandle PREV;
+
+    static {
+        try {
+            PREV = MethodHandles.lookup().findVarHandle(FenceChain.class, "prev", Fence.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // accessed through PREV
+    private volatile Fence prev;
+    private final long prevSeqno;
+    private final Fence fence;
+    private final Rearm waiter = new Rearm(this);
+
+    private FenceChain(long context, long seqno, Fence prev, long prevSeqno, Fence fence) {
+        super(context, seqno);
+        this.prev = prev;
+        this.prevSeqno = prevSeqno;
+        this.fence = fence;
+    }
+
+    /**
+     * Appends a point, the kernel's {@code dma_fence_chain_init()}. If {@code prev} is a chain
+     * and {@code point} is later than its seqno, the new link continues {@code prev}'s context;
+     * otherwise it starts a new context and its seqno is {@code max(prev.seqno(), point)} (so
+     * seqnos never go backwards along a chain).
+     *
+     * @param prev the previous link or any fence to wait for first; may be null
+     * @param fence the fence for this point; must not be a chain
+     * @param point the timeline point
+     * @return the new link
+     * @throws NullPointerException if {@code fence} is null
+     * @throws IllegalArgumentException if {@code fence} is a chain
+     */
+    public static FenceChain link(Fence prev, Fence fence, long point) {
+        Objects.requireNonNull(fence, "fence");
+        if (fence instanceof FenceChain) {
+            throw new IllegalArgumentException("a chain link cannot contain a chain ("
+                    + fence.describe() + "); chains link through prev");
+        }
+        long context;
+        long seqno = point;
+        long prevSeqno = 0L;
+        if (prev instanceof FenceChain && Long.compareUnsigned(point, prev.seqno()) > 0) {
+            context = prev.context();
+            prevSeqno = prev.seqno();
+        } else {
+            context = Fence.allocateContexts(1);
+            if (prev instanceof FenceChain && Long.compareUnsigned(prev.seqno(), point) > 0) {
+                seqno = prev.seqno();
+            }
+        }
+        FenceChain chain = new FenceChain(context, seqno, prev, prevSeqno, fence);
+        chain.collect();
+        return chain;
+    }
+
+    /**
+     * The previous link (or fence), after any collection of signalled links; null at the end.
+     *
+     * @return the predecessor, or {@code null}
+     */
+    public Fence prev() {
+        return prev;
+    }
+
+    /**
+     * The fence this link holds for its point.
+     *
+     * @return the contained fence
+     */
+    public Fence fence() {
+        return fence;
+    }
+
+    /**
+     * The fence that signals when {@code point} is reached on the chain ending at {@code head},
+     * the kernel's {@code dma_fence_chain_find_seqno()}: the link with the smallest seqno at or
+     * above {@code point} on {@code head}'s context.
+     *
+     * @param head the newest link
+     * @param point the point to find; 0 returns {@code head} itself
+     * @return that link, or the signalled stub if the point has already been reached and its
+     *     link collected
+     * @throws NullPointerException if {@code head} is null
+     * @throws IllegalArgumentException if {@code point} has not been submitted yet (it is later
+     *     than {@code head}'s seqno, or {@code head} is not a chain)
+     */
+    public static Fence find(Fence head, long point) {
+        Objects.requireNonNull(head, "head");
+        if (point == 0L) {
+            return head;
+        }
+        if (!(head instanceof FenceChain) || Long.compareUnsigned(head.seqno(), point) < 0) {
+            throw new IllegalArgumentException("point " + Long.toUnsignedString(point)
+                    + " not submitted yet on " + head.describe());
+        }
+        FenceChain node = (FenceChain) head;
+        for (;;) {
+            if (Long.compareUnsigned(node.prevSeqno, point) < 0) {
+                return node;
+            }
+            Fence p = node.collect();
+            if (p == null) {
+                return Fence.signaledStub();
+            }
+            if (!(p instanceof FenceChain) || p.context() != head.context()) {
+                return p;
+            }
+            node = (FenceChain) p;
+        }
+    }
+
+    /**
+     * Unlinks every predecessor whose fence has signalled, the kernel's
+     * {@code dma_fence_chain_walk()} step.
+     *
+     * @return the first predecessor whose fence is still pending, or null
+     */
+    Fence collect() {
+        for (;;) {
+            Fence p = prev;
+            if (p == null) {
+                return null;
+            }
+            Fence replacement;
+            if (p instanceof FenceChain) {
+                FenceChain pc = (FenceChain) p;
+                if (!pc.fence.isSignaled()) {
+                    return p;
+                }
+                replacement = pc.prev;
+            } else {
+                if (!p.isSignaled()) {
+                    return p;
+                }
+                replacement = null;
+            }
+            PREV.compareAndSet(this, p, replacement);
+        }
+    }
+
+    /** Arms {@link #waiter} on the newest pending fence reachable from here, if any. */
+    private boolean arm() {
+        if (fence.addCallback(waiter)) {
+            return true;
+        }
+        Fence node = collect();
+        while (node != null) {
+            if (node instanceof FenceChain) {
+                FenceChain c = (FenceChain) node;
+                if (c.fence.addCallback(waiter)) {
+                    return true;
+                }
+                node = c.collect();
+            } else {
+                return node.addCallback(waiter);
+            }
+        }
+        return false;
+    }
+
+    @Override
+    protected boolean enableSignalingHook() {
+        return arm();
+    }
+
+    @Override
+    protected boolean pollSignaled() {
+        return fence.isSignaled() && collect() == null;
+    }
+
+    @Override
+    void signalPolled() {
+        Throwable e = fence.error();
+        if (e == null) {
+            signal();
+        } else {
+            signal(e);
+        }
+    }
+
+    @Override
+    protected void onDeadline(long deadlineNanos) {
+        fence.setDeadline(deadlineNanos);
+        for (Fence node = prev; node != null; ) {
+            if (node instanceof FenceChain) {
+                FenceChain c = (FenceChain) node;
+                c.fence.setDeadline(deadlineNanos);
+                node = c.prev;
+            } else {
+                node.setDeadline(deadlineNanos);
+                node = null;
+            }
+        }
+    }
+
+    /**
+     * Returns {@code "fence_chain"}.
+     *
+     * @return the driver name
+     */
+    @Override
+    public String driverName() {
+        return "fence_chain";
+    }
+
+    /**
+     * Returns {@code "unbound"}.
+     *
+     * @return the timeline name
+     */
+    @Override
+    public String timelineName() {
+        return "unbound";
+    }
+
+    private static final class Rearm extends FenceCallback {
+        private final FenceChain chain;
+
+        Rearm(FenceChain chain) {
+            this.chain = chain;
+        }
+
+        @Override
+        protected void onSignaled(Fence signalled) {
+            if (!chain.arm()) {
+                chain.signalPolled();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "chain link " + chain.describe();
+        }
+    }
+}

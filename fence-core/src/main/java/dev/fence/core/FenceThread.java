@@ -1,0 +1,45 @@
+package dev.fence.core;
+
+import java.util.ArrayDeque;
+
+/**
+ * Per-thread state: the callback trampoline and the debug-only nesting counters.
+ *
+ * <p>Only the owning thread touches an instance, so every field is plain.
+ */
+final class FenceThread {
+
+    /** Debug checks (waits inside callbacks or signalling sections); read once, folded by the JIT. */
+    static final boolean DEBUG = Boolean.getBoolean("dev.fence.debug");
+
+    private static final ThreadLocal<FenceThread> CURRENT = ThreadLocal.withInitial(FenceThread::new);
+
+    /** Greater than zero while this thread runs fence callbacks. */
+    int callbackDepth;
+
+    /** Open {@link SignallingSection}s (maintained only in debug mode). */
+    int sectionDepth;
+
+    /**
+     * Fences signalled from inside a callback, whose own callbacks wait here until the running
+     * callback returns: a cascade of any depth runs in constant stack.
+     */
+    final ArrayDeque<Fence> deferred = new ArrayDeque<>();
+
+    static FenceThread current() {
+        return CURRENT.get();
+    }
+
+    /** Debug mode only: throws if waiting here could deadlock the signalling path. */
+    static void checkMayWait(Fence fence) {
+        FenceThread t = CURRENT.get();
+        if (t.callbackDepth > 0) {
+            throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
+                    + " inside a fence callback: callbacks run in the signalling thread and must not block");
+        }
+        if (t.sectionDepth > 0) {
+            throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
+                    + " inside a SignallingSection: the code that must signal would wait for itself");
+        }
+    }
+}

@@ -1,0 +1,336 @@
+package dev.fence.core;
+
+import dev.fence.core.internal.FenceWaitEvent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Operations over several fences: waiting for any or all, flattening containers, merging, and
+ * bridging from {@link CompletionStage}.
+ */
+public final class Fences {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Fences.class);
+    private static final LongAdder CALLBACK_FAILURES = new LongAdder();
+
+    private Fences() {
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Waiting on many
+
+    /**
+     * Waits until any of {@code fences} signals, the kernel's {@code dma_fence_wait_any_timeout()}.
+     * Enables signalling on every fence; with a zero timeout only polls.
+     *
+     * @param timeout how long to wait; 0 only checks
+     * @param unit the unit of {@code timeout}
+     * @param fences the fences, at least one
+     * @return the lowest index of a signalled fence, or -1 if none signalled in time
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code fences} is empty or {@code timeout} negative
+     * @throws NullPointerException if {@code unit}, {@code fences} or an element is null
+     */
+    public static int awaitAny(long timeout, TimeUnit unit, Fence... fences)
+            throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        checkFences(fences);
+        if (fences.length == 0) {
+            throw new IllegalArgumentException("awaitAny of no fences");
+        }
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        int idx = firstSignaled(fences);
+        if (idx >= 0 || timeout == 0) {
+            return idx;
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        AnyWaiter waiter = new AnyWaiter(Thread.currentThread());
+        AnyNode[] nodes = new AnyNode[fences.length];
+        FenceWaitEvent event = new FenceWaitEvent();
+        event.begin();
+        int queued = 0;
+        boolean interrupted = false;
+        try {
+            for (; queued < fences.length; queued++) {
+                AnyNode n = new AnyNode(waiter);
+                if (!fences[queued].addCallback(n)) {
+                    break; // already signalled: no need to park
+                }
+                nodes[queued] = n;
+            }
+            if (queued == fences.length) {
+                if (FenceThread.DEBUG) {
+                    FenceThread.checkMayWait(fences[0]);
+                }
+                while (!waiter.fired) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0L) {
+                        break;
+                    }
+                    LockSupport.parkNanos(waiter, left);
+                    if (Thread.interrupted()) {
+                        interrupted = true;
+                        break;
+                    }
+                }
+            }
+        } finally {
+            for (int i = 0; i < fences.length; i++) {
+                if (nodes[i] != null) {
+                    fences[i].removeCallback(nodes[i]);
+                }
+            }
+            idx = firstSignaled(fences);
+            event.end();
+            if (event.shouldCommit()) {
+                event.context = fences[0].context();
+                event.seqno = fences[0].seqno();
+                event.fences = fences.length;
+                event.signalled = idx >= 0;
+                event.commit();
+            }
+        }
+        if (interrupted) {
+            if (idx >= 0) {
+                Thread.currentThread().interrupt();
+                return idx;
+            }
+            throw new InterruptedException();
+        }
+        return idx;
+    }
+
+    private static int firstSignaled(Fence[] fences) {
+        for (int i = 0; i < fences.length; i++) {
+            if (fences[i].isSignaled()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static final class AnyWaiter {
+        final Thread thread;
+        volatile boolean fired;
+
+        AnyWaiter(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    private static final class AnyNode extends FenceCallback {
+        private final AnyWaiter waiter;
+
+        AnyNode(AnyWaiter waiter) {
+            this.waiter = waiter;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            waiter.fired = true;
+            LockSupport.unpark(waiter.thread);
+        }
+    }
+
+    /**
+     * Waits until every one of {@code fences} has signalled or the timeout elapses.
+     *
+     * @param timeout how long to wait in total; 0 only checks
+     * @param unit the unit of {@code timeout}
+     * @param fences the fences; none means {@code true} at once
+     * @return {@code true} if all signalled in time
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code unit}, {@code fences} or an element is null
+     */
+    public static boolean awaitAll(long timeout, TimeUnit unit, Fence... fences)
+            throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        checkFences(fences);
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        for (Fence f : fences) {
+            if (f.isSignaled()) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            if (f.awaitNanos(Math.max(left, 0L)) <= 0L) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void checkFences(Fence[] fences) {
+        Objects.requireNonNull(fences, "fences");
+        for (int i = 0; i < fences.length; i++) {
+            Objects.requireNonNull(fences[i], "fences[" + i + "]");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Unwrap and merge
+
+    /**
+     * Flattens containers: the leaves of a {@link FenceChain} (every contained fence still linked,
+     * newest first) and of {@link FenceArray}s (their members, in order); a plain fence yields
+     * itself. Signalled leaves are included. Like {@code dma_fence_unwrap_for_each}, but
+     * collected into a list.
+     *
+     * @param fence the fence to flatten
+     * @return the leaves, never containers; unmodifiable
+     * @throws NullPointerException if {@code fence} is null
+     */
+    public static List<Fence> unwrap(Fence fence) {
+        Objects.requireNonNull(fence, "fence");
+        List<Fence> out = new ArrayList<>();
+        unwrapInto(fence, out);
+        return Collections.unmodifiableList(out);
+    }
+
+    private static void unwrapInto(Fence fence, List<Fence> out) {
+        Fence node = fence;
+        while (node != null) {
+            Fence contained;
+            Fence next;
+            if (node instanceof FenceChain) {
+                FenceChain c = (FenceChain) node;
+                contained = c.fence();
+                next = c.prev();
+            } else {
+                contained = node;
+                next = null;
+            }
+            if (contained instanceof FenceArray) {
+                ((FenceArray) contained).addMembersTo(out);
+            } else {
+                out.add(contained);
+            }
+            node = next;
+        }
+    }
+
+    /**
+     * Merges fences into one that signals when all of them have, the kernel's
+     * {@code dma_fence_unwrap_merge()}: flattens every container, drops signalled leaves, keeps
+     * only the later fence of each context, and sorts by context. Inputs are not modified.
+     *
+     * @param fences the fences to merge (may be empty)
+     * @return a signalled fence (carrying the latest timestamp of the dropped ones) when nothing
+     *     is pending, the single pending fence when only one is left, otherwise a new
+     *     {@link FenceArray} on a fresh context
+     * @throws NullPointerException if {@code fences} or an element is null
+     */
+    public static Fence merge(Fence... fences) {
+        checkFences(fences);
+        List<Fence> leaves = new ArrayList<>();
+        for (Fence f : fences) {
+            unwrapInto(f, leaves);
+        }
+        List<Fence> pending = new ArrayList<>(leaves.size());
+        long latest = 0L;
+        boolean anySignaled = false;
+        for (Fence leaf : leaves) {
+            if (leaf.isSignaled()) {
+                long ts = leaf.timestamp();
+                latest = anySignaled ? (ts - latest > 0 ? ts : latest) : ts;
+                anySignaled = true;
+            } else {
+                pending.add(leaf);
+            }
+        }
+        if (pending.isEmpty()) {
+            if (!anySignaled) {
+                return Fence.signaledStub();
+            }
+            Fence stub = Fence.create(0L, 0L);
+            stub.signal(latest);
+            return stub;
+        }
+        Fence[] sorted = pending.toArray(new Fence[0]);
+        // Context ascending, and within a context the later seqno first; keep the first of each.
+        Arrays.sort(sorted, (a, b) -> {
+            int c = Long.compareUnsigned(a.context(), b.context());
+            return c != 0 ? c : Long.compareUnsigned(b.seqno(), a.seqno());
+        });
+        int n = 0;
+        for (int i = 0; i < sorted.length; i++) {
+            if (n == 0 || sorted[n - 1].context() != sorted[i].context()) {
+                sorted[n++] = sorted[i];
+            }
+        }
+        if (n == 1) {
+            return sorted[0];
+        }
+        return FenceArray.of(Fence.allocateContexts(1), 1L, false, Arrays.copyOf(sorted, n));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Interop
+
+    /**
+     * A fence that signals when {@code stage} completes: normally, or with the stage's exception
+     * (unwrapped from {@link CompletionException}) as its error. The fence gets a fresh context,
+     * seqno 1.
+     *
+     * @param stage the stage to follow
+     * @return the new fence
+     * @throws NullPointerException if {@code stage} is null
+     */
+    public static Fence fromStage(CompletionStage<?> stage) {
+        Objects.requireNonNull(stage, "stage");
+        Fence f = Fence.create(Fence.allocateContexts(1), 1L);
+        stage.whenComplete((v, t) -> {
+            if (t == null) {
+                f.signal();
+            } else {
+                Throwable cause = t;
+                while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                        && cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                f.signal(cause);
+            }
+        });
+        return f;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Callback failures
+
+    /**
+     * How many fence callbacks have thrown since the JVM started (each was logged at WARN).
+     *
+     * @return the count
+     */
+    public static long callbackFailures() {
+        return CALLBACK_FAILURES.sum();
+    }
+
+    static void callbackFailed(Fence fence, FenceCallback callback, Throwable t) {
+        CALLBACK_FAILURES.increment();
+        try {
+            LOG.warn("callback {} of fence {} threw", callback, fence.describe(), t);
+        } catch (RuntimeException | Error logFailure) {
+            // The count above is the record; a broken logger must not stop the other callbacks.
+        }
+    }
+}

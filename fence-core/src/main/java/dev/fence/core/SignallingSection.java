@@ -1,0 +1,70 @@
+package dev.fence.core;
+
+/**
+ * Marks code that a fence's signal depends on, the kernel's
+ * {@code dma_fence_begin_signalling()} / {@code dma_fence_end_signalling()}.
+ *
+ * <pre>{@code
+ * try (SignallingSection s = SignallingSection.begin()) {
+ *     completeJob(job);          // must not wait on other fences
+ *     job.fence().signal();
+ * }
+ * }</pre>
+ *
+ * <p>With the system property {@code dev.fence.debug=true}, waiting on a pending fence inside a
+ * section (or inside a fence callback) throws {@link IllegalStateException} instead of risking a
+ * deadlock. Otherwise {@link #begin()} returns a shared no-op and costs nothing. Sections nest and
+ * belong to the thread that opened them.
+ */
+public final class SignallingSection implements AutoCloseable {
+
+    private static final SignallingSection NOOP = new SignallingSection(null);
+
+    private final Thread owner;
+    private boolean closed;
+
+    private SignallingSection(Thread owner) {
+        this.owner = owner;
+    }
+
+    /**
+     * Opens a section in the current thread.
+     *
+     * @return the section, to close in the same thread
+     */
+    public static SignallingSection begin() {
+        if (!FenceThread.DEBUG) {
+            return NOOP;
+        }
+        FenceThread.current().sectionDepth++;
+        return new SignallingSection(Thread.currentThread());
+    }
+
+    /**
+     * Whether the current thread is inside a section (always {@code false} unless debug checks
+     * are on).
+     *
+     * @return {@code true} inside a section
+     */
+    public static boolean active() {
+        return FenceThread.DEBUG && FenceThread.current().sectionDepth > 0;
+    }
+
+    /**
+     * Closes the section. Closing twice is harmless.
+     *
+     * @throws IllegalStateException if called from a thread other than the one that opened it
+     */
+    @Override
+    public void close() {
+        if (owner == null || closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("SignallingSection closed by " + Thread.currentThread()
+                    + " but opened by " + owner);
+        }
+        closed = true;
+        FenceThread.current().sectionDepth--;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.fence.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A software timeline: one context whose fences signal in seqno order as its value advances,
+ * the kernel's {@code sw_sync} timeline (and the fence ring of a simple GPU driver).
+ *
+ * <pre>{@code
+ * Timeline ring = Timeline.create("gpu-ring");
+ * Fence job1 = ring.next();         // seqno 1
+ * Fence job2 = ring.next();         // seqno 2
+ * ring.signalUpTo(1);               // job1 signals; job2 is still pending
+ * ring.advance(1);                  // value 2: job2 signals
+ * }</pre>
+ *
+ * <p>{@link #value()} starts at 0 and only grows. Fences are signalled outside the timeline's
+ * lock (their callbacks may create or signal fences on this timeline), and concurrent
+ * {@code signalUpTo} calls are serialised so that fences always signal in seqno order. A pending
+ * fence of a timeline also reports itself signalled ({@link Fence#isSignaled()}) as soon as the
+ * value passes its seqno.
+ */
+public final class Timeline {
+
+    private final long context;
+    private final String name;
+    /** Guards `issued` and `pending`; never held while user code runs. */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Serialises signallers so fences signal in seqno order; callbacks run under it. */
+    private final ReentrantLock signalLock = new ReentrantLock();
+    private final PriorityQueue<Point> pending =
+            new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
+    private long issued;
+    private volatile long value;
+
+    private Timeline(String name) {
+        this.context = Fence.allocateContexts(1);
+        this.name = name;
+    }
+
+    /**
+     * Creates a timeline on a fresh context, with value 0.
+     *
+     * @param name the timeline name its fences report
+     * @return the timeline
+     * @throws NullPointerException if {@code name} is null
+     */
+    public static Timeline create(String name) {
+        return new Timeline(Objects.requireNonNull(name, "name"));
+    }
+
+    /**
+     * The context shared by all fences of this timeline.
+     *
+     * @return the context id
+     */
+    public long context() {
+        return context;
+    }
+
+    /**
+     * The timeline's name.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * A new fence one past the highest seqno issued so far (born signalled if the value has
+     * already passed it).
+     *
+     * @return the fence
+     */
+    public Fence next() {
+        lock.lock();
+        try {
+            return issue(issued + 1);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A new fence at {@code value}; born signalled if {@code value <= value()}. Several fences may
+     * share one value.
+     *
+     * @param value the seqno, not negative
+     * @return the fence
+     * @throws IllegalArgumentException if {@code value} is negative
+     */
+    public Fence fenceAt(long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("negative timeline value: " + value);
+        }
+        lock.lock();
+        try {
+            return issue(value);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Fence issue(long seqno) {
+        if (seqno > issued) {
+            issued = seqno;
+        }
+        Point p = new Point(this, seqno);
+        if (seqno <= value) {
+            p.signal();
+        } else {
+            pending.add(p);
+        }
+        return p;
+    }
+
+    /**
+     * Raises the value to {@code value} and signals, in seqno order, every fence at or below it.
+     * Lower values than the current one change nothing.
+     *
+     * @param value the new value, not negative
+     * @throws IllegalArgumentException if {@code value} is negative
+     */
+    public void signalUpTo(long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("negative timeline value: " + value);
+        }
+        advanceTo(value, false);
+    }
+
+    /**
+     * Raises the value by {@code delta} and signals what that reaches, like sw_sync's
+     * {@code SW_SYNC_IOC_INC}.
+     *
+     * @param delta how far to advance, not negative
+     * @throws IllegalArgumentException if {@code delta} is negative
+     */
+    public void advance(long delta) {
+        if (delta < 0) {
+            throw new IllegalArgumentException("negative delta: " + delta);
+        }
+        advanceTo(delta, true);
+    }
+
+    private void advanceTo(long v, boolean relative) {
+        signalLock.lock();
+        try {
+            List<Point> ready;
+            lock.lock();
+            try {
+                long target = relative ? Math.addExact(value, v) : v;
+                if (target <= value) {
+                    return;
+                }
+                value = target;
+                ready = new ArrayList<>();
+                for (Point p; (p = pending.peek()) != null && p.seqno() <= target; ) {
+                    ready.add(pending.poll());
+                }
+            } finally {
+                lock.unlock();
+            }
+            for (Point p : ready) {
+                p.signal();
+            }
+        } finally {
+            signalLock.unlock();
+        }
+    }
+
+    /**
+     * The highest value signalled so far.
+     *
+     * @return the value, 0 initially
+     */
+    public long value() {
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "Timeline[" + name + " ctx " + context + " value " + value + "]";
+    }
+
+    /** A fence of this timeline. */
+    private static final class Point extends Fence {
+        private final Timeline timeline;
+
+        Point(Timeline timeline, long seqno) {
+            super(timeline.context, seqno);
+            this.timeline = timeline;
+        }
+
+        @Override
+        protected boolean pollSignaled() {
+            return seqno() <= timeline.value;
+        }
+
+        @Override
+        public String driverName() {
+            return "timeline";
+        }
+
+        @Override
+        public String timelineName() {
+            return timeline.name;
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Implementation details of fence-core: not exported. */
+package dev.fence.core.internal;
