@@ -131,6 +131,10 @@ public class Fence {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        // Reduce the risk of rare disastrous classloading in first call to LockSupport.park:
+        // https://bugs.openjdk.org/browse/JDK-8074773
+        Class<?> ensureLoaded = LockSupport.class;
+        Objects.requireNonNull(ensureLoaded);
         Fence stub = new Fence(0, 0);
         stub.timestamp = System.nanoTime();
         stub.state = SIGNALED | ENABLED | IMMORTAL | REF_ONE;
@@ -222,8 +226,13 @@ public class Fence {
      * callbacks of this fence run right after the current callback returns (in this thread), so
      * chains of callbacks signalling further fences never deepen the stack.
      *
+     * <p>Memory consistency: actions in a thread prior to a successful {@code signal} call
+     * <i>happen-before</i> every callback run for this fence, the return of every wait that sees
+     * it signalled, and every {@link #isSignaled()} that returns {@code true}.
+     *
      * @return {@code true} if this call signalled the fence; {@code false} if it was already
-     *     signalled (nothing changes then, not even the error or timestamp)
+     *     signalled (nothing changes then, not even the error or timestamp; the winner's error and
+     *     timestamp are visible when this call returns)
      */
     public final boolean signal() {
         return signal0(0L, true, null);
@@ -470,6 +479,13 @@ public class Fence {
      * Queues {@code callback} to run when this fence signals, after every callback added before
      * it. Enables signalling first (see {@link #enableSignaling()}). Allocates nothing.
      *
+     * <p>Memory consistency: actions prior to an {@code addCallback} that returns {@code true}
+     * <i>happen-before</i> the callback runs.
+     *
+     * <p><b>Warning:</b> the callback runs in the signalling thread, possibly before
+     * {@code addCallback} returns in this one; it must not block, and it must not wait for
+     * fences (with {@code -Ddev.fence.debug=true} such waits throw).
+     *
      * @param callback a node that is not queued anywhere
      * @return {@code true} if queued; {@code false} if the fence has already signalled, in which
      *     case the callback is <em>not</em> run (the kernel's {@code -ENOENT})
@@ -695,6 +711,8 @@ public class Fence {
     /**
      * Waits until the fence signals (successfully or with an error; check {@link #error()}).
      * Returns at once, allocating nothing, if it already has.
+     *
+     * <p>Memory consistency: actions prior to the signal <i>happen-before</i> the return.
      *
      * @throws InterruptedException if interrupted while waiting (the fence was pending); the
      *     interrupt status is cleared
