@@ -58,7 +58,10 @@ import org.slf4j.LoggerFactory;
  * on the previous head passes to the new chain link, and the object keeps one reference on each
  * point's fence for as long as the chain exists (core chains do not count references, so these
  * are never dropped; the garbage collector reclaims them). Fences handed out by
- * {@link #fence()} and {@link #fenceAt(long)} carry a new reference for the caller.
+ * {@link #fence()} and {@link #fenceAt(long)} carry a new reference for the caller. (A fence
+ * whose count had already reached zero when it was installed, for example a member of a core
+ * container that its creator released, cannot be retained again; such a fence is used and
+ * handed out uncounted, and releasing it is an {@link IllegalStateException}.)
  */
 public final class SyncObj {
 
@@ -85,7 +88,9 @@ public final class SyncObj {
      *
      * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
      * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
-     * it (the kernel's snapshot semantics).
+     * it (the kernel's snapshot semantics). Taking a reference on a snapshot can lose to a
+     * concurrent replace that releases the old head to zero; capture() then retries on the new
+     * head (the kernel's dma_fence_get_rcu_safe loop).
      *
      * No lost wakeups: a waiter first checks lock-free; if the point is missing, it registers
      * under `lock` and re-checks there (addWaiter), so a writer either published before the
@@ -160,11 +165,8 @@ public final class SyncObj {
      * @return the fence, or {@code null} if the object has none
      */
     public Fence fence() {
-        Fence f = head;
-        if (f != null) {
-            Refs.tryRetain(f);
-        }
-        return f;
+        Capture c = capture(0L);
+        return c == null ? null : c.fence;
     }
 
     /**
@@ -306,12 +308,11 @@ public final class SyncObj {
      */
     public Fence fenceAt(long point) {
         checkPoint(point);
-        Fence f = find(head, point);
-        if (f == null) {
+        Capture c = capture(point);
+        if (c == null) {
             throw notSubmitted(point);
         }
-        Refs.tryRetain(f);
-        return f;
+        return c.fence;
     }
 
     /**
@@ -334,19 +335,26 @@ public final class SyncObj {
         Objects.requireNonNull(dst, "dst");
         checkPoint(srcPoint);
         checkPoint(dstPoint);
-        Fence f = src.find(src.head, srcPoint);
-        if (f == null) {
+        Capture c = src.capture(srcPoint);
+        if (c == null) {
             throw src.notSubmitted(srcPoint);
         }
-        if (dstPoint == 0L) {
-            dst.replaceFence(f);
-            return;
-        }
-        Fence merged = Fences.merge(f);
-        if (Refs.isFresh(merged, f)) {
-            dst.install(merged, true, true, dstPoint); // the birth reference goes to the chain
-        } else {
-            dst.addPoint(dstPoint, merged);
+        try {
+            Fence f = c.fence;
+            if (dstPoint == 0L) {
+                dst.replaceFence(f);
+                return;
+            }
+            Fence merged = Fences.merge(f);
+            if (Refs.isFresh(merged, f)) {
+                dst.install(merged, true, true, dstPoint); // the birth reference goes to the chain
+            } else {
+                dst.addPoint(dstPoint, merged);
+            }
+        } finally {
+            if (c.counted) {
+                c.fence.release();
+            }
         }
     }
 
@@ -365,11 +373,11 @@ public final class SyncObj {
      */
     public SyncFile exportSyncFile(long point) {
         checkPoint(point);
-        Fence f = find(head, point);
-        if (f == null) {
+        Capture c = capture(point);
+        if (c == null) {
             throw notSubmitted(point);
         }
-        return SyncFile.adopt(null, f, Refs.tryRetain(f));
+        return SyncFile.adopt(null, c.fence, c.counted);
     }
 
     /**
@@ -493,9 +501,9 @@ public final class SyncObj {
                 long p = points == null ? 0L : points[i];
                 Entry e = new Entry(waiter, p);
                 entries[i] = e;
-                Fence f = objs[i].find(objs[i].head, p);
-                if (f != null) {
-                    e.deliver(f, Refs.tryRetain(f));
+                Capture c = objs[i].capture(p);
+                if (c != null) {
+                    e.deliver(c.fence, c.counted);
                 } else if (!forSubmit) {
                     throw objs[i].notSubmitted(p);
                 }
@@ -607,6 +615,29 @@ public final class SyncObj {
             return null;
         }
         return FenceChain.find(h, point);
+    }
+
+    /**
+     * The fence for {@code point} on the current head, with a reference taken. If a concurrent
+     * replace released the snapshot's fence to zero before the reference was taken, retries on
+     * the new head; a fence that nobody counts (installed at zero) is returned uncounted.
+     *
+     * @return the capture, or null if the point has no fence
+     */
+    private Capture capture(long point) {
+        for (;;) {
+            Fence h = head;
+            Fence f = find(h, point);
+            if (f == null) {
+                return null;
+            }
+            if (Refs.tryRetain(f)) {
+                return new Capture(f, true);
+            }
+            if (head == h) {
+                return new Capture(f, false);
+            }
+        }
     }
 
     private void install(Fence fence, boolean counted, boolean asPoint) {
