@@ -182,8 +182,40 @@ class SyncObjRaceTest {
     }
 
     @Test
+    void noLostWakeupWhileTheFirstPassScansOthers() throws Exception {
+        // Object 0 is submitted at a random moment while the wait scans 63 signalled objects,
+        // i.e. between its own unlocked check and its registration.
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                SyncObj[] objs = new SyncObj[64];
+                objs[0] = SyncObj.create();
+                for (int k = 1; k < objs.length; k++) {
+                    objs[k] = SyncObj.create(true);
+                }
+                CountDownLatch started = new CountDownLatch(1);
+                Future<Integer> w = pool.submit(() -> {
+                    started.countDown();
+                    return SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 10,
+                            TimeUnit.SECONDS);
+                });
+                started.await();
+                int spins = ThreadLocalRandom.current().nextInt(2000);
+                for (int s = 0; s < spins; s++) {
+                    Thread.onSpinWait();
+                }
+                objs[0].signal();
+                assertEquals(0, w.get(20, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, objs[0].waiterCount());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void racingTimelineProducerSignallerAndWaiters() throws Exception {
-        final int n = 2000;
+        final int n = 1000;
         SyncObj obj = SyncObj.create();
         Timeline ring = Timeline.create("ring");
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -213,7 +245,7 @@ class SyncObjRaceTest {
             threads.add(new Thread(() -> {
                 try {
                     ThreadLocalRandom r = ThreadLocalRandom.current();
-                    for (int k = 0; k < 200; k++) {
+                    for (int k = 0; k < 100; k++) {
                         long p = 1 + r.nextInt(n);
                         int res = SyncObj.await(new SyncObj[] {obj}, new long[] {p},
                                 WAIT_FOR_SUBMIT, 10, TimeUnit.SECONDS);
@@ -238,6 +270,7 @@ class SyncObjRaceTest {
                     failure.compareAndSet(null, new AssertionError("query fell " + last + "->" + q));
                 }
                 last = q;
+                Thread.yield();
             }
         }, "monitor");
         monitor.start();
