@@ -21,8 +21,11 @@ public final class Refs {
         try {
             f.retain();
             return true;
-        } catch (IllegalStateException atZero) {
-            return false;
+        } catch (IllegalStateException e) {
+            if (f.refCnt() == 0) {
+                return false; // released to zero: nobody counts it any more
+            }
+            throw e; // overflow: a real bug, do not hide it
         }
     }
 
