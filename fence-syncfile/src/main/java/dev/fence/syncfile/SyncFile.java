@@ -1,0 +1,410 @@
+package dev.fence.syncfile;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
+import dev.fence.core.FenceStatus;
+import dev.fence.core.Fences;
+import dev.fence.syncfile.internal.Refs;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.Pipe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A handle owning one fence reference, the kernel's {@code struct sync_file}: what a driver
+ * hands to another module (or process) to say "the buffer is ready when this signals".
+ *
+ * <pre>{@code
+ * try (SyncFile done = SyncFile.create("render", renderFence)) {
+ *     int fd = FdTable.global().install(done.dup());    // hand a copy to another module
+ *     if (!done.poll(16, TimeUnit.MILLISECONDS)) {
+ *         log.info("frame late: {}", done.info());
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>A file holds its own reference to its fence ({@link Fence#retain()}) from creation until
+ * {@link #close()}, which releases it exactly once; a second {@code close()} does nothing. Any
+ * other use of a closed file throws {@link BadHandleException}, the {@code EBADF} of this world.
+ * {@link #fence()} hands out a new reference that the caller releases.
+ *
+ * <p>Readiness is level-triggered, like {@code POLLIN} on a sync_file fd: once the fence has
+ * signalled, {@link #poll(long, TimeUnit)} returns {@code true} immediately, every time, and
+ * {@link #channel()} stays readable. As in the kernel, an error-signalled fence is "ready" too
+ * (poll never reports an error); check {@link #info()} or {@link #status()} for the outcome.
+ *
+ * <p>All methods are thread-safe. Closing a file while another thread is still using it is a
+ * race in the caller, as closing an fd another thread reads is: the other thread either completes
+ * its operation or gets {@link BadHandleException}.
+ */
+public final class SyncFile implements AutoCloseable {
+
+    /*
+     * Implementation overview.
+     *
+     * `fence` is the only mutable field on the hot path: set at construction, swapped to null
+     * exactly once by close() (getAndSet), read with volatile semantics by every operation
+     * (null => BadHandleException). `counted` says whether construction took a reference that
+     * close() must release (false only for fences that were already at refcount zero inside an
+     * uncounted container, see Refs.tryRetain).
+     *
+     * The channel is created lazily under `channelLock` (pipe, notifier); close() takes the same
+     * lock after nulling `fence`, so a channel is either created before close (and close frees
+     * it) or refused (channel() re-checks `fence` under the lock). The notifier is a
+     * FenceCallback that closes the pipe's sink when the fence signals: the source then reports
+     * end-of-stream forever, which is what makes the channel level-triggered. Nothing in the lock
+     * runs user code; the notifier itself only closes a channel.
+     */
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyncFile.class);
+    private static final VarHandle FENCE;
+
+    static {
+        try {
+            FENCE = MethodHandles.lookup().findVarHandle(SyncFile.class, "fence", Fence.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String userName;
+    private final boolean counted;
+    @SuppressWarnings("unused") // accessed through FENCE
+    private volatile Fence fence;
+    private final ReentrantLock channelLock = new ReentrantLock();
+    private Pipe pipe;
+    private SinkCloser notifier;
+
+    private SyncFile(String userName, Fence fence, boolean counted) {
+        this.userName = userName;
+        this.fence = fence;
+        this.counted = counted;
+    }
+
+    /**
+     * Wraps {@code fence} in a new file that takes its own reference to it, the kernel's
+     * {@code sync_file_create()}. The file's name is derived from the fence (see {@link #name()}).
+     *
+     * @param fence the fence
+     * @return the new file
+     * @throws NullPointerException if {@code fence} is null
+     */
+    public static SyncFile create(Fence fence) {
+        Objects.requireNonNull(fence, "fence");
+        return new SyncFile(null, fence, Refs.tryRetain(fence));
+    }
+
+    /**
+     * Wraps {@code fence} in a new named file that takes its own reference to it.
+     *
+     * @param name the file's name
+     * @param fence the fence
+     * @return the new file
+     * @throws NullPointerException if {@code name} or {@code fence} is null
+     */
+    public static SyncFile create(String name, Fence fence) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(fence, "fence");
+        return new SyncFile(name, fence, Refs.tryRetain(fence));
+    }
+
+    /** Wraps a fence whose reference the caller hands over (it is not retained again). */
+    static SyncFile adopt(String name, Fence owned, boolean counted) {
+        return new SyncFile(name, owned, counted);
+    }
+
+    /**
+     * A new file on the fences of {@code a} and {@code b}, the kernel's {@code SYNC_IOC_MERGE}:
+     * containers are flattened, signalled fences dropped, and only the later fence of each
+     * context kept (see {@link Fences#merge}). {@code a} and {@code b} stay open and unchanged;
+     * they may be the same file.
+     *
+     * @param name the new file's name
+     * @param a a file
+     * @param b another file, or {@code a} again
+     * @return the merged file
+     * @throws NullPointerException if an argument is null
+     * @throws BadHandleException if {@code a} or {@code b} is closed
+     */
+    public static SyncFile merge(String name, SyncFile a, SyncFile b) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(a, "a");
+        Objects.requireNonNull(b, "b");
+        Fence fa = a.peek();
+        Fence fb = b.peek();
+        Fence merged = Fences.merge(fa, fb);
+        if (Refs.isFresh(merged, fa, fb)) {
+            return adopt(name, merged, true);
+        }
+        return adopt(name, merged, Refs.tryRetain(merged));
+    }
+
+    /**
+     * A second file on the same fence, with the same name (its own reference): what
+     * {@code dup(2)} gives for an fd, as far as ownership goes.
+     *
+     * @return the copy
+     * @throws BadHandleException if this file is closed
+     */
+    public SyncFile dup() {
+        Fence f = peek();
+        return new SyncFile(userName, f, Refs.tryRetain(f));
+    }
+
+    /**
+     * The fence this file holds, without a new reference; for this package's own use.
+     *
+     * @throws BadHandleException if closed
+     */
+    Fence peek() {
+        Fence f = fence;
+        if (f == null) {
+            throw new BadHandleException("sync file is closed" + (userName == null ? ""
+                    : ": " + userName));
+        }
+        return f;
+    }
+
+    /**
+     * The file's name: the one given at {@link #create(String, Fence)} or
+     * {@link #merge(String, SyncFile, SyncFile)}, or else, like the kernel's
+     * {@code sync_file_get_name()}, {@code driver-timeline<context>-<seqno>} of its fence.
+     *
+     * @return the name
+     * @throws BadHandleException if closed
+     */
+    public String name() {
+        return nameOf(peek());
+    }
+
+    private String nameOf(Fence f) {
+        if (userName != null) {
+            return userName;
+        }
+        return f.driverName() + '-' + f.timelineName() + Long.toUnsignedString(f.context())
+                + '-' + Long.toUnsignedString(f.seqno());
+    }
+
+    /**
+     * A new reference to the file's fence, the kernel's {@code sync_file_get_fence()}. The
+     * caller owns it and should {@link Fence#release()} it when done.
+     *
+     * @return the fence, retained
+     * @throws BadHandleException if closed
+     */
+    public Fence fence() {
+        Fence f = peek();
+        Refs.tryRetain(f);
+        return f;
+    }
+
+    /**
+     * The status of the file's fence ({@code dma_fence_get_status}); cheaper than
+     * {@link #info()}.
+     *
+     * @return pending, signalled or error
+     * @throws BadHandleException if closed
+     */
+    public FenceStatus status() {
+        return peek().status();
+    }
+
+    /**
+     * Whether the fence has signalled; the same as {@code poll(0, unit)}.
+     *
+     * @return {@code true} once signalled, and on every later call
+     * @throws BadHandleException if closed
+     */
+    public boolean isSignaled() {
+        return peek().isSignaled();
+    }
+
+    /**
+     * Describes the file and each fence in it, the kernel's {@code SYNC_IOC_FILE_INFO}.
+     *
+     * @return name, aggregated status, and one {@link FenceInfo} per flattened member
+     * @throws BadHandleException if closed
+     */
+    public SyncFileInfo info() {
+        Fence f = peek();
+        List<Fence> leaves = Fences.unwrap(f);
+        List<FenceInfo> infos = new ArrayList<>(leaves.size());
+        FenceStatus agg = FenceStatus.SIGNALED;
+        for (Fence leaf : leaves) {
+            FenceStatus st = leaf.status();
+            long ts = st == FenceStatus.PENDING ? 0L : leaf.timestamp();
+            infos.add(new FenceInfo(leaf.timelineName(), leaf.driverName(), st, ts));
+            if (agg == FenceStatus.SIGNALED) {
+                agg = st;
+            }
+        }
+        return new SyncFileInfo(nameOf(f), agg, infos);
+    }
+
+    /**
+     * Waits until the fence signals or the timeout elapses, like {@code poll(2)} with
+     * {@code POLLIN} on a sync_file fd. Level-triggered: once signalled, every call returns
+     * {@code true} at once.
+     *
+     * @param timeout how long to wait; 0 only checks
+     * @param unit the unit of {@code timeout}
+     * @return {@code true} if the fence has signalled (with or without an error)
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code unit} is null
+     * @throws BadHandleException if closed
+     */
+    public boolean poll(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        return peek().await(timeout, unit);
+    }
+
+    /**
+     * Tells the fence's driver when the result is needed, the kernel's
+     * {@code SYNC_IOC_SET_DEADLINE}. A hint; ignored once signalled.
+     *
+     * @param deadlineNanos the deadline in the {@link System#nanoTime()} time base
+     * @throws BadHandleException if closed
+     */
+    public void setDeadline(long deadlineNanos) {
+        peek().setDeadline(deadlineNanos);
+    }
+
+    /**
+     * A selectable channel that becomes readable when the fence signals, so the file can sit in
+     * a {@link java.nio.channels.Selector} beside sockets. The channel is created on the first
+     * call (the same one is returned afterwards), is already in non-blocking mode, and is closed
+     * by {@link #close()}; do not close it yourself.
+     *
+     * <p>The channel is level-triggered: it carries no data, and once the fence has signalled it
+     * is at end-of-stream for good, so {@code read} returns {@code -1} and every select reports
+     * it readable ({@link java.nio.channels.SelectionKey#OP_READ}) until the file is closed or
+     * the key cancelled. Before the fence signals, a non-blocking {@code read} returns 0 (a
+     * blocking one waits for the signal). Reading never loses readiness.
+     *
+     * @return the channel
+     * @throws IOException if the pipe behind the channel cannot be created
+     * @throws BadHandleException if closed
+     */
+    public Pipe.SourceChannel channel() throws IOException {
+        Fence f = peek();
+        channelLock.lock();
+        try {
+            if (fence == null) {
+                peek(); // closed meanwhile: throws
+            }
+            if (pipe == null) {
+                Pipe p = Pipe.open();
+                try {
+                    p.source().configureBlocking(false);
+                } catch (IOException e) {
+                    closeQuietly(p);
+                    throw e;
+                }
+                SinkCloser n = new SinkCloser(p.sink());
+                pipe = p;
+                notifier = n;
+                if (!f.addCallback(n)) {
+                    n.closeSink(); // already signalled
+                }
+            }
+            return pipe.source();
+        } finally {
+            channelLock.unlock();
+        }
+    }
+
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return {@code true} once closed
+     */
+    public boolean isClosed() {
+        return fence == null;
+    }
+
+    /**
+     * Releases the file's fence reference and frees the channel, if any. Only the first call
+     * does anything; later calls return quietly.
+     */
+    @Override
+    public void close() {
+        Fence f = (Fence) FENCE.getAndSet(this, (Fence) null);
+        if (f == null) {
+            return;
+        }
+        channelLock.lock();
+        try {
+            if (pipe != null) {
+                f.removeCallback(notifier);
+                closeQuietly(pipe);
+                pipe = null;
+                notifier = null;
+            }
+        } finally {
+            channelLock.unlock();
+        }
+        if (counted) {
+            f.release();
+        }
+    }
+
+    private static void closeQuietly(Pipe p) {
+        try {
+            p.sink().close();
+        } catch (IOException e) {
+            LOG.debug("closing a sync file pipe sink", e);
+        }
+        try {
+            p.source().close();
+        } catch (IOException e) {
+            LOG.debug("closing a sync file pipe source", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        Fence f = fence;
+        if (f == null) {
+            return "SyncFile[closed" + (userName == null ? "" : " " + userName) + "]";
+        }
+        return "SyncFile[" + nameOf(f) + " " + f.describe() + "]";
+    }
+
+    /** Closes the pipe's sink when the fence signals, making the source readable for good. */
+    private static final class SinkCloser extends FenceCallback {
+        private final Pipe.SinkChannel sink;
+
+        SinkCloser(Pipe.SinkChannel sink) {
+            this.sink = sink;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            closeSink();
+        }
+
+        void closeSink() {
+            try {
+                sink.close();
+            } catch (IOException e) {
+                LOG.warn("could not close the pipe sink of a sync file channel", e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "SyncFile channel notifier";
+        }
+    }
+}

@@ -1,0 +1,932 @@
+package dev.fence.syncfile;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
+import dev.fence.core.FenceChain;
+import dev.fence.core.Fences;
+import dev.fence.syncfile.internal.Refs;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A container whose fence can be replaced, the kernel's {@code drm_syncobj}. Used two ways:
+ *
+ * <ul>
+ *   <li><b>Binary</b>: the object holds one fence, or none. {@link #replaceFence(Fence)} installs
+ *       one, {@link #signal()} installs an already-signalled one, {@link #reset()} empties it, and
+ *       a wait on point 0 waits for whatever fence is installed.</li>
+ *   <li><b>Timeline</b>: the object holds the newest link of a {@link FenceChain}; each
+ *       {@link #addPoint(long, Fence) point} is a 64-bit value that is reached when its fence
+ *       <em>and every earlier point</em> have signalled. {@link #query()} returns the last point
+ *       reached, {@link #fenceAt(long)} the fence for a point.</li>
+ * </ul>
+ *
+ * <p>A timeline example, the seed's DMA fill then render: the DMA engine signals point 1 when the
+ * buffer is filled, and the render job is submitted to wait for it.
+ *
+ * <pre>{@code
+ * SyncObj sync = SyncObj.create(false);
+ * Fence fill = dmaEngine.submitFill(buffer);          // some fence from the DMA driver
+ * sync.addPoint(1, fill);                              // point 1: buffer filled
+ * // render thread, possibly before the fill was even submitted:
+ * SyncObj.await(new SyncObj[] {sync}, new long[] {1}, SyncObj.WAIT_FOR_SUBMIT,
+ *         1, TimeUnit.SECONDS);
+ * Fence render = gpu.submitRender(buffer);
+ * sync.addPoint(2, render);                            // point 2: frame rendered
+ * }</pre>
+ *
+ * <p>{@link #await} waits on many objects and points at once, with the kernel's flags
+ * ({@link #WAIT_ALL}, {@link #WAIT_FOR_SUBMIT}, {@link #WAIT_AVAILABLE}); {@link #onPoint} runs a
+ * callback when a point is submitted or reached (the kernel's eventfd registration);
+ * {@link #exportSyncFile(long)} and {@link #importSyncFile(SyncFile, long)} move fences to and
+ * from {@link SyncFile}s; {@link SyncObjTable} gives objects integer handles.
+ *
+ * <p>Differences from the kernel: points must rise ({@link #addPoint} rejects a point not above
+ * the newest one, where the kernel only logs a debug message and starts a new context), and
+ * timeouts are relative durations rather than absolute times.
+ *
+ * <p>Reference counting: the object holds a reference on its current fence ({@link Fence#retain()}
+ * when installed, {@link Fence#release()} when replaced or reset). For a timeline, the reference
+ * on the previous head passes to the new chain link, and the object keeps one reference on each
+ * point's fence for as long as the chain exists (core chains do not count references, so these
+ * are never dropped; the garbage collector reclaims them). Fences handed out by
+ * {@link #fence()} and {@link #fenceAt(long)} carry a new reference for the caller. (A fence
+ * whose count had already reached zero when it was installed, for example a member of a core
+ * container that its creator released, cannot be retained again; such a fence is used and
+ * handed out uncounted, and releasing it is an {@link IllegalStateException}.)
+ */
+public final class SyncObj {
+
+    /*
+     * Implementation overview.
+     *
+     * State:
+     *   head        volatile Fence (null = no fence). Written only under `lock`; read without it.
+     *               Binary: the fence. Timeline: the newest FenceChain link (links only ever
+     *               point to older links, and FenceChain collects signalled ones itself).
+     *   headCounted whether the object holds a counted reference on `head`; under `lock`.
+     *   waiters     point waiters (await with WAIT_FOR_SUBMIT/WAIT_AVAILABLE, onPoint); under
+     *               `lock`. A waiter stays queued while its point is not available (no fence, or
+     *               the timeline has not reached that point's submission).
+     *
+     * Transitions (all under `lock`, all O(waiters)):
+     *   replaceFence(f)/reset(): head := f; then every queued waiter whose point is now available
+     *     is dequeued and its fence captured (retained) for it.
+     *   addPoint(p, f): require p > head.seqno if head is a chain; head := link(head, f, p);
+     *     then the same waiter scan.
+     * After unlocking, the writer delivers the captured fences to their waiters (this runs
+     * onPoint user callbacks and unparks await threads) and finally releases the replaced head.
+     * No user code and no fence callback ever runs while `lock` is held.
+     *
+     * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
+     * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
+     * it (the kernel's snapshot semantics). Taking a reference on a snapshot can lose to a
+     * concurrent replace that releases the old head to zero; capture() then retries on the new
+     * head (the kernel's dma_fence_get_rcu_safe loop).
+     *
+     * No lost wakeups: a waiter first checks lock-free; if the point is missing, it registers
+     * under `lock` and re-checks there (addWaiter), so a writer either published before the
+     * re-check (the waiter captures directly) or publishes after the waiter is queued (the writer
+     * captures for it). await's thread clears its `fired` flag before each scan and parks only if
+     * no event set it since, so a submission or signal between the scan and the park is seen.
+     */
+
+    /** {@link #await} flag: wait for every object (default: the first one). */
+    public static final int WAIT_ALL = 1;
+    /**
+     * {@link #await} flag: an object without a fence (or a point not yet added) is waited for
+     * instead of being an error.
+     */
+    public static final int WAIT_FOR_SUBMIT = 1 << 1;
+    /**
+     * {@link #await} and {@link #onPoint} flag: wait only until the point has a fence (was
+     * submitted), not until it signals. Implies waiting for submission.
+     */
+    public static final int WAIT_AVAILABLE = 1 << 2;
+
+    private static final int ALL_FLAGS = WAIT_ALL | WAIT_FOR_SUBMIT | WAIT_AVAILABLE;
+    private static final Logger LOG = LoggerFactory.getLogger(SyncObj.class);
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile Fence head;
+    private boolean headCounted;
+    private final List<PointWaiter> waiters = new ArrayList<>();
+
+    private SyncObj() {
+    }
+
+    /**
+     * Creates an object without a fence, the kernel's {@code DRM_IOCTL_SYNCOBJ_CREATE} with no
+     * flags.
+     *
+     * @return the new object
+     */
+    public static SyncObj create() {
+        return new SyncObj();
+    }
+
+    /**
+     * Creates an object, empty or holding an already-signalled fence
+     * ({@code DRM_SYNCOBJ_CREATE_SIGNALED}).
+     *
+     * @param signaled {@code true} to start signalled
+     * @return the new object
+     */
+    public static SyncObj create(boolean signaled) {
+        SyncObj obj = new SyncObj();
+        if (signaled) {
+            obj.head = signaledFence();
+            obj.headCounted = true;
+        }
+        return obj;
+    }
+
+    private static Fence signaledFence() {
+        Fence f = Fence.create(0L, 0L);
+        f.signal();
+        return f;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Binary operations
+
+    /**
+     * The current fence, with a new reference for the caller (release it when done), the
+     * kernel's {@code drm_syncobj_fence_get()}. For a timeline this is the newest chain link.
+     *
+     * @return the fence, or {@code null} if the object has none
+     */
+    public Fence fence() {
+        Capture c = capture(0L);
+        return c == null ? null : c.fence;
+    }
+
+    /**
+     * Whether the object currently holds a fence.
+     *
+     * @return {@code true} if it does
+     */
+    public boolean hasFence() {
+        return head != null;
+    }
+
+    /**
+     * Installs {@code fence} (taking a reference on it), the kernel's
+     * {@code drm_syncobj_replace_fence()}: waiters for submission see it at once; waits already
+     * running keep the fence they captured. {@code null} empties the object, like {@link #reset()}.
+     *
+     * @param fence the new fence, or {@code null}
+     */
+    public void replaceFence(Fence fence) {
+        boolean counted = fence != null && Refs.tryRetain(fence);
+        install(fence, counted, false);
+    }
+
+    /**
+     * Installs a new, already-signalled fence ({@code DRM_IOCTL_SYNCOBJ_SIGNAL}).
+     */
+    public void signal() {
+        install(signaledFence(), true, false);
+    }
+
+    /**
+     * Removes the fence ({@code DRM_IOCTL_SYNCOBJ_RESET}); later waits without
+     * {@link #WAIT_FOR_SUBMIT} fail with {@link PointNotSubmittedException} until a fence is
+     * installed again.
+     */
+    public void reset() {
+        install(null, false, false);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Timeline operations
+
+    /**
+     * Adds timeline point {@code point}, reached once {@code fence} and every earlier point have
+     * signalled, the kernel's {@code drm_syncobj_add_point()}. Takes a reference on
+     * {@code fence}. If the object holds a plain (binary) fence, the new point also waits for it.
+     *
+     * @param point the point, above the newest point already added
+     * @param fence the fence for this point; not a chain (flatten containers with
+     *     {@link Fences#merge})
+     * @throws NullPointerException if {@code fence} is null
+     * @throws IllegalArgumentException if {@code point} is not positive, is not above the newest
+     *     point, or {@code fence} is a {@link FenceChain}
+     */
+    public void addPoint(long point, Fence fence) {
+        Objects.requireNonNull(fence, "fence");
+        if (fence instanceof FenceChain) {
+            throw new IllegalArgumentException("a timeline point cannot hold a chain link ("
+                    + fence.describe() + "); flatten it with Fences.merge");
+        }
+        checkPoint(point);
+        if (point == 0L) {
+            throw new IllegalArgumentException("point 0 is the binary payload: use replaceFence");
+        }
+        // The reference is kept by the chain link for as long as the link exists.
+        install(fence, Refs.tryRetain(fence), true, point);
+    }
+
+    /**
+     * Signals timeline point {@code point} from the host, the kernel's
+     * {@code DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL}: adds the point with an already-signalled fence
+     * (it is reached once every earlier point is). Point 0 is {@link #signal()}.
+     *
+     * @param point the point, 0 or above the newest point
+     * @throws IllegalArgumentException if {@code point} is negative or not above the newest point
+     */
+    public void signal(long point) {
+        checkPoint(point);
+        if (point == 0L) {
+            signal();
+        } else {
+            install(signaledFence(), true, true, point);
+        }
+    }
+
+    /**
+     * The last point reached, the kernel's {@code DRM_IOCTL_SYNCOBJ_QUERY}: the highest point
+     * whose fence and all earlier points' fences have signalled; 0 if none has, or if the object
+     * holds a binary fence or nothing.
+     *
+     * @return the last signalled point
+     */
+    public long query() {
+        Fence h = head;
+        if (!(h instanceof FenceChain)) {
+            return 0L;
+        }
+        // reached(p) is monotone (reaching p means every earlier point was reached), so the
+        // answer is the largest p with reached(p); it is always a point that was added, or 0.
+        long lo = 0L;
+        long hi = h.seqno();
+        if (reached(h, hi)) {
+            return hi;
+        }
+        while (hi - lo > 1L) {
+            long mid = lo + (hi - lo) / 2L;
+            if (reached(h, mid)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static boolean reached(Fence h, long point) {
+        return point == 0L || FenceChain.find(h, point).isSignaled();
+    }
+
+    /**
+     * The newest point added ({@code DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED}).
+     *
+     * @return the newest point, or 0 if the object holds a binary fence or nothing
+     */
+    public long lastSubmitted() {
+        Fence h = head;
+        return h instanceof FenceChain ? h.seqno() : 0L;
+    }
+
+    /**
+     * The fence that signals when {@code point} is reached, with a new reference for the caller,
+     * the kernel's {@code drm_syncobj_find_fence()}. Point 0 returns the current fence.
+     *
+     * @param point the point
+     * @return the fence; an already-signalled fence if the point was reached long ago
+     * @throws PointNotSubmittedException if the object has no fence or the point has not been
+     *     added yet
+     * @throws IllegalArgumentException if {@code point} is negative
+     */
+    public Fence fenceAt(long point) {
+        checkPoint(point);
+        Capture c = capture(point);
+        if (c == null) {
+            throw notSubmitted(point);
+        }
+        return c.fence;
+    }
+
+    /**
+     * Moves the fence of {@code src} at {@code srcPoint} into {@code dst} at {@code dstPoint},
+     * the kernel's {@code DRM_IOCTL_SYNCOBJ_TRANSFER}. Into a timeline point the fence is first
+     * flattened ({@link Fences#merge}), so chains never nest; into point 0 it replaces
+     * {@code dst}'s fence. {@code src} and {@code dst} may be the same object.
+     *
+     * @param src the source object
+     * @param srcPoint the source point (0: its current fence)
+     * @param dst the destination object
+     * @param dstPoint the destination point (0: replace the fence)
+     * @throws NullPointerException if {@code src} or {@code dst} is null
+     * @throws PointNotSubmittedException if {@code src} has no fence for {@code srcPoint}
+     * @throws IllegalArgumentException if a point is negative, or {@code dstPoint} is not above
+     *     {@code dst}'s newest point
+     */
+    public static void transfer(SyncObj src, long srcPoint, SyncObj dst, long dstPoint) {
+        Objects.requireNonNull(src, "src");
+        Objects.requireNonNull(dst, "dst");
+        checkPoint(srcPoint);
+        checkPoint(dstPoint);
+        Capture c = src.capture(srcPoint);
+        if (c == null) {
+            throw src.notSubmitted(srcPoint);
+        }
+        try {
+            Fence f = c.fence;
+            if (dstPoint == 0L) {
+                dst.replaceFence(f);
+                return;
+            }
+            Fence merged = Fences.merge(f);
+            if (Refs.isFresh(merged, f)) {
+                dst.install(merged, true, true, dstPoint); // the birth reference goes to the chain
+            } else {
+                dst.addPoint(dstPoint, merged);
+            }
+        } finally {
+            if (c.counted) {
+                c.fence.release();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Sync files
+
+    /**
+     * A sync file holding the fence for {@code point} (point 0: the current fence), the kernel's
+     * {@code HANDLE_TO_FD} with {@code EXPORT_SYNC_FILE}. It is a snapshot: later signals, resets
+     * or replacements of this object do not change it.
+     *
+     * @param point the point
+     * @return a new sync file
+     * @throws PointNotSubmittedException if there is no fence for the point
+     * @throws IllegalArgumentException if {@code point} is negative
+     */
+    public SyncFile exportSyncFile(long point) {
+        checkPoint(point);
+        Capture c = capture(point);
+        if (c == null) {
+            throw notSubmitted(point);
+        }
+        return SyncFile.adopt(null, c.fence, c.counted);
+    }
+
+    /**
+     * Installs the fence of {@code file}: as the current fence for point 0, else as timeline
+     * point {@code point}; the kernel's {@code FD_TO_HANDLE} with {@code IMPORT_SYNC_FILE}. The
+     * file stays open and unchanged.
+     *
+     * @param file an open sync file
+     * @param point 0, or a point above the newest one
+     * @throws NullPointerException if {@code file} is null
+     * @throws BadHandleException if {@code file} is closed
+     * @throws IllegalArgumentException if {@code point} is negative or not above the newest point,
+     *     or the file's fence is a chain link and {@code point} is not 0
+     */
+    public void importSyncFile(SyncFile file, long point) {
+        Objects.requireNonNull(file, "file");
+        checkPoint(point);
+        Fence f = file.peek();
+        if (point == 0L) {
+            replaceFence(f);
+        } else if (f instanceof FenceChain) {
+            Fence merged = Fences.merge(f);
+            if (Refs.isFresh(merged, f)) {
+                install(merged, true, true, point);
+            } else {
+                addPoint(point, merged);
+            }
+        } else {
+            addPoint(point, f);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Notification
+
+    /**
+     * Runs {@code action} once when {@code point} signals, or, with {@link #WAIT_AVAILABLE}, once
+     * it has a fence (was submitted); the kernel's {@code DRM_IOCTL_SYNCOBJ_EVENTFD}. If that has
+     * already happened, {@code action} runs now, in this thread; otherwise it runs in the thread
+     * that adds the point or signals the fence. An action that throws is logged.
+     *
+     * @param point the point (0: the binary fence)
+     * @param flags 0 or {@link #WAIT_AVAILABLE}
+     * @param action what to run
+     * @throws NullPointerException if {@code action} is null
+     * @throws IllegalArgumentException if {@code point} is negative or {@code flags} has other bits
+     */
+    public void onPoint(long point, int flags, Runnable action) {
+        Objects.requireNonNull(action, "action");
+        checkPoint(point);
+        if ((flags & ~WAIT_AVAILABLE) != 0) {
+            throw new IllegalArgumentException("onPoint flags may only be WAIT_AVAILABLE: "
+                    + Integer.toHexString(flags));
+        }
+        addWaiter(new Notifier(point, (flags & WAIT_AVAILABLE) != 0, action));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Waiting
+
+    /**
+     * Waits on several objects at once, the kernel's {@code DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT}
+     * (and {@code SYNCOBJ_WAIT} when every point is 0). Each object {@code objs[i]} is waited on
+     * at {@code points[i]}; {@code points} may be {@code null} for all 0 (binary).
+     *
+     * <p>Without {@link #WAIT_FOR_SUBMIT} or {@link #WAIT_AVAILABLE}, every object must already
+     * have a fence for its point, else the call fails at once with
+     * {@link PointNotSubmittedException}. With either flag, missing fences are waited for. The
+     * fences are captured when the wait starts (or when they are submitted): a later reset or
+     * replacement does not change what this wait waits for.
+     *
+     * @param objs the objects
+     * @param points the points, one per object, or {@code null} for all 0
+     * @param flags any of {@link #WAIT_ALL}, {@link #WAIT_FOR_SUBMIT}, {@link #WAIT_AVAILABLE}
+     * @param timeout how long to wait; 0 only checks
+     * @param unit the unit of {@code timeout}
+     * @return without {@code WAIT_ALL}, the lowest index of an object that signalled (or became
+     *     available); with {@code WAIT_ALL}, 0 once all have; -1 if the timeout elapsed first.
+     *     An empty {@code objs} returns 0 at once, as in the kernel.
+     * @throws PointNotSubmittedException if an object has no fence for its point and neither
+     *     {@code WAIT_FOR_SUBMIT} nor {@code WAIT_AVAILABLE} is given
+     * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalArgumentException if {@code flags} has unknown bits, {@code timeout} or a
+     *     point is negative, or {@code points} has a different length
+     * @throws NullPointerException if {@code objs}, an element, or {@code unit} is null
+     */
+    public static int await(SyncObj[] objs, long[] points, int flags, long timeout,
+            TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(objs, "objs");
+        Objects.requireNonNull(unit, "unit");
+        if ((flags & ~ALL_FLAGS) != 0) {
+            throw new IllegalArgumentException("unknown wait flags: 0x"
+                    + Integer.toHexString(flags & ~ALL_FLAGS));
+        }
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        int n = objs.length;
+        if (points != null && points.length != n) {
+            throw new IllegalArgumentException(points.length + " points for " + n + " objects");
+        }
+        for (int i = 0; i < n; i++) {
+            Objects.requireNonNull(objs[i], "objs[" + i + "]");
+            if (points != null) {
+                checkPoint(points[i]);
+            }
+        }
+        if (n == 0) {
+            return 0;
+        }
+        long nanos = unit.toNanos(timeout);
+        long start = System.nanoTime();
+        boolean all = (flags & WAIT_ALL) != 0;
+        boolean available = (flags & WAIT_AVAILABLE) != 0;
+        boolean forSubmit = available || (flags & WAIT_FOR_SUBMIT) != 0;
+        AwaitThread waiter = new AwaitThread(Thread.currentThread());
+        Entry[] entries = new Entry[n];
+        try {
+            // First pass: capture what is there; missing fences are an error unless waited for.
+            for (int i = 0; i < n; i++) {
+                long p = points == null ? 0L : points[i];
+                Entry e = new Entry(waiter, p);
+                entries[i] = e;
+                Capture c = objs[i].capture(p);
+                if (c != null) {
+                    e.deliver(c.fence, c.counted);
+                } else if (!forSubmit) {
+                    throw objs[i].notSubmitted(p);
+                }
+            }
+            int first = -1;
+            int done = 0;
+            for (int i = 0; i < n; i++) {
+                Fence f = entries[i].fence();
+                if (f != null && (available || f.isSignaled())) {
+                    done++;
+                    if (first < 0) {
+                        first = i;
+                    }
+                }
+            }
+            if (done == n) {
+                return all ? 0 : first;
+            }
+            if (!all && done > 0) {
+                return first;
+            }
+            if (nanos == 0L) {
+                return -1;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            if (forSubmit) {
+                for (int i = 0; i < n; i++) {
+                    if (entries[i].fence() == null) {
+                        entries[i].obj = objs[i];
+                        objs[i].addWaiter(entries[i]);
+                    }
+                }
+            }
+            for (;;) {
+                waiter.fired = false;
+                done = 0;
+                for (int i = 0; i < n; i++) {
+                    Entry e = entries[i];
+                    Fence f = e.fence();
+                    if (f == null) {
+                        continue;
+                    }
+                    boolean ready = available || f.isSignaled();
+                    if (!ready && !e.callbackQueued) {
+                        if (f.addCallback(e)) {
+                            e.callbackQueued = true;
+                        } else {
+                            ready = true;
+                        }
+                    }
+                    if (ready) {
+                        if (!all) {
+                            return i;
+                        }
+                        done++;
+                    }
+                }
+                if (done == n) {
+                    return 0;
+                }
+                long left = nanos - (System.nanoTime() - start);
+                if (left <= 0L) {
+                    return -1;
+                }
+                if (!waiter.fired) {
+                    LockSupport.parkNanos(waiter, left);
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+        } finally {
+            for (Entry e : entries) {
+                if (e != null) {
+                    e.finish();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internals
+
+    private static void checkPoint(long point) {
+        if (point < 0L) {
+            throw new IllegalArgumentException("negative point: " + point);
+        }
+    }
+
+    private PointNotSubmittedException notSubmitted(long point) {
+        return new PointNotSubmittedException(point == 0L ? "syncobj has no fence: " + this
+                : "point " + point + " not submitted yet on " + this);
+    }
+
+    /**
+     * The fence for {@code point} on the snapshot {@code h} (not retained), the kernel's
+     * find_fence without waiting: null if missing, the signalled stub if collected.
+     */
+    private Fence find(Fence h, long point) {
+        if (h == null) {
+            return null;
+        }
+        if (point == 0L) {
+            return h;
+        }
+        if (!(h instanceof FenceChain) || h.seqno() < point) {
+            return null;
+        }
+        return FenceChain.find(h, point);
+    }
+
+    /**
+     * The fence for {@code point} on the current head, with a reference taken. If a concurrent
+     * replace released the snapshot's fence to zero before the reference was taken, retries on
+     * the new head; a fence that nobody counts (installed at zero) is returned uncounted.
+     *
+     * @return the capture, or null if the point has no fence
+     */
+    private Capture capture(long point) {
+        for (;;) {
+            Fence h = head;
+            Fence f = find(h, point);
+            if (f == null) {
+                return null;
+            }
+            if (Refs.tryRetain(f)) {
+                return new Capture(f, true);
+            }
+            if (head == h) {
+                return new Capture(f, false);
+            }
+        }
+    }
+
+    private void install(Fence fence, boolean counted, boolean asPoint) {
+        install(fence, counted, asPoint, 0L);
+    }
+
+    /**
+     * Publishes a new head: {@code fence} itself, or (asPoint) a new chain link for
+     * {@code point} holding {@code fence}. {@code counted}: the caller hands over a counted
+     * reference on {@code fence}.
+     */
+    private void install(Fence fence, boolean counted, boolean asPoint, long point) {
+        Fence old;
+        boolean oldCounted;
+        List<Object> deliveries = null;
+        lock.lock();
+        try {
+            old = head;
+            oldCounted = headCounted;
+            if (asPoint) {
+                if (old instanceof FenceChain && point <= old.seqno()) {
+                    throw new IllegalArgumentException("timeline points must rise: point " + point
+                            + " is not above the newest point " + old.seqno());
+                }
+                head = FenceChain.link(old, fence, point);
+                headCounted = true; // the link's birth reference; the old head's went into it
+            } else {
+                head = fence;
+                headCounted = counted;
+            }
+            if (!waiters.isEmpty()) {
+                deliveries = collectWaiters();
+            }
+        } catch (RuntimeException | Error e) {
+            if (counted && fence != null) {
+                fence.release();
+            }
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+        if (deliveries != null) {
+            deliver(deliveries);
+        }
+        if (!asPoint && old != null && oldCounted) {
+            old.release();
+        }
+    }
+
+    /** Under lock: dequeues every waiter whose point is available, capturing its fence. */
+    private List<Object> collectWaiters() {
+        List<Object> out = null;
+        Fence h = head;
+        for (int i = 0; i < waiters.size(); ) {
+            PointWaiter w = waiters.get(i);
+            Fence f = find(h, w.point);
+            if (f == null) {
+                i++;
+                continue;
+            }
+            waiters.remove(i);
+            if (out == null) {
+                out = new ArrayList<>();
+            }
+            out.add(w);
+            out.add(f);
+            out.add(Refs.tryRetain(f));
+        }
+        return out;
+    }
+
+    private static void deliver(List<Object> deliveries) {
+        for (int i = 0; i < deliveries.size(); i += 3) {
+            PointWaiter w = (PointWaiter) deliveries.get(i);
+            Fence f = (Fence) deliveries.get(i + 1);
+            boolean counted = (Boolean) deliveries.get(i + 2);
+            w.deliver(f, counted);
+        }
+    }
+
+    /** Queues {@code w}, or delivers at once if its point is available (re-checked under lock). */
+    private void addWaiter(PointWaiter w) {
+        Fence f;
+        boolean counted;
+        lock.lock();
+        try {
+            f = find(head, w.point);
+            if (f == null) {
+                waiters.add(w);
+                return;
+            }
+            counted = Refs.tryRetain(f);
+        } finally {
+            lock.unlock();
+        }
+        w.deliver(f, counted);
+    }
+
+    /** Dequeues {@code w} if it is still queued. */
+    private void removeWaiter(PointWaiter w) {
+        lock.lock();
+        try {
+            waiters.remove(w);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many point waiters are queued; for tests. */
+    int waiterCount() {
+        lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        Fence h = head;
+        if (h == null) {
+            return "SyncObj[empty]";
+        }
+        if (h instanceof FenceChain) {
+            return "SyncObj[timeline, last point " + h.seqno() + "]";
+        }
+        return "SyncObj[" + h.describe() + "]";
+    }
+
+    /**
+     * Something waiting for a point to be submitted. Also a FenceCallback, so that await entries
+     * can use one node for both roles.
+     */
+    private abstract static class PointWaiter extends FenceCallback {
+        final long point;
+
+        PointWaiter(long point) {
+            this.point = point;
+        }
+
+        /** Called outside every lock with the point's fence and whether it was retained. */
+        abstract void deliver(Fence f, boolean counted);
+    }
+
+    /** The onPoint registration. */
+    private static final class Notifier extends PointWaiter {
+        private final boolean available;
+        private final Runnable action;
+        private Fence fence;
+        private boolean counted;
+
+        Notifier(long point, boolean available, Runnable action) {
+            super(point);
+            this.available = available;
+            this.action = action;
+        }
+
+        @Override
+        void deliver(Fence f, boolean counted) {
+            if (available) {
+                run(f, counted);
+                return;
+            }
+            // Published to onSignaled through the fence's callback-list handoff.
+            this.fence = f;
+            this.counted = counted;
+            if (!f.addCallback(this)) {
+                run(f, counted);
+            }
+        }
+
+        void run(Fence f, boolean counted) {
+            try {
+                action.run();
+            } catch (RuntimeException | Error e) {
+                LOG.warn("syncobj point {} notification {} threw", point, action, e);
+            } finally {
+                if (counted) {
+                    f.release();
+                }
+            }
+        }
+
+        @Override
+        protected void onSignaled(Fence f) {
+            run(fence, counted);
+        }
+    }
+
+    /** The thread an {@link #await} call parks; {@code fired} is set by every event. */
+    private static final class AwaitThread {
+        final Thread thread;
+        volatile boolean fired;
+
+        AwaitThread(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    /** A captured fence and whether a reference was taken on it. */
+    private static final class Capture {
+        final Fence fence;
+        final boolean counted;
+
+        Capture(Fence fence, boolean counted) {
+            this.fence = fence;
+            this.counted = counted;
+        }
+    }
+
+    /**
+     * One object of an {@link #await} call: its submit waiter (queued on the object while the
+     * point is missing) and its fence callback (queued on the captured fence), in one node.
+     * {@code captured} goes null -> Capture (delivered once, by the first pass or a submitter)
+     * -> CLOSED (finish); a delivery that loses to finish releases what it brought.
+     */
+    private static final class Entry extends PointWaiter {
+        private static final Object CLOSED = new Object();
+        private static final VarHandle CAPTURED;
+
+        static {
+            try {
+                CAPTURED = MethodHandles.lookup().findVarHandle(Entry.class, "captured",
+                        Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final AwaitThread waiter;
+        /** The object this entry is queued on as a submit waiter; only the waiting thread. */
+        SyncObj obj;
+        /** Whether this node is queued as a callback on the captured fence; waiting thread. */
+        boolean callbackQueued;
+        @SuppressWarnings("unused") // accessed through CAPTURED
+        private volatile Object captured;
+
+        Entry(AwaitThread waiter, long point) {
+            super(point);
+            this.waiter = waiter;
+        }
+
+        Fence fence() {
+            Object c = captured;
+            return c instanceof Capture ? ((Capture) c).fence : null;
+        }
+
+        @Override
+        void deliver(Fence f, boolean counted) {
+            if (!CAPTURED.compareAndSet(this, (Object) null, (Object) new Capture(f, counted))) {
+                if (counted) {
+                    f.release();
+                }
+                return;
+            }
+            wake();
+        }
+
+        @Override
+        protected void onSignaled(Fence f) {
+            wake();
+        }
+
+        private void wake() {
+            waiter.fired = true;
+            LockSupport.unpark(waiter.thread);
+        }
+
+        /** Unqueues everything and drops the captured reference; the waiting thread only. */
+        void finish() {
+            if (obj != null) {
+                obj.removeWaiter(this);
+            }
+            Object c = CAPTURED.getAndSet(this, CLOSED);
+            if (c instanceof Capture) {
+                Capture cap = (Capture) c;
+                if (callbackQueued) {
+                    cap.fence.removeCallback(this);
+                }
+                if (cap.counted) {
+                    cap.fence.release();
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "SyncObj.await entry for point " + point + " of " + waiter.thread;
+        }
+    }
+}

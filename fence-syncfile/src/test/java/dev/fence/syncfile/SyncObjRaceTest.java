@@ -1,0 +1,292 @@
+package dev.fence.syncfile;
+
+import static dev.fence.syncfile.SyncObj.WAIT_ALL;
+import static dev.fence.syncfile.SyncObj.WAIT_AVAILABLE;
+import static dev.fence.syncfile.SyncObj.WAIT_FOR_SUBMIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fence.core.Fence;
+import dev.fence.core.Timeline;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Signal, reset, replace, export, notify and wait racing from many threads. */
+class SyncObjRaceTest {
+
+    private static final long RUN_MILLIS = 700;
+
+    @Test
+    void racingSignalResetReplaceWait() throws Exception {
+        SyncObj[] objs = {SyncObj.create(), SyncObj.create(true), SyncObj.create(),
+            SyncObj.create()};
+        ConcurrentLinkedQueue<Fence> created = new ConcurrentLinkedQueue<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger registered = new AtomicInteger();
+        AtomicInteger notified = new AtomicInteger();
+        AtomicInteger waits = new AtomicInteger();
+        AtomicInteger successes = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+
+        for (int m = 0; m < 2; m++) {
+            threads.add(new Thread(() -> run(go, stop, failure, () -> {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                SyncObj o = objs[r.nextInt(objs.length)];
+                switch (r.nextInt(5)) {
+                    case 0:
+                        Fence f = Fence.create(Fence.allocateContexts(1), 1);
+                        created.add(f);
+                        o.replaceFence(f);
+                        break;
+                    case 1:
+                        o.signal();
+                        break;
+                    case 2:
+                        o.reset();
+                        break;
+                    case 3:
+                        Fence cur = o.fence();
+                        if (cur != null) {
+                            cur.signal();
+                            cur.release();
+                        }
+                        break;
+                    default:
+                        int flags = r.nextBoolean() ? WAIT_AVAILABLE : 0;
+                        registered.incrementAndGet();
+                        o.onPoint(0, flags, notified::incrementAndGet);
+                        break;
+                }
+            }), "mutator-" + m));
+        }
+        for (int w = 0; w < 3; w++) {
+            threads.add(new Thread(() -> run(go, stop, failure, () -> {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                int[] flagChoices = {0, WAIT_FOR_SUBMIT, WAIT_ALL | WAIT_FOR_SUBMIT,
+                    WAIT_AVAILABLE, WAIT_ALL};
+                int flags = flagChoices[r.nextInt(flagChoices.length)];
+                int n = 1 + r.nextInt(objs.length);
+                SyncObj[] some = new SyncObj[n];
+                for (int i = 0; i < n; i++) {
+                    some[i] = objs[r.nextInt(objs.length)];
+                }
+                waits.incrementAndGet();
+                try {
+                    int res = SyncObj.await(some, null, flags, r.nextInt(3),
+                            TimeUnit.MILLISECONDS);
+                    if (res < -1 || res >= n || ((flags & WAIT_ALL) != 0 && res > 0)) {
+                        throw new AssertionError("bad result " + res + " for " + n);
+                    }
+                    if (res >= 0) {
+                        successes.incrementAndGet();
+                    }
+                } catch (PointNotSubmittedException e) {
+                    if ((flags & (WAIT_FOR_SUBMIT | WAIT_AVAILABLE)) != 0) {
+                        throw new AssertionError("waiting for submission must not fail", e);
+                    }
+                }
+            }), "waiter-" + w));
+        }
+        threads.add(new Thread(() -> run(go, stop, failure, () -> {
+            SyncObj o = objs[ThreadLocalRandom.current().nextInt(objs.length)];
+            try (SyncFile sf = o.exportSyncFile(0)) {
+                sf.isSignaled();
+            } catch (PointNotSubmittedException e) {
+                // empty at that moment: fine
+            }
+        }), "exporter"));
+
+        for (Thread t : threads) {
+            t.start();
+        }
+        go.countDown();
+        Thread.sleep(RUN_MILLIS); // run length, not a verdict
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertTrue(!t.isAlive(), t.getName() + " hung");
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        // Deliver every outstanding notification, then drop everything.
+        for (SyncObj o : objs) {
+            o.signal();
+        }
+        for (Fence f : created) {
+            f.signal();
+        }
+        for (SyncObj o : objs) {
+            o.reset();
+            assertEquals(0, o.waiterCount());
+        }
+        assertEquals(registered.get(), notified.get(), "every onPoint ran exactly once");
+        for (Fence f : created) {
+            assertEquals(1, f.refCnt(), "references balanced for " + f);
+        }
+        assertTrue(waits.get() > 0 && successes.get() > 0,
+                "waits " + waits.get() + " successes " + successes.get());
+    }
+
+    private static void run(CountDownLatch go, AtomicBoolean stop,
+            AtomicReference<Throwable> failure, ThrowingRunnable step) {
+        try {
+            go.await();
+            while (!stop.get() && failure.get() == null) {
+                step.run();
+            }
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    void noLostWakeupBetweenCheckAndRegistration() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 2000; i++) {
+                SyncObj obj = SyncObj.create();
+                boolean timeline = (i & 1) != 0;
+                int flags = timeline ? WAIT_AVAILABLE : WAIT_FOR_SUBMIT;
+                long point = timeline ? 1 : 0;
+                Future<Integer> w = pool.submit(() -> SyncObj.await(new SyncObj[] {obj},
+                        new long[] {point}, flags, 10, TimeUnit.SECONDS));
+                if (timeline) {
+                    obj.addPoint(1, Fence.create(Fence.allocateContexts(1), 1));
+                } else {
+                    obj.signal();
+                }
+                assertEquals(0, w.get(20, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, obj.waiterCount());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void noLostWakeupWhileTheFirstPassScansOthers() throws Exception {
+        // Object 0 is submitted at a random moment while the wait scans 63 signalled objects,
+        // i.e. between its own unlocked check and its registration.
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                SyncObj[] objs = new SyncObj[64];
+                objs[0] = SyncObj.create();
+                for (int k = 1; k < objs.length; k++) {
+                    objs[k] = SyncObj.create(true);
+                }
+                CountDownLatch started = new CountDownLatch(1);
+                Future<Integer> w = pool.submit(() -> {
+                    started.countDown();
+                    return SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 10,
+                            TimeUnit.SECONDS);
+                });
+                started.await();
+                int spins = ThreadLocalRandom.current().nextInt(2000);
+                for (int s = 0; s < spins; s++) {
+                    Thread.onSpinWait();
+                }
+                objs[0].signal();
+                assertEquals(0, w.get(20, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, objs[0].waiterCount());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void racingTimelineProducerSignallerAndWaiters() throws Exception {
+        final int n = 1000;
+        SyncObj obj = SyncObj.create();
+        Timeline ring = Timeline.create("ring");
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        threads.add(new Thread(() -> {
+            try {
+                for (long p = 1; p <= n; p++) {
+                    obj.addPoint(p, ring.fenceAt(p));
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        }, "producer"));
+        threads.add(new Thread(() -> {
+            try {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                while (ring.value() < n) {
+                    ring.signalUpTo(Math.min(n, ring.value() + 1 + r.nextInt(8)));
+                    Thread.yield();
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        }, "signaller"));
+        for (int w = 0; w < 3; w++) {
+            threads.add(new Thread(() -> {
+                try {
+                    ThreadLocalRandom r = ThreadLocalRandom.current();
+                    for (int k = 0; k < 100; k++) {
+                        long p = 1 + r.nextInt(n);
+                        int res = SyncObj.await(new SyncObj[] {obj}, new long[] {p},
+                                WAIT_FOR_SUBMIT, 10, TimeUnit.SECONDS);
+                        if (res != 0) {
+                            throw new AssertionError("wait for point " + p + " returned " + res);
+                        }
+                        long q = obj.query();
+                        if (q < p) {
+                            throw new AssertionError("point " + p + " signalled, query " + q);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }, "waiter-" + w));
+        }
+        Thread monitor = new Thread(() -> {
+            long last = 0;
+            while (!stop.get()) {
+                long q = obj.query();
+                if (q < last) {
+                    failure.compareAndSet(null, new AssertionError("query fell " + last + "->" + q));
+                }
+                last = q;
+                Thread.yield();
+            }
+        }, "monitor");
+        monitor.start();
+        for (Thread t : threads) {
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join(20_000);
+            assertTrue(!t.isAlive(), t.getName() + " hung");
+        }
+        stop.set(true);
+        monitor.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertEquals(n, obj.query());
+        assertEquals(0, obj.waiterCount());
+    }
+}

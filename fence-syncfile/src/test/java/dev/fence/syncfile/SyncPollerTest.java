@@ -1,0 +1,111 @@
+package dev.fence.syncfile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fence.core.Fence;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SyncPollerTest {
+
+    private static Fence fresh() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
+    @Test
+    void reportsEveryReadyFileAtOnce() throws Exception {
+        Fence a = fresh();
+        Fence b = fresh();
+        Fence c = fresh();
+        try (SyncFile fa = SyncFile.create(a); SyncFile fb = SyncFile.create(b);
+                SyncFile fc = SyncFile.create(c)) {
+            assertTrue(SyncPoller.poll(0, TimeUnit.SECONDS, fa, fb, fc).isEmpty());
+            b.signal();
+            c.signal();
+            BitSet ready = SyncPoller.poll(0, TimeUnit.SECONDS, fa, fb, fc);
+            assertEquals(BitSet.valueOf(new long[] {0b110}), ready);
+            // level-triggered: the same answer again
+            assertEquals(ready, SyncPoller.poll(1, TimeUnit.SECONDS, List.of(fa, fb, fc)));
+        }
+    }
+
+    @Test
+    void timesOutWithAnEmptySetAndLeavesNoCallbacksBehind() throws Exception {
+        Fence a = fresh();
+        Fence b = fresh();
+        try (SyncFile fa = SyncFile.create(a); SyncFile fb = SyncFile.create(b)) {
+            long t0 = System.nanoTime();
+            assertTrue(SyncPoller.poll(30, TimeUnit.MILLISECONDS, fa, fb).isEmpty());
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(30));
+            // if a node were left queued, releasing the last references would signal with an
+            // error (FenceReleasedException) instead of leaving the fences pending
+        }
+        assertTrue(a.release());
+        assertTrue(b.release());
+        assertFalse(a.isSignaled());
+        assertFalse(b.isSignaled());
+    }
+
+    @Test
+    void wakesWhenAnyFileSignals() throws Exception {
+        Fence[] fences = new Fence[8];
+        SyncFile[] files = new SyncFile[8];
+        for (int i = 0; i < fences.length; i++) {
+            fences[i] = fresh();
+            files[i] = SyncFile.create(fences[i]);
+        }
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(30); // a delay, not a verdict
+            } catch (InterruptedException e) {
+                return;
+            }
+            fences[5].signal();
+        });
+        t.start();
+        BitSet ready = SyncPoller.poll(10, TimeUnit.SECONDS, files);
+        t.join();
+        assertEquals(5, ready.nextSetBit(0));
+        assertEquals(1, ready.cardinality());
+        for (SyncFile f : files) {
+            f.close();
+        }
+    }
+
+    @Test
+    void interruptIsReported() throws Exception {
+        try (SyncFile f = SyncFile.create(fresh())) {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class,
+                    () -> SyncPoller.poll(10, TimeUnit.SECONDS, f));
+            assertFalse(Thread.interrupted());
+        }
+    }
+
+    @Test
+    void badInput() {
+        SyncFile closed = SyncFile.create(fresh());
+        closed.close();
+        try (SyncFile open = SyncFile.create(fresh())) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> SyncPoller.poll(-1, TimeUnit.SECONDS, open));
+            assertThrows(NullPointerException.class, () -> SyncPoller.poll(1, null, open));
+            assertThrows(NullPointerException.class,
+                    () -> SyncPoller.poll(1, TimeUnit.SECONDS, open, null));
+            assertThrows(NullPointerException.class,
+                    () -> SyncPoller.poll(1, TimeUnit.SECONDS, (SyncFile[]) null));
+            assertThrows(BadHandleException.class,
+                    () -> SyncPoller.poll(1, TimeUnit.SECONDS, open, closed));
+        }
+    }
+
+    @Test
+    void emptySetReturnsAtOnce() throws Exception {
+        assertTrue(SyncPoller.poll(10, TimeUnit.SECONDS).isEmpty());
+    }
+}

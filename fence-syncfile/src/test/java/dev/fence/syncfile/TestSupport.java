@@ -1,0 +1,89 @@
+package dev.fence.syncfile;
+
+import dev.fence.core.Fence;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Small helpers shared by the SyncObj tests. */
+final class TestSupport {
+
+    private TestSupport() {
+    }
+
+    static Fence fresh() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
+    static Fence signalled() {
+        Fence f = fresh();
+        f.signal();
+        return f;
+    }
+
+    /** Runs {@code task} in a new thread; the returned future reports its result. */
+    static <T> FutureTask<T> async(String name, Callable<T> task) {
+        FutureTask<T> ft = new FutureTask<>(task);
+        Thread t = new Thread(ft, name);
+        t.setDaemon(true);
+        t.start();
+        return ft;
+    }
+
+    /** Waits for a future, failing (not hanging) after 10 s. */
+    static <T> T get(FutureTask<T> ft) throws Exception {
+        try {
+            return ft.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("task did not finish in 10 s", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception) {
+                throw (Exception) e.getCause();
+            }
+            throw e;
+        }
+    }
+
+    /** Runs {@code action} after {@code millis} in another thread (a delay, not a verdict). */
+    static Thread later(long millis, Runnable action) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            action.run();
+        }, "later");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits until {@code obj} has {@code n} queued point waiters, failing after 10 s. */
+    static void awaitWaiters(SyncObj obj, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (obj.waiterCount() != n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("expected " + n + " waiters, have " + obj.waiterCount());
+            }
+            Thread.sleep(1); // polling for a state, the verdict is the count
+        }
+    }
+
+    /** Waits until {@code t} is parked (WAITING or TIMED_WAITING), failing after 10 s. */
+    static void awaitParked(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("thread never parked: " + s);
+            }
+            Thread.sleep(1);
+        }
+    }
+}
