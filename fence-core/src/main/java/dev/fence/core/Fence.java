@@ -944,6 +944,34 @@ public class Fence {
     }
 
     /**
+     * Takes another reference unless the count has already reached zero, the kernel's
+     * {@code kref_get_unless_zero()} / {@code dma_fence_get_rcu()}: for code that finds a fence
+     * through a shared slot that another thread may be releasing.
+     *
+     * @return {@code true} if a reference was taken; {@code false} if the fence was already
+     *     released
+     * @throws IllegalStateException if the count would overflow
+     */
+    public final boolean tryRetain() {
+        for (int spins = 0;;) {
+            int s = state;
+            if ((s & IMMORTAL) != 0) {
+                return true;
+            }
+            int refs = s >>> REF_SHIFT;
+            if ((s & SIGNALING) != 0) {
+                backoff(++spins);
+            } else if (refs == 0) {
+                return false;
+            } else if (refs == MAX_REFS) {
+                throw new IllegalStateException("reference count overflow: " + describe());
+            } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
+                return true;
+            }
+        }
+    }
+
+    /**
      * Drops a reference. The call that drops the last one signals the fence with a
      * {@link FenceReleasedException} if it is still pending with callbacks or waiters queued
      * (logging a warning), then calls {@link #deallocate()}.

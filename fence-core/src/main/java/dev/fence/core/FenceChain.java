@@ -103,6 +103,17 @@ public final class FenceChain extends Fence {
     }
 
     /**
+     * The seqno of the previous link on the same context, or 0 if this link started a new
+     * context (the kernel's {@code prev_seqno}); {@link #find} uses it to decide which link
+     * signals a point.
+     *
+     * @return the previous point on this link's context, or 0
+     */
+    public long prevSeqno() {
+        return prevSeqno;
+    }
+
+    /**
      * The fence this link holds for its point.
      *
      * @return the contained fence
