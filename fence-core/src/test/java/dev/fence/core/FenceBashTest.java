@@ -377,6 +377,7 @@ class FenceBashTest {
                 @Override
                 public void verify() {
                     for (FenceArray a : arrays) {
+                        assertTrue(a.isSignaled(), "every member signalled (polls untouched arrays)");
                         Throwable e = a.error();
                         if (e != null) {
                             assertTrue(a.fences().stream().anyMatch(m -> m.error() == e),
