@@ -32,7 +32,18 @@ public final class FenceChain extends Fence {
      * (`waiter`), armed on the newest unsignalled fence reachable from the link; when it fires
      * it re-arms on the next one, and signals the link when none is left. The node is only
      * re-armed from its own callback, so it is never queued twice.
+     *
+     * Collection from the new link alone only looks behind its immediate predecessor, which is
+     * usually still pending, so links that signal deeper in the chain would never be unlinked.
+     * link() therefore also advances an incremental sweep by SWEEP_STEPS pending links, starting
+     * where the previous append stopped (`sweep`, a plain field handed from the previous newest
+     * link to the new one and cleared on the old one; a stale or lost value only changes where
+     * the sweep resumes). Each append does O(1) work and the whole chain is swept once every
+     * (length / SWEEP_STEPS) appends, so a chain that keeps growing while its points complete
+     * stays proportional to its pending points.
      */
+
+    private static final int SWEEP_STEPS = 2;
 
     private static final VarHandle PREV;
 
@@ -49,6 +60,7 @@ public final class FenceChain extends Fence {
     private final long prevSeqno;
     private final Fence fence;
     private final Rearm waiter = new Rearm(this);
+    private Fence sweep;
 
     private FenceChain(long context, long seqno, Fence prev, long prevSeqno, Fence fence) {
         super(context, seqno);
@@ -90,7 +102,26 @@ public final class FenceChain extends Fence {
         }
         FenceChain chain = new FenceChain(context, seqno, prev, prevSeqno, fence);
         chain.collect();
+        if (prev instanceof FenceChain) {
+            FenceChain pc = (FenceChain) prev;
+            Fence from = pc.sweep;
+            pc.sweep = null;
+            chain.sweep = sweepFrom(from != null ? from : pc);
+        }
         return chain;
+    }
+
+    /**
+     * Collects behind up to {@link #SWEEP_STEPS} pending links starting at {@code from}.
+     *
+     * @return the link to resume from, or null to restart at the newest link next time
+     */
+    private static Fence sweepFrom(Fence from) {
+        Fence cur = from;
+        for (int i = 0; i < SWEEP_STEPS && cur instanceof FenceChain; i++) {
+            cur = ((FenceChain) cur).collect();
+        }
+        return cur instanceof FenceChain ? cur : null;
     }
 
     /**

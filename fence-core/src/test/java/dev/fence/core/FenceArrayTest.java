@@ -1,0 +1,185 @@
+package dev.fence.core;
+
+import static dev.fence.core.TestSupport.mockFence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fence.core.TestSupport.CountingCallback;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link FenceArray} all/any semantics (DESIGN.md settled details). */
+class FenceArrayTest {
+
+    @Test
+    void emptyAllIsBornSignalled() {
+        FenceArray a = FenceArray.all();
+        assertTrue(a.isSignaled());
+        assertNull(a.error());
+        assertFalse(a.addCallback(new CountingCallback()));
+        assertEquals(List.of(), a.fences());
+    }
+
+    @Test
+    void allSignalsWhenEveryMemberHas() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        Fence f3 = mockFence();
+        FenceArray a = FenceArray.all(f1, f2, f3);
+        assertEquals(List.of(f1, f2, f3), a.fences());
+        CountingCallback cb = new CountingCallback();
+        assertTrue(a.addCallback(cb));
+        f2.signal();
+        f1.signal();
+        assertFalse(a.isSignaled());
+        assertEquals(0, cb.runs());
+        f3.signal();
+        assertTrue(a.isSignaled());
+        assertEquals(1, cb.runs());
+        assertNull(a.error());
+    }
+
+    @Test
+    void fencesListIsACopyAndUnmodifiable() {
+        Fence f1 = mockFence();
+        Fence[] in = {f1};
+        FenceArray a = FenceArray.all(in);
+        in[0] = mockFence();
+        assertSame(f1, a.fences().get(0));
+        assertThrows(UnsupportedOperationException.class, () -> a.fences().add(f1));
+    }
+
+    @Test
+    void allCarriesTheFirstMemberError() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        Fence f3 = mockFence();
+        FenceArray a = FenceArray.all(f1, f2, f3);
+        a.enableSignaling();
+        RuntimeException e2 = new RuntimeException("e2");
+        RuntimeException e1 = new RuntimeException("e1");
+        f2.signal(e2);
+        assertFalse(a.isSignaled(), "an error does not end an all-array early");
+        f1.signal(e1);
+        f3.signal();
+        assertEquals(FenceStatus.ERROR, a.status());
+        assertSame(e2, a.error(), "the first error observed wins");
+    }
+
+    @Test
+    void allPolledCarriesMemberError() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        FenceArray a = FenceArray.all(f1, f2);
+        RuntimeException e = new RuntimeException("e");
+        f1.signal();
+        f2.signal(e);
+        assertFalse(a.signalingEnabled());
+        assertTrue(a.isSignaled(), "lazily polled");
+        assertSame(e, a.error());
+    }
+
+    @Test
+    void allWithSignalledMembersAtEnable() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        f1.signal();
+        f2.signal();
+        FenceArray a = FenceArray.all(f1, f2);
+        CountingCallback cb = new CountingCallback();
+        assertFalse(a.addCallback(cb), "every member has signalled: -ENOENT");
+        assertTrue(a.isSignaled());
+        assertEquals(0, cb.runs());
+    }
+
+    @Test
+    void anySignalsOnFirstMemberWithItsOutcome() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        FenceArray a = FenceArray.any(f1, f2);
+        assertTrue(a.signalOnAny());
+        CountingCallback cb = new CountingCallback();
+        assertTrue(a.addCallback(cb));
+        RuntimeException e = new RuntimeException("member failed");
+        f2.signal(e);
+        assertTrue(a.isSignaled());
+        assertEquals(1, cb.runs());
+        assertSame(e, a.error(), "carries the deciding member's error");
+        f1.signal();
+        assertEquals(1, cb.runs());
+        assertSame(e, a.error());
+        assertFalse(f1.hasCallbacks());
+    }
+
+    @Test
+    void anySuccessThenErrorIsSuccess() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        FenceArray a = FenceArray.any(f1, f2);
+        a.enableSignaling();
+        f1.signal();
+        f2.signal(new RuntimeException("late"));
+        assertEquals(FenceStatus.SIGNALED, a.status());
+        assertNull(a.error());
+        assertFalse(f2.hasCallbacks(), "an any-array stops watching the rest");
+    }
+
+    @Test
+    void anyWithAlreadySignalledMemberSignalsAtOnce() {
+        Fence pending = mockFence();
+        Fence done = mockFence();
+        done.signal();
+        FenceArray polled = FenceArray.any(pending, done);
+        assertTrue(polled.isSignaled(), "polling sees the signalled member");
+
+        FenceArray enabled = FenceArray.any(pending, done);
+        CountingCallback cb = new CountingCallback();
+        assertFalse(enabled.addCallback(cb), "signals as soon as signalling is enabled");
+        assertTrue(enabled.isSignaled());
+        assertFalse(pending.hasCallbacks(), "nothing left watching the pending member");
+    }
+
+    @Test
+    void lazyPollingDoesNotEnableMembers() {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        FenceArray a = FenceArray.all(f1, f2);
+        assertFalse(a.isSignaled());
+        assertFalse(f1.hasCallbacks(), "no member callbacks until signalling is enabled");
+        assertFalse(a.signalingEnabled());
+        f1.signal();
+        assertFalse(a.isSignaled());
+        f2.signal();
+        assertTrue(a.isSignaled());
+        assertFalse(a.signalingEnabled());
+    }
+
+    @Test
+    void explicitContextAndNames() {
+        Fence f = mockFence();
+        FenceArray a = FenceArray.of(1234L, 9L, false, f);
+        assertEquals(1234L, a.context());
+        assertEquals(9L, a.seqno());
+        assertEquals("fence_array", a.driverName());
+        assertEquals("unbound", a.timelineName());
+        assertTrue(FenceArray.all().context() != FenceArray.all().context(), "fresh contexts");
+    }
+
+    @Test
+    void arrayWaitersAreWoken() throws Exception {
+        Fence f1 = mockFence();
+        Fence f2 = mockFence();
+        FenceArray a = FenceArray.all(f1, f2);
+        Thread t = new Thread(a::awaitUninterruptibly);
+        t.start();
+        TestSupport.awaitCondition("waiter parked", a::hasCallbacks);
+        f1.signal();
+        f2.signal();
+        TestSupport.join(t);
+        assertTrue(a.isSignaled());
+    }
+}

@@ -1,0 +1,61 @@
+package dev.fence.core;
+
+import static dev.fence.core.TestSupport.mockFence;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+/** The JFR events {@code dev.fence.Wait} and {@code dev.fence.Signal}. */
+class FenceJfrTest {
+
+    @Test
+    void blockingWaitAndSignalAreRecorded() throws Exception {
+        Path file = Files.createTempFile("fence-jfr", ".jfr");
+        try (Recording rec = new Recording()) {
+            rec.enable("dev.fence.Wait").withThreshold(Duration.ZERO);
+            rec.enable("dev.fence.Signal").withThreshold(Duration.ZERO);
+            rec.start();
+
+            Fence f = mockFence();
+            Thread waiter = new Thread(f::awaitUninterruptibly, "jfr-waiter");
+            waiter.start();
+            TestSupport.awaitCondition("waiter parked", f::hasCallbacks);
+            Thread.sleep(5); // a delay only, so the wait has a visible duration
+            f.signal();
+            TestSupport.join(waiter);
+
+            Fence timedOut = mockFence();
+            assertFalse(timedOut.await(2, TimeUnit.MILLISECONDS));
+
+            rec.stop();
+            rec.dump(file);
+
+            List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+            List<RecordedEvent> waits = events.stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.fence.Wait"))
+                    .collect(Collectors.toList());
+            assertTrue(waits.stream().anyMatch(e -> e.getLong("context") == f.context()
+                            && e.getBoolean("signalled") && e.getInt("fences") == 1
+                            && e.getDuration().toNanos() > 0),
+                    () -> "no Wait event with a duration for the signalled fence: " + waits);
+            assertTrue(waits.stream().anyMatch(e -> e.getLong("context") == timedOut.context()
+                            && !e.getBoolean("signalled")),
+                    () -> "no Wait event for the timed-out wait: " + waits);
+            assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("dev.fence.Signal")
+                            && e.getLong("context") == f.context() && e.getInt("callbacks") >= 1),
+                    "no Signal event with the waiter's callback");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+}
