@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -67,14 +68,17 @@ public class Fence {
      *   bit 2 LOCKED     the callback list is being edited (O(1) link/unlink, never user code)
      *   bit 3 ENABLED    enable-signalling has been claimed (the hook runs at most once)
      *   bit 4 IMMORTAL   the shared stub: refcount operations are no-ops
-     *   bits 5..31       reference count
+     *   bit 5 DEAD       the last reference was released
+     *   bits 6..31       reference count minus one (so a new fence is state 0: the constructor
+     *                    stores nothing, and publishing a fresh fence costs no fence instruction)
      *
      * Transitions:
      *   pending --CAS(no LOCKED, no SIGNALING) sets SIGNALING--> signalling
      *   signalling --setRelease(SIGNALED) by the winner--> signalled.
-     * While SIGNALING is set, nobody else writes `state`: list lockers, enable-signalling and
-     * refcount updates all wait (spin, then yield) until SIGNALED is published. That is what lets
-     * the winner publish with a plain release store instead of another CAS, and it makes SIGNALED
+     * While SIGNALING or LOCKED is set, nobody but its setter writes `state`: list lockers,
+     * enable-signalling and refcount updates all wait (spin, then yield) for the bit to clear.
+     * That is what lets the winner publish, and a list locker unlock, with a plain release store
+     * instead of another atomic read-modify-write; and it makes SIGNALED
      * the single linearization point: a losing signal(), an addCallback() that fails, a wait
      * that returns, all return only after the winner's error and timestamp are visible.
      *
@@ -107,10 +111,16 @@ public class Fence {
     static final int LOCKED = 1 << 2;
     static final int ENABLED = 1 << 3;
     static final int IMMORTAL = 1 << 4;
-    static final int REF_SHIFT = 5;
+    static final int DEAD = 1 << 5;
+    static final int REF_SHIFT = 6;
     static final int REF_ONE = 1 << REF_SHIFT;
-    static final int MAX_REFS = -1 >>> REF_SHIFT;
+    /** Largest count of extra references (beyond the first) the state word can hold. */
+    static final int MAX_EXTRA_REFS = -1 >>> REF_SHIFT;
     private static final int DONE = SIGNALING | SIGNALED;
+    /** What {@link #lockList(int)} returns when the fence has signalled. */
+    private static final int NOT_LOCKED = -1;
+    /** Refcount updates wait while one of these is set. */
+    private static final int BUSY = SIGNALING | LOCKED;
 
     /**
      * How long a waiter spins before parking, in nanoseconds: system property
@@ -120,6 +130,13 @@ public class Fence {
      */
     static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1
             ? Long.getLong("dev.fence.spinNanos", 4_000L) : 0L;
+
+    /**
+     * At most this many waiters spin at once (one fewer than the CPUs): a spinner beyond that
+     * only takes a CPU from the thread it waits for. The others park at once.
+     */
+    private static final int MAX_SPINNERS = Math.max(Runtime.getRuntime().availableProcessors() - 1, 0);
+    private static final AtomicInteger SPINNERS = new AtomicInteger();
 
     private static final VarHandle STATE;
     private static final AtomicLong CONTEXTS = new AtomicLong(1);
@@ -137,7 +154,7 @@ public class Fence {
         Objects.requireNonNull(ensureLoaded);
         Fence stub = new Fence(0, 0);
         stub.timestamp = System.nanoTime();
-        stub.state = SIGNALED | ENABLED | IMMORTAL | REF_ONE;
+        stub.state = SIGNALED | ENABLED | IMMORTAL;
         STUB = stub;
     }
 
@@ -159,7 +176,8 @@ public class Fence {
     protected Fence(long context, long seqno) {
         this.context = context;
         this.seqno = seqno;
-        this.state = REF_ONE;
+        // state stays 0: pending, one reference. No store, hence no fence instruction; like any
+        // object, a new fence reaches other threads through a safe publication.
     }
 
     /**
@@ -270,11 +288,12 @@ public class Fence {
      */
     public final void setError(Throwable error) {
         Objects.requireNonNull(error, "error");
-        if (lockList() < 0) {
+        int locked = lockList(0);
+        if (locked == NOT_LOCKED) {
             throw new IllegalStateException("setError after signal: " + describe());
         }
         this.error = error;
-        unlockList();
+        unlockList(locked);
     }
 
     private boolean signal0(long ts, boolean now, Throwable err) {
@@ -449,11 +468,12 @@ public class Fence {
             awaitPublished(s);
             return error;
         }
-        if (lockList() < 0) {
+        int locked = lockList(0);
+        if (locked == NOT_LOCKED) {
             return error; // signalled meanwhile; lockList waited for publication
         }
         Throwable e = error;
-        unlockList();
+        unlockList(locked);
         return e;
     }
 
@@ -499,8 +519,8 @@ public class Fence {
             awaitPublished(s);
             return false;
         }
-        if ((s & ENABLED) == 0) {
-            enableSignaling();
+        if ((s & ENABLED) == 0 && getClass() != Fence.class) {
+            enableSignaling(); // a subclass may have a hook to run
         }
         return link(callback, false);
     }
@@ -511,11 +531,14 @@ public class Fence {
      * @return false if the fence has signalled
      */
     private boolean link(FenceCallback node, boolean first) {
-        if (lockList() < 0) {
+        // A plain Fence has no enable-signalling hook: claiming ENABLED with the lock is all
+        // that enableSignaling() would do for it.
+        int locked = lockList(getClass() == Fence.class ? ENABLED : 0);
+        if (locked == NOT_LOCKED) {
             return false;
         }
         if (!node.claim(this)) {
-            unlockList();
+            unlockList(locked);
             throw new IllegalStateException("callback " + node + " is already queued on "
                     + node.owner());
         }
@@ -534,7 +557,7 @@ public class Fence {
                 head = node;
             }
         }
-        unlockList();
+        unlockList(locked);
         return true;
     }
 
@@ -549,7 +572,11 @@ public class Fence {
      */
     public final boolean removeCallback(FenceCallback callback) {
         Objects.requireNonNull(callback, "callback");
-        if (callback.owner() != this || lockList() < 0) {
+        if (callback.owner() != this) {
+            return false;
+        }
+        int locked = lockList(0);
+        if (locked == NOT_LOCKED) {
             return false;
         }
         boolean removed = callback.owner() == this;
@@ -569,17 +596,18 @@ public class Fence {
             callback.prev = null;
             callback.unclaim();
         }
-        unlockList();
+        unlockList(locked);
         return removed;
     }
 
     /** Whether callbacks or waiters are queued; false once signalled. */
     final boolean hasCallbacks() {
-        if (lockList() < 0) {
+        int locked = lockList(0);
+        if (locked == NOT_LOCKED) {
             return false;
         }
         boolean any = head != null;
-        unlockList();
+        unlockList(locked);
         return any;
     }
 
@@ -799,15 +827,19 @@ public class Fence {
         final long start = System.nanoTime();
         final long deadline = start + nanos;
         long spin = timed ? Math.min(SPIN_NANOS, nanos) : SPIN_NANOS;
-        if (spin > 0) {
-            for (int i = 1;; i++) {
-                Thread.onSpinWait();
-                if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
-                    return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
+        if (spin > 0 && tryStartSpinning()) {
+            try {
+                for (int i = 1;; i++) {
+                    Thread.onSpinWait();
+                    if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
+                        return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
+                    }
+                    if ((i & 7) == 0 && System.nanoTime() - start >= spin) {
+                        break;
+                    }
                 }
-                if ((i & 7) == 0 && System.nanoTime() - start >= spin) {
-                    break;
-                }
+            } finally {
+                SPINNERS.getAndDecrement();
             }
         }
         Waiter w = new Waiter(Thread.currentThread());
@@ -868,6 +900,16 @@ public class Fence {
         return remaining;
     }
 
+    /** Takes one of the {@link #MAX_SPINNERS} spinning slots, if one is free. */
+    private static boolean tryStartSpinning() {
+        for (int n; (n = SPINNERS.get()) < MAX_SPINNERS; ) {
+            if (SPINNERS.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A parked thread's node: the signaller unparks it. */
     private static final class Waiter extends FenceCallback {
         private final Thread thread;
@@ -891,27 +933,29 @@ public class Fence {
     // The list lock
 
     /**
-     * Sets LOCKED unless the fence is signalled.
+     * Sets LOCKED (and {@code extra} bits) unless the fence is signalled.
      *
-     * @return the state before locking, or -1 if the fence is signalled (publication awaited)
+     * @return the locked state, to pass to {@link #unlockList(int)}, or {@link #NOT_LOCKED} if the
+     *     fence has signalled (its publication has then been awaited)
      */
-    private int lockList() {
+    private int lockList(int extra) {
         for (int spins = 0;;) {
             int s = state;
             if ((s & DONE) != 0) {
                 awaitPublished(s);
-                return -1;
+                return NOT_LOCKED;
             }
             if ((s & LOCKED) != 0) {
                 backoff(++spins);
-            } else if (STATE.compareAndSet(this, s, s | LOCKED)) {
-                return s;
+            } else if (STATE.compareAndSet(this, s, s | LOCKED | extra)) {
+                return s | LOCKED | extra;
             }
         }
     }
 
-    private void unlockList() {
-        STATE.getAndAddRelease(this, -LOCKED);
+    /** Clears LOCKED. A plain release store: nobody else writes the state while LOCKED is set. */
+    private void unlockList(int locked) {
+        STATE.setRelease(this, locked & ~LOCKED);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -925,22 +969,10 @@ public class Fence {
      *     would overflow
      */
     public final Fence retain() {
-        for (int spins = 0;;) {
-            int s = state;
-            if ((s & IMMORTAL) != 0) {
-                return this;
-            }
-            int refs = s >>> REF_SHIFT;
-            if ((s & SIGNALING) != 0) {
-                backoff(++spins);
-            } else if (refs == 0) {
-                throw new IllegalStateException("retain() after the last release: " + describe());
-            } else if (refs == MAX_REFS) {
-                throw new IllegalStateException("reference count overflow: " + describe());
-            } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
-                return this;
-            }
+        if (!tryRetain()) {
+            throw new IllegalStateException("retain() after the last release: " + describe());
         }
+        return this;
     }
 
     /**
@@ -958,12 +990,11 @@ public class Fence {
             if ((s & IMMORTAL) != 0) {
                 return true;
             }
-            int refs = s >>> REF_SHIFT;
-            if ((s & SIGNALING) != 0) {
+            if ((s & BUSY) != 0) {
                 backoff(++spins);
-            } else if (refs == 0) {
+            } else if ((s & DEAD) != 0) {
                 return false;
-            } else if (refs == MAX_REFS) {
+            } else if (s >>> REF_SHIFT == MAX_EXTRA_REFS) {
                 throw new IllegalStateException("reference count overflow: " + describe());
             } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
                 return true;
@@ -976,6 +1007,9 @@ public class Fence {
      * {@link FenceReleasedException} if it is still pending with callbacks or waiters queued
      * (logging a warning), then calls {@link #deallocate()}.
      *
+     * <p>Memory consistency: actions prior to each {@code release()} <i>happen-before</i>
+     * {@link #deallocate()}.
+     *
      * @return {@code true} if this call released the last reference
      * @throws IllegalStateException on over-release
      */
@@ -985,16 +1019,16 @@ public class Fence {
             if ((s & IMMORTAL) != 0) {
                 return false;
             }
-            int refs = s >>> REF_SHIFT;
-            if ((s & SIGNALING) != 0) {
+            if ((s & BUSY) != 0) {
                 backoff(++spins);
-            } else if (refs == 0) {
+            } else if ((s & DEAD) != 0) {
                 throw new IllegalStateException("release() below zero: " + describe());
-            } else if (STATE.compareAndSet(this, s, s - REF_ONE)) {
-                if (refs == 1) {
+            } else if (s >>> REF_SHIFT == 0) {
+                if (STATE.compareAndSet(this, s, s | DEAD)) {
                     lastReleased();
                     return true;
                 }
+            } else if (STATE.compareAndSet(this, s, s - REF_ONE)) {
                 return false;
             }
         }
@@ -1020,7 +1054,10 @@ public class Fence {
      */
     public final int refCnt() {
         int s = state;
-        return (s & IMMORTAL) != 0 ? 1 : s >>> REF_SHIFT;
+        if ((s & IMMORTAL) != 0) {
+            return 1;
+        }
+        return (s & DEAD) != 0 ? 0 : (s >>> REF_SHIFT) + 1;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 package dev.fence.core;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.concurrent.locks.ReentrantLock;
@@ -26,14 +26,28 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Timeline {
 
+    /*
+     * Implementation overview.
+     *
+     * `lock` guards `issued`, `inOrder` and `outOfOrder`; it is held only for queue operations,
+     * never while a fence signals. `value` is volatile: written under `lock` (so fences issued
+     * after the write are born signalled), read without it by pollSignaled() and value().
+     * Pending points live in `inOrder` (a deque sorted by seqno, because next() and increasing
+     * fenceAt() append at the tail) or, for a fenceAt() below the newest pending point, in
+     * `outOfOrder` (a heap, created on first use). `signalLock` serialises signallers: the
+     * holder takes the ready points out under `lock`, then signals them in seqno order with one
+     * timestamp, reusing `batch` unless it is re-entered from a callback.
+     */
+
     private final long context;
     private final String name;
     /** Guards `issued` and `pending`; never held while user code runs. */
     private final ReentrantLock lock = new ReentrantLock();
     /** Serialises signallers so fences signal in seqno order; callbacks run under it. */
     private final ReentrantLock signalLock = new ReentrantLock();
-    private final PriorityQueue<Point> pending =
-            new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
+    private final ArrayDeque<Point> inOrder = new ArrayDeque<>();
+    private PriorityQueue<Point> outOfOrder;
+    private final ArrayList<Point> batch = new ArrayList<>();
     private long issued;
     private volatile long value;
 
@@ -112,9 +126,17 @@ public final class Timeline {
         }
         Point p = new Point(this, seqno);
         if (seqno <= value) {
-            p.signal();
+            p.signal(); // a fresh fence: no callbacks run here
         } else {
-            pending.add(p);
+            Point last = inOrder.peekLast();
+            if (last == null || last.seqno() <= seqno) {
+                inOrder.addLast(p);
+            } else {
+                if (outOfOrder == null) {
+                    outOfOrder = new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
+                }
+                outOfOrder.add(p);
+            }
         }
         return p;
     }
@@ -150,7 +172,8 @@ public final class Timeline {
     private void advanceTo(long v, boolean relative) {
         signalLock.lock();
         try {
-            List<Point> ready;
+            // Re-entered from a callback of a fence we are signalling: `batch` is in use.
+            ArrayList<Point> ready = signalLock.getHoldCount() == 1 ? batch : new ArrayList<>();
             lock.lock();
             try {
                 long target = relative ? Math.addExact(value, v) : v;
@@ -158,19 +181,33 @@ public final class Timeline {
                     return;
                 }
                 value = target;
-                ready = new ArrayList<>();
-                for (Point p; (p = pending.peek()) != null && p.seqno() <= target; ) {
-                    ready.add(pending.poll());
+                for (Point p; (p = pollReady(target)) != null; ) {
+                    ready.add(p);
                 }
             } finally {
                 lock.unlock();
             }
-            for (Point p : ready) {
-                p.signal();
+            long now = System.nanoTime(); // one timestamp for the whole batch
+            try {
+                for (int i = 0, n = ready.size(); i < n; i++) {
+                    ready.get(i).signal(now);
+                }
+            } finally {
+                ready.clear();
             }
         } finally {
             signalLock.unlock();
         }
+    }
+
+    /** The pending point with the lowest seqno if it is at most {@code target}; under `lock`. */
+    private Point pollReady(long target) {
+        Point a = inOrder.peekFirst();
+        Point b = outOfOrder == null ? null : outOfOrder.peek();
+        if (b != null && (a == null || b.seqno() < a.seqno())) {
+            return b.seqno() <= target ? outOfOrder.poll() : null;
+        }
+        return a != null && a.seqno() <= target ? inOrder.pollFirst() : null;
     }
 
     /**
