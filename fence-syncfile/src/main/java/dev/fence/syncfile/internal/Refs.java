@@ -18,15 +18,7 @@ public final class Refs {
      * @return {@code true} if a reference was taken (and must be released later)
      */
     public static boolean tryRetain(Fence f) {
-        try {
-            f.retain();
-            return true;
-        } catch (IllegalStateException e) {
-            if (f.refCnt() == 0) {
-                return false; // released to zero: nobody counts it any more
-            }
-            throw e; // overflow: a real bug, do not hide it
-        }
+        return f.tryRetain();
     }
 
     /**
