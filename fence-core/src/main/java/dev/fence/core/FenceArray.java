@@ -31,6 +31,13 @@ public final class FenceArray extends Fence {
      * `firstError`); any later decrements (an `any` array) go negative and are ignored.
      * `firstError` is set once by CAS from null, before that decrement, so the signaller reads it
      * after its own getAndAdd.
+     *
+     * Detaching a fired `any` array races with the enable hook still installing member callbacks
+     * (a member may fire mid-loop, and the signaller cannot see callbacks installed after it
+     * looked). So the hook publishes `armed` (volatile write, then a full fence) once every
+     * callback is installed and detaches itself if the array has signalled by then; the
+     * signaller's detachRest() only acts when it sees `armed`. Dekker-style, at least one of
+     * the two sees the other, and whoever acts sees every installed callback.
      */
 
     private static final VarHandle PENDING;
@@ -53,6 +60,7 @@ public final class FenceArray extends Fence {
     @SuppressWarnings("unused") // accessed through FIRST_ERROR
     private volatile Throwable firstError;
     private Member[] members;
+    private volatile boolean armed;
 
     private FenceArray(long context, long seqno, boolean signalOnAny, Fence[] fences) {
         super(context, seqno);
@@ -156,6 +164,13 @@ public final class FenceArray extends Fence {
                 memberDone(fences[i]);
             }
         }
+        if (signalOnAny) {
+            armed = true;
+            VarHandle.fullFence();
+            if (signaledBit()) {
+                detachRest(); // fired while we were installing: the signaller may have missed some
+            }
+        }
         return true; // memberDone signals us itself, possibly already
     }
 
@@ -184,6 +199,9 @@ public final class FenceArray extends Fence {
 
     /** An `any` array has fired: stop watching the other members. */
     private void detachRest() {
+        if (!armed) {
+            return; // the enable hook is still installing callbacks; it detaches them itself
+        }
         Member[] ms = members;
         if (ms == null) {
             return;

@@ -182,4 +182,59 @@ class FenceArrayTest {
         TestSupport.join(t);
         assertTrue(a.isSignaled());
     }
+
+    @Test
+    void firedAnyArrayLeavesNothingOnPendingMembersWhenItFiresDuringEnable() throws Exception {
+        // f1 signals (on another thread) while the array is still installing its member callbacks:
+        // from inside f2's enable hook, i.e. after f2's node is claimed but before it is linked.
+        Fence f1 = mockFence();
+        Fence f3 = mockFence();
+        Fence f2 = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean enableSignalingHook() {
+                Thread t = new Thread(f1::signal, "member-signaller");
+                t.start();
+                try {
+                    TestSupport.join(t);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return true;
+            }
+        };
+        FenceArray any = FenceArray.any(f1, f2, f3);
+        any.enableSignaling();
+        assertTrue(any.isSignaled());
+        assertFalse(f2.hasCallbacks(), "the fired any-array still watches pending member f2");
+        assertFalse(f3.hasCallbacks(), "the fired any-array still watches pending member f3");
+    }
+
+    @Test
+    void firedAnyArrayLeavesNothingOnPendingMembersUnderRaces() throws Exception {
+        Fence forever = mockFence(); // e.g. a shutdown fence raced against every job
+        Thread signaller;
+        int rounds = 20_000;
+        Fence[] jobs = new Fence[rounds];
+        for (int i = 0; i < rounds; i++) {
+            jobs[i] = mockFence();
+        }
+        signaller = new Thread(() -> {
+            for (Fence j : jobs) {
+                j.signal();
+            }
+        });
+        FenceArray[] arrays = new FenceArray[rounds];
+        for (int i = 0; i < rounds; i++) {
+            arrays[i] = FenceArray.any(jobs[i], forever);
+        }
+        signaller.start();
+        for (FenceArray a : arrays) {
+            a.enableSignaling();
+        }
+        TestSupport.join(signaller);
+        for (FenceArray a : arrays) {
+            assertTrue(a.isSignaled());
+        }
+        assertFalse(forever.hasCallbacks(), "fired any-arrays pile up on the long-lived member");
+    }
 }

@@ -159,7 +159,7 @@ class FenceBashTest {
         long end = System.nanoTime() + BUDGET_NANOS;
         int rounds = 0;
         try {
-            while (System.nanoTime() - end < 0 && failures.isEmpty()) {
+            while ((rounds == 0 || System.nanoTime() - end < 0) && failures.isEmpty()) {
                 Round r = factory.create(rnd);
                 for (Node n : allNodes) {
                     n.reset(r);

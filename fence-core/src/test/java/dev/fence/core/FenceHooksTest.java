@@ -313,6 +313,24 @@ class FenceHooksTest {
     }
 
     @Test
+    void throwingDeallocateDoesNotEscapeRelease() {
+        AtomicInteger calls = new AtomicInteger();
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected void deallocate() {
+                calls.incrementAndGet();
+                throw new IllegalStateException("expected test failure: deallocate throws");
+            }
+        };
+        CountingCallback cb = new CountingCallback();
+        f.addCallback(cb);
+        assertTrue(f.release(), "the last release still reports reaching zero");
+        assertEquals(1, calls.get());
+        assertEquals(1, cb.runs(), "the forced signal ran before deallocate");
+        assertEquals(0, f.refCnt());
+    }
+
+    @Test
     void plainFenceHasDefaultNames() {
         Fence f = mockFence();
         assertEquals("fence", f.driverName());

@@ -60,6 +60,41 @@ class FenceWaitTest {
     }
 
     @Test
+    void hugeTimeoutsDoNotOverflow() throws Exception {
+        Fence f = mockFence();
+        AtomicLong remaining = new AtomicLong();
+        AtomicBoolean timedTrue = new AtomicBoolean();
+        Thread t = new Thread(() -> {
+            try {
+                remaining.set(f.awaitNanos(Long.MAX_VALUE));
+                timedTrue.set(f.await(Long.MAX_VALUE, TimeUnit.DAYS));
+            } catch (InterruptedException e) {
+                remaining.set(Long.MIN_VALUE);
+            }
+        });
+        t.start();
+        TestSupport.awaitCondition("waiter parked", f::hasCallbacks);
+        f.signal();
+        TestSupport.join(t);
+        assertTrue(remaining.get() > 0, "remaining: " + remaining.get());
+        assertTrue(timedTrue.get());
+        Fence g = mockFence();
+        int[] idx = {-2};
+        Thread u = new Thread(() -> {
+            try {
+                idx[0] = Fences.awaitAny(Long.MAX_VALUE, TimeUnit.NANOSECONDS, g);
+            } catch (InterruptedException e) {
+                idx[0] = -3;
+            }
+        });
+        u.start();
+        TestSupport.awaitCondition("awaitAny registered", g::hasCallbacks);
+        g.signal();
+        TestSupport.join(u);
+        assertEquals(0, idx[0]);
+    }
+
+    @Test
     void timedOutAwaitLeavesNoNode() throws InterruptedException {
         Fence f = mockFence();
         assertFalse(f.await(20, TimeUnit.MILLISECONDS));

@@ -171,7 +171,9 @@ class StDmaFenceChainTest {
             threads[t].start();
         }
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(800);
-        while (System.nanoTime() - end < 0 && failure.get() == null) {
+        long giveUp = System.nanoTime() + TestSupport.PATIENCE_NANOS;
+        while ((System.nanoTime() - end < 0 || cycles.get() == 0)
+                && System.nanoTime() - giveUp < 0 && failure.get() == null) {
             Thread.sleep(10); // a delay only
         }
         stop.set(true);
