@@ -18,11 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * ring.advance(1);                  // value 2: job2 signals
  * }</pre>
  *
- * <p>{@link #value()} starts at 0 and only grows. Fences are signalled outside the timeline's
- * lock (their callbacks may create or signal fences on this timeline), and concurrent
- * {@code signalUpTo} calls are serialised so that fences always signal in seqno order. A pending
- * fence of a timeline also reports itself signalled ({@link Fence#isSignaled()}) as soon as the
- * value passes its seqno.
+ * <p>{@link #value()} starts at 0 and only grows. Fences always signal in seqno order, one
+ * thread at a time, and never under a lock: their callbacks may create fences on this timeline
+ * or advance it or any other timeline. {@link #value()} may run ahead of the fences' signals by
+ * the time it takes to signal them.
  */
 public final class Timeline {
 
@@ -34,20 +33,21 @@ public final class Timeline {
      * after the write are born signalled), read without it by pollSignaled() and value().
      * Pending points live in `inOrder` (a deque sorted by seqno, because next() and increasing
      * fenceAt() append at the tail) or, for a fenceAt() below the newest pending point, in
-     * `outOfOrder` (a heap, created on first use). `signalLock` serialises signallers: the
-     * holder takes the ready points out under `lock`, then signals them in seqno order with one
-     * timestamp, reusing `batch` unless it is re-entered from a callback.
+     * `outOfOrder` (a heap, created on first use). At most one call at a time is the signaller
+     * (`signalling`, under `lock`): it takes the ready points out under `lock` into `batch` and
+     * signals them outside it, in seqno order, with one timestamp per batch.
      */
 
     private final long context;
     private final String name;
     /** Guards `issued` and `pending`; never held while user code runs. */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Serialises signallers so fences signal in seqno order; callbacks run under it. */
-    private final ReentrantLock signalLock = new ReentrantLock();
     private final ArrayDeque<Point> inOrder = new ArrayDeque<>();
     private PriorityQueue<Point> outOfOrder;
+    /** Owned by the current signaller. */
     private final ArrayList<Point> batch = new ArrayList<>();
+    /** Whether some call is signalling points (guarded by `lock`). */
+    private boolean signalling;
     private long issued;
     private volatile long value;
 
@@ -145,6 +145,12 @@ public final class Timeline {
      * Raises the value to {@code value} and signals, in seqno order, every fence at or below it.
      * Lower values than the current one change nothing.
      *
+     * <p>If no other call is signalling this timeline, every fence up to {@code value} has
+     * signalled when this call returns. If one is (another thread, or an outer call on this
+     * thread's stack, when this is called from a fence callback), that call signals them, in
+     * order, before it returns, and this one returns at once: so timelines whose callbacks
+     * advance each other never deadlock.
+     *
      * @param value the new value, not negative
      * @throws IllegalArgumentException if {@code value} is negative
      */
@@ -169,34 +175,59 @@ public final class Timeline {
         advanceTo(delta, true);
     }
 
+    /*
+     * Repeatedly: under `lock`, raise `value`; if another call is already signalling (in another
+     * thread, or further up this thread's stack, from a callback), leave the ready points to it
+     * and return. Otherwise become the signaller: take every point at or below `value` out of
+     * the queues, release `lock`, signal them in order with one timestamp, and go round again
+     * until nothing is ready; then stop being the signaller under `lock`.
+     * No lock is held while fences signal, so callbacks may advance this or any other timeline
+     * without deadlock, and the single signaller keeps the seqno order.
+     */
     private void advanceTo(long v, boolean relative) {
-        signalLock.lock();
+        lock.lock();
         try {
-            // Re-entered from a callback of a fence we are signalling: `batch` is in use.
-            ArrayList<Point> ready = signalLock.getHoldCount() == 1 ? batch : new ArrayList<>();
-            lock.lock();
-            try {
-                long target = relative ? Math.addExact(value, v) : v;
-                if (target <= value) {
-                    return;
-                }
-                value = target;
-                for (Point p; (p = pollReady(target)) != null; ) {
-                    ready.add(p);
-                }
-            } finally {
-                lock.unlock();
+            long target = relative ? Math.addExact(value, v) : v;
+            if (target <= value) {
+                return;
             }
-            long now = System.nanoTime(); // one timestamp for the whole batch
-            try {
-                for (int i = 0, n = ready.size(); i < n; i++) {
-                    ready.get(i).signal(now);
+            value = target;
+            if (signalling) {
+                return; // the running signaller will pick the new points up
+            }
+            signalling = true;
+        } finally {
+            lock.unlock();
+        }
+        boolean done = false;
+        try {
+            for (;;) {
+                lock.lock();
+                try {
+                    for (Point p; (p = pollReady(value)) != null; ) {
+                        batch.add(p);
+                    }
+                    if (batch.isEmpty()) {
+                        signalling = false;
+                        done = true;
+                        return;
+                    }
+                } finally {
+                    lock.unlock();
                 }
-            } finally {
-                ready.clear();
+                long now = System.nanoTime(); // one timestamp for the whole batch
+                for (int i = 0, n = batch.size(); i < n; i++) {
+                    batch.get(i).signal(now);
+                }
+                batch.clear();
             }
         } finally {
-            signalLock.unlock();
+            if (!done) { // an Error escaped: let the next call take over
+                batch.clear();
+                lock.lock();
+                signalling = false;
+                lock.unlock();
+            }
         }
     }
 
@@ -231,11 +262,6 @@ public final class Timeline {
         Point(Timeline timeline, long seqno) {
             super(timeline.context, seqno);
             this.timeline = timeline;
-        }
-
-        @Override
-        protected boolean pollSignaled() {
-            return seqno() <= timeline.value;
         }
 
         @Override

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** {@link Timeline}: values, issue order, in-order signalling. */
@@ -126,11 +125,6 @@ class TimelineTest {
     }
 
     @Test
-    @Disabled("design matter, reported: Timeline's javadoc promises both that fences always signal in"
-            + " seqno order and that a pending point reports itself signalled (isSignaled polls the"
-            + " value) as soon as the value passes it. A poll during signalUpTo signals a later point"
-            + " before an earlier one, as the kernel's sw_sync does (dma_fence_is_signaled may signal"
-            + " C before B); one of the two promises has to give")
     void pollDuringSignalUpToKeepsSeqnoOrder() {
         Timeline tl = Timeline.create("t");
         Fence p1 = tl.next();
@@ -170,9 +164,6 @@ class TimelineTest {
     }
 
     @Test
-    @Disabled("design matter, reported: Timeline runs callbacks while holding its signalLock, so"
-            + " two timelines whose callbacks advance each other from two threads deadlock (ABBA"
-            + " on the two signalLocks); enabling this test leaves two stuck daemon threads")
     void crossTimelineCallbacksDoNotDeadlock() throws Exception {
         Timeline a = Timeline.create("a");
         Timeline b = Timeline.create("b");
