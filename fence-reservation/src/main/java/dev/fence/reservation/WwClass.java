@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link Algorithm#WAIT_DIE} ({@code DEFINE_WD_CLASS}): an older context waits for a younger
  *       holder; a younger context that meets an older holder (or an older waiter) while it holds
  *       other locks backs off ("dies"). Back-offs are cheap and frequent. The kernel's
- *       reservation objects use this class, and so does {@code Reservation.DEFAULT_CLASS}.</li>
+ *       reservation objects use this class, and so does {@link Reservation#DEFAULT_CLASS}.</li>
  *   <li>{@link Algorithm#WOUND_WAIT} ({@code DEFINE_WW_CLASS}): a younger context waits for an
  *       older holder; an older context that blocks on a younger holder "wounds" it, and the
  *       wounded context backs off the next time it has to wait (or at once if it is already

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * with the class's algorithm, and the loser is told to back off by a {@link WwDeadlockException}.
  * Without a context ({@link #lock()}, {@link #tryLock()}) it is a plain, non-reentrant mutex.
  *
- * <p>The retry loop a caller writes by hand (or lets {@code ExecContext} write):
+ * <p>The retry loop a caller writes by hand (or lets {@link ExecContext} write):
  *
  * <pre>{@code
  * try (WwAcquireContext ctx = new WwAcquireContext(cls)) {

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -16,6 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * but the sanity check runs once per usage. Each case also checks that a query with a weaker
  * (smaller) usage does not see the fence, which the kernel suite leaves implicit.
  */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ReservationKernelTest {
 
     private static Fence allocFence() {
