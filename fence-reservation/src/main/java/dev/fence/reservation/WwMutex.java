@@ -283,6 +283,14 @@ public final class WwMutex {
         }
         if (OWNER.compareAndSet(this, null, ctx)) {
             acquired(ctx);
+            if (waiters != 0) {
+                waitLock.lock();
+                try {
+                    checkWaiters(ctx);
+                } finally {
+                    waitLock.unlock();
+                }
+            }
             return true;
         }
         return false;
