@@ -1,0 +1,440 @@
+package dev.fence.reservation;
+
+import dev.fence.core.Fence;
+import dev.fence.core.Fences;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Locks any set of {@link Reservation}s without deadlock, with the back-off and retry hidden, the
+ * kernel's {@code drm_exec}. The caller writes the locking code once, as a {@link LockingBlock};
+ * {@link #lockAll(LockingBlock)} runs it, and whenever a lock reports that this transaction must
+ * back off, it releases everything, waits for the contended reservation
+ * ({@link WwMutex#lockSlow(WwAcquireContext) lockSlow}, keeping the same stamp so the transaction
+ * only gets older and cannot starve) and runs the block again from the top.
+ *
+ * <pre>{@code
+ * try (ExecContext exec = ExecContext.create(ExecContext.Flag.IGNORE_DUPLICATES)) {
+ *     exec.lockAll(e -> {
+ *         for (Reservation r : buffersOfThisJob) {
+ *             e.prepare(r, 1);                        // lock + reserve one fence slot
+ *         }
+ *     });
+ *     Fence deps = exec.dependency(Usage.forAccess(true)); // what a writer must wait for
+ *     Fence done = gpu.submit(job, deps);
+ *     exec.addFence(done, Usage.WRITE);               // publish the job on every buffer
+ * }                                                    // unlocks everything
+ * }</pre>
+ *
+ * <p>Inside the block, every {@link #lock(Reservation)} or {@link #prepare(Reservation, int)} may
+ * throw {@link WwDeadlockException}; let it propagate (the block's signature allows it) and the
+ * context retries. A block that catches and swallows it is still retried, with a warning, because
+ * the context remembers the contention. Any other exception ends {@code lockAll} and leaves the
+ * locks taken so far held until {@link #close()}.
+ *
+ * <p>An {@code ExecContext} belongs to the thread that created it and is not thread-safe.
+ * Reservations locked through it must share its {@link WwClass}
+ * ({@link Reservation#DEFAULT_CLASS} by default).
+ */
+public final class ExecContext implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExecContext.class);
+
+    /** Options of an {@link ExecContext}, the kernel's {@code DRM_EXEC_*} flags. */
+    public enum Flag {
+        /**
+         * Waits for locks are interruptible ({@code DRM_EXEC_INTERRUPTIBLE_WAIT}): an interrupt
+         * ends {@link ExecContext#lockAll(LockingBlock)} with {@link InterruptedException}.
+         */
+        INTERRUPTIBLE,
+        /**
+         * Locking a reservation this context already holds is a no-op returning {@code false}
+         * ({@code DRM_EXEC_IGNORE_DUPLICATES}); without it, it is an
+         * {@link IllegalArgumentException}.
+         */
+        IGNORE_DUPLICATES
+    }
+
+    /**
+     * The locking code run (and re-run after back-offs) by {@link ExecContext#lockAll}: it locks
+     * or prepares reservations through the context it is given. At the start of every run no
+     * reservation is locked except, after a back-off, the contended one (which the context
+     * already holds and treats as locked when the block asks for it).
+     */
+    @FunctionalInterface
+    public interface LockingBlock {
+        /**
+         * Locks what the transaction needs.
+         *
+         * @param exec the context to lock through
+         * @throws WwDeadlockException to be propagated: the context backs off and re-runs the block
+         * @throws InterruptedException if an interruptible wait was interrupted
+         */
+        void lock(ExecContext exec) throws WwDeadlockException, InterruptedException;
+    }
+
+    private final WwAcquireContext ctx;
+    private final boolean interruptible;
+    private final boolean ignoreDuplicates;
+    private final List<Reservation> objects = new ArrayList<>();
+    private Reservation contended;
+    private Reservation prelocked;
+    private boolean inBlock;
+    private boolean ran;
+    private boolean closed;
+    private long passes;
+
+    private ExecContext(WwClass wwClass, Flag... flags) {
+        Objects.requireNonNull(wwClass, "wwClass");
+        Objects.requireNonNull(flags, "flags");
+        EnumSet<Flag> set = EnumSet.noneOf(Flag.class);
+        for (Flag f : flags) {
+            set.add(Objects.requireNonNull(f, "flag"));
+        }
+        this.interruptible = set.contains(Flag.INTERRUPTIBLE);
+        this.ignoreDuplicates = set.contains(Flag.IGNORE_DUPLICATES);
+        this.ctx = new WwAcquireContext(wwClass);
+    }
+
+    /**
+     * Creates a context for reservations of {@link Reservation#DEFAULT_CLASS}, the kernel's
+     * {@code drm_exec_init}. The calling thread owns it.
+     *
+     * @param flags options
+     * @return the new context
+     * @throws NullPointerException if {@code flags} or an element is null
+     */
+    public static ExecContext create(Flag... flags) {
+        return new ExecContext(Reservation.DEFAULT_CLASS, flags);
+    }
+
+    /**
+     * Creates a context for reservations of {@code wwClass}.
+     *
+     * @param wwClass the class of every reservation this context will lock
+     * @param flags options
+     * @return the new context
+     * @throws NullPointerException if an argument or flag is null
+     */
+    public static ExecContext create(WwClass wwClass, Flag... flags) {
+        return new ExecContext(wwClass, flags);
+    }
+
+    /**
+     * Runs {@code block} until it completes without contention, the kernel's
+     * {@code drm_exec_until_all_locked} loop. Before each re-run, every lock is released and the
+     * contended reservation is waited for and locked. On return the acquire phase is over
+     * ({@link WwAcquireContext#done()}): the locked reservations are {@link #locked()}.
+     *
+     * @param block the locking code
+     * @throws InterruptedException if interrupted (with {@link Flag#INTERRUPTIBLE}) or if the
+     *     block throws it
+     * @throws NullPointerException if {@code block} is null
+     * @throws IllegalStateException if called twice, from another thread, after close, or if the
+     *     block reports a back-off for a lock not taken through this context
+     */
+    public void lockAll(LockingBlock block) throws InterruptedException {
+        Objects.requireNonNull(block, "block");
+        checkOpen();
+        if (ran) {
+            throw new IllegalStateException("lockAll() may run only once per ExecContext");
+        }
+        ran = true;
+        for (;;) {
+            if (contended != null) {
+                Reservation c = contended;
+                unlockAll();
+                if (interruptible) {
+                    c.lockSlowInterruptible(ctx);
+                } else {
+                    c.lockSlow(ctx);
+                }
+                contended = null;
+                objects.add(c);
+                prelocked = c;
+            }
+            passes++;
+            inBlock = true;
+            try {
+                block.lock(this);
+            } catch (WwDeadlockException e) {
+                if (contended == null) {
+                    throw new IllegalStateException("the block reported a back-off on "
+                            + e.contended() + ", which was not locked through this ExecContext",
+                            e);
+                }
+                continue;
+            } finally {
+                inBlock = false;
+            }
+            if (contended != null) {
+                LOG.warn("an ExecContext locking block swallowed a WwDeadlockException for {};"
+                        + " retrying anyway (let it propagate)", contended);
+                continue;
+            }
+            prelocked = null;
+            ctx.done();
+            return;
+        }
+    }
+
+    /**
+     * Locks {@code resv} as part of this transaction, the kernel's {@code drm_exec_lock_obj}.
+     * Only legal inside the {@link LockingBlock}.
+     *
+     * @param resv the reservation to lock
+     * @return {@code true} if locked now (or already locked for the contended reservation after a
+     *     back-off); {@code false} if it was already locked by this context and
+     *     {@link Flag#IGNORE_DUPLICATES} is set
+     * @throws WwDeadlockException to propagate out of the block: the context backs off and retries
+     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws NullPointerException if {@code resv} is null
+     * @throws IllegalArgumentException if {@code resv} is already locked by this context and
+     *     {@link Flag#IGNORE_DUPLICATES} is not set, or belongs to another {@link WwClass}
+     * @throws IllegalStateException if called outside the locking block
+     */
+    public boolean lock(Reservation resv) throws WwDeadlockException, InterruptedException {
+        Objects.requireNonNull(resv, "resv");
+        ctx.checkThread();
+        if (!inBlock) {
+            throw new IllegalStateException("ExecContext.lock() outside the lockAll() block");
+        }
+        if (resv == prelocked) {
+            prelocked = null;
+            return true;
+        }
+        boolean got;
+        try {
+            got = interruptible ? resv.lockInterruptible(ctx) : resv.lock(ctx);
+        } catch (WwDeadlockException e) {
+            contended = resv;
+            throw e;
+        }
+        if (!got) {
+            if (ignoreDuplicates) {
+                return false;
+            }
+            throw new IllegalArgumentException(resv + " locked twice in one ExecContext;"
+                    + " create it with Flag.IGNORE_DUPLICATES to allow that");
+        }
+        objects.add(resv);
+        return true;
+    }
+
+    /**
+     * Locks {@code resv} and reserves {@code numFences} fence slots on it, the kernel's
+     * {@code drm_exec_prepare_obj}. Only legal inside the {@link LockingBlock}.
+     *
+     * @param resv the reservation
+     * @param numFences how many fences will be added, at least 1
+     * @throws WwDeadlockException to propagate out of the block
+     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws NullPointerException if {@code resv} is null
+     * @throws IllegalArgumentException if {@code numFences < 1}, or as for {@link #lock}
+     * @throws IllegalStateException if called outside the locking block
+     */
+    public void prepare(Reservation resv, int numFences)
+            throws WwDeadlockException, InterruptedException {
+        if (numFences < 1) {
+            throw new IllegalArgumentException("numFences must be at least 1: " + numFences);
+        }
+        lock(resv);
+        resv.reserveFences(numFences);
+    }
+
+    /**
+     * {@link #prepare(Reservation, int)} for each reservation in order, the kernel's
+     * {@code drm_exec_prepare_array}.
+     *
+     * @param resvs the reservations
+     * @param numFences fence slots to reserve on each, at least 1
+     * @throws WwDeadlockException to propagate out of the block
+     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws NullPointerException if {@code resvs} or an element is null
+     * @throws IllegalArgumentException as for {@link #prepare}
+     * @throws IllegalStateException if called outside the locking block
+     */
+    public void prepareAll(Collection<? extends Reservation> resvs, int numFences)
+            throws WwDeadlockException, InterruptedException {
+        Objects.requireNonNull(resvs, "resvs");
+        for (Reservation r : resvs) {
+            prepare(r, numFences);
+        }
+    }
+
+    /**
+     * Unlocks one reservation locked through this context and forgets it, the kernel's
+     * {@code drm_exec_unlock_obj}.
+     *
+     * @param resv a reservation in {@link #locked()}
+     * @throws NullPointerException if {@code resv} is null
+     * @throws IllegalStateException if {@code resv} is not locked through this context
+     */
+    public void unlock(Reservation resv) {
+        Objects.requireNonNull(resv, "resv");
+        ctx.checkThread();
+        for (int i = objects.size() - 1; i >= 0; i--) {
+            if (objects.get(i) == resv) {
+                objects.remove(i);
+                if (prelocked == resv) {
+                    prelocked = null;
+                }
+                resv.unlock();
+                return;
+            }
+        }
+        throw new IllegalStateException(resv + " is not locked through this ExecContext");
+    }
+
+    /**
+     * The reservations currently locked through this context, in locking order.
+     *
+     * @return an unmodifiable snapshot
+     */
+    public List<Reservation> locked() {
+        return Collections.unmodifiableList(new ArrayList<>(objects));
+    }
+
+    /**
+     * Whether a back-off is pending (the block is about to be re-run), the kernel's
+     * {@code drm_exec_is_contended}.
+     *
+     * @return {@code true} while a contended reservation waits to be locked
+     */
+    public boolean isContended() {
+        return contended != null;
+    }
+
+    /**
+     * Adds {@code fence} with {@code usage} to every locked reservation, reserving the slot if
+     * the block did not (the "fence_buffers" step of the 2012 design).
+     *
+     * @param fence the fence (not a container)
+     * @param usage its usage
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code fence} is a container
+     * @throws IllegalStateException if called from another thread or after close
+     */
+    public void addFence(Fence fence, Usage usage) {
+        Objects.requireNonNull(fence, "fence");
+        Objects.requireNonNull(usage, "usage");
+        checkOpen();
+        for (Reservation r : objects) {
+            r.reserveFences(1);
+            r.addFence(fence, usage);
+        }
+    }
+
+    /**
+     * The pending fences of every locked reservation with usage at most {@code usage}, each fence
+     * once: what new work must wait for before it touches the objects (use
+     * {@link Usage#forAccess(boolean)} to pick the usage).
+     *
+     * @param usage the usage asked for
+     * @return an unmodifiable list without duplicates
+     * @throws NullPointerException if {@code usage} is null
+     */
+    public List<Fence> dependencies(Usage usage) {
+        Objects.requireNonNull(usage, "usage");
+        Map<Fence, Boolean> seen = new IdentityHashMap<>();
+        List<Fence> out = new ArrayList<>();
+        for (Reservation r : objects) {
+            for (Fence f : r.unsignaledFences(usage)) {
+                if (seen.put(f, Boolean.TRUE) == null) {
+                    out.add(f);
+                }
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * One fence for {@link #dependencies(Usage)}: signalled if there is nothing to wait for, the
+     * fence itself if there is one, otherwise their {@linkplain Fences#merge(Fence...) merge}.
+     *
+     * @param usage the usage asked for
+     * @return the dependency fence
+     * @throws NullPointerException if {@code usage} is null
+     */
+    public Fence dependency(Usage usage) {
+        List<Fence> deps = dependencies(usage);
+        if (deps.isEmpty()) {
+            return Fence.signaledStub();
+        }
+        return deps.size() == 1 ? deps.get(0) : Fences.merge(deps.toArray(new Fence[0]));
+    }
+
+    /**
+     * How many back-offs this transaction went through.
+     *
+     * @return the back-off count
+     */
+    public long backoffs() {
+        return ctx.backoffs();
+    }
+
+    /**
+     * How many times the locking block ran (1 without contention).
+     *
+     * @return the pass count
+     */
+    public long passes() {
+        return passes;
+    }
+
+    /**
+     * The acquisition context (its stamp and counters), for diagnostics.
+     *
+     * @return the context
+     */
+    public WwAcquireContext context() {
+        return ctx;
+    }
+
+    /**
+     * Unlocks every reservation still locked through this context and ends the transaction, the
+     * kernel's {@code drm_exec_fini}. A second close does nothing.
+     *
+     * @throws IllegalStateException if called from another thread
+     */
+    @Override
+    public void close() {
+        ctx.checkThread();
+        if (closed) {
+            return;
+        }
+        unlockAll();
+        contended = null;
+        prelocked = null;
+        closed = true;
+        ctx.close();
+    }
+
+    private void unlockAll() {
+        for (int i = objects.size() - 1; i >= 0; i--) {
+            objects.get(i).unlock();
+        }
+        objects.clear();
+        prelocked = null;
+    }
+
+    private void checkOpen() {
+        ctx.checkThread();
+        if (closed) {
+            throw new IllegalStateException("ExecContext used after close()");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ExecContext[" + ctx + ", " + objects.size() + " locked]";
+    }
+}

@@ -1,0 +1,206 @@
+package dev.fence.reservation;
+
+import java.util.Objects;
+
+/**
+ * One ticket for one multi-object acquisition, the kernel's {@code struct ww_acquire_ctx}. It takes
+ * a stamp from its {@link WwClass} when created (a smaller stamp is an older context, and older
+ * contexts win conflicts) and keeps it across back-offs, so a transaction that backs off and
+ * retries only grows older relative to newcomers and cannot be starved by them.
+ *
+ * <p>A context belongs to the thread that created it: every lock and unlock made with it must
+ * happen in that thread ({@link IllegalStateException} otherwise). Typical use:
+ *
+ * <pre>{@code
+ * try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+ *     // lock a, b, ... with a.lock(ctx); on WwDeadlockException release all, lockSlow, retry
+ *     ctx.done();                    // optional: no more locks will be taken with ctx
+ *     // ... use the objects ...
+ *     // unlock every mutex
+ * }                                  // closing with locks still held is an IllegalStateException
+ * }</pre>
+ *
+ * <p>Not thread-safe: the context is confined to its thread, although other threads read its
+ * stamp, lock count and wounded flag (through volatile fields) to decide conflicts.
+ */
+public final class WwAcquireContext implements AutoCloseable {
+
+    /*
+     * Field access: `stamp`, `wwClass`, `thread` are final. `acquired` is written only by the owner
+     * thread (in WwMutex, around the owner CAS) and read by other threads deciding die/wound, so it
+     * is volatile. `wounded` is written by other threads (wound-wait wounders, under the wait lock
+     * of the mutex they block on) and by the owner (reset when it holds nothing), and read by the
+     * owner: volatile. `contending`, `done`, `closed`, `backoffs` are owner-thread only.
+     */
+
+    private final WwClass wwClass;
+    private final long stamp;
+    private final Thread thread;
+    volatile int acquired;
+    volatile boolean wounded;
+    WwMutex contending;
+    private boolean done;
+    private boolean closed;
+    private long backoffs;
+
+    /**
+     * Starts an acquisition: takes the next stamp of {@code wwClass}, the kernel's
+     * {@code ww_acquire_init}. The calling thread owns the context.
+     *
+     * @param wwClass the class of every mutex this context will lock
+     * @throws NullPointerException if {@code wwClass} is null
+     */
+    public WwAcquireContext(WwClass wwClass) {
+        this.wwClass = Objects.requireNonNull(wwClass, "wwClass");
+        this.stamp = wwClass.nextStamp();
+        this.thread = Thread.currentThread();
+    }
+
+    /**
+     * The class this context was created for.
+     *
+     * @return the class
+     */
+    public WwClass wwClass() {
+        return wwClass;
+    }
+
+    /**
+     * The stamp: smaller (in wrap-around order) means older.
+     *
+     * @return the stamp
+     */
+    public long stamp() {
+        return stamp;
+    }
+
+    /**
+     * The thread that owns this context.
+     *
+     * @return the creating thread
+     */
+    public Thread owner() {
+        return thread;
+    }
+
+    /**
+     * How many mutexes this context holds right now.
+     *
+     * @return the count
+     */
+    public int acquiredCount() {
+        return acquired;
+    }
+
+    /**
+     * Whether an older wound-wait context has asked this one to back off. The flag is cleared when
+     * the context next tries to lock while holding nothing. Always {@code false} for wait-die.
+     *
+     * @return the wounded flag
+     */
+    public boolean isWounded() {
+        return wounded;
+    }
+
+    /**
+     * How many times a lock call with this context reported a back-off
+     * ({@link WwDeadlockException}).
+     *
+     * @return the back-off count
+     */
+    public long backoffs() {
+        return backoffs;
+    }
+
+    /**
+     * Whether {@link #done()} was called.
+     *
+     * @return {@code true} after {@code done()}
+     */
+    public boolean isDone() {
+        return done;
+    }
+
+    /**
+     * Marks the end of the acquire phase, the kernel's {@code ww_acquire_done}: any further lock
+     * with this context is an {@link IllegalStateException}. Unlocking stays allowed.
+     *
+     * @throws IllegalStateException if already done or closed, or called from another thread
+     */
+    public void done() {
+        checkThread();
+        if (closed) {
+            throw new IllegalStateException("done() on a closed " + this);
+        }
+        if (done) {
+            throw new IllegalStateException("done() called twice on " + this);
+        }
+        done = true;
+    }
+
+    /**
+     * Ends the acquisition, the kernel's {@code ww_acquire_fini}. Every mutex locked with this
+     * context must have been unlocked first. A second close does nothing.
+     *
+     * @throws IllegalStateException if the context still holds locks (it stays open, so the
+     *     caller can unlock and close again), or if called from another thread
+     */
+    @Override
+    public void close() {
+        checkThread();
+        if (closed) {
+            return;
+        }
+        int n = acquired;
+        if (n != 0) {
+            throw new IllegalStateException(this + " closed while still holding " + n
+                    + " lock(s); unlock them first");
+        }
+        closed = true;
+    }
+
+    /**
+     * Whether {@link #close()} completed.
+     *
+     * @return {@code true} once closed
+     */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Checks that a lock attempt with this context is legal right now (owner thread only). */
+    void checkCanLock(WwMutex mutex) {
+        checkThread();
+        if (closed) {
+            throw new IllegalStateException("lock with a closed " + this);
+        }
+        if (done) {
+            throw new IllegalStateException("lock after done() with " + this);
+        }
+        if (mutex.wwClass() != wwClass) {
+            throw new IllegalArgumentException(mutex + " belongs to " + mutex.wwClass()
+                    + " but " + this + " to " + wwClass);
+        }
+    }
+
+    void checkThread() {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException(this + " belongs to thread " + thread.getName()
+                    + ", not " + Thread.currentThread().getName());
+        }
+    }
+
+    void countBackoff() {
+        backoffs++;
+    }
+
+    /** Whether {@code a} is younger than {@code b}: the kernel's {@code __ww_ctx_less(a, b)}. */
+    static boolean younger(WwAcquireContext a, WwAcquireContext b) {
+        return a.stamp - b.stamp > 0;
+    }
+
+    @Override
+    public String toString() {
+        return "WwAcquireContext[" + wwClass.name() + " #" + stamp + ", holds " + acquired + ']';
+    }
+}

@@ -1,0 +1,680 @@
+package dev.fence.reservation;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A mutex with deadlock avoidance for acquiring many locks in any order, the kernel's
+ * {@code struct ww_mutex}. Lock it with a {@link WwAcquireContext} when a transaction takes several
+ * mutexes of one {@link WwClass}; conflicts between contexts are resolved by stamp (older wins)
+ * with the class's algorithm, and the loser is told to back off by a {@link WwDeadlockException}.
+ * Without a context ({@link #lock()}, {@link #tryLock()}) it is a plain, non-reentrant mutex.
+ *
+ * <p>The retry loop a caller writes by hand (or lets {@link ExecContext} write):
+ *
+ * <pre>{@code
+ * try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+ *     List<WwMutex> held = new ArrayList<>();
+ *     WwMutex slow = null;
+ *     retry:
+ *     for (;;) {
+ *         for (WwMutex m : wanted) {
+ *             if (m == slow) { continue; }              // taken by lockSlow already
+ *             try {
+ *                 if (m.lock(ctx)) { held.add(m); }      // false: this ctx already holds m
+ *             } catch (WwDeadlockException e) {
+ *                 held.forEach(WwMutex::unlock);         // release everything ...
+ *                 held.clear();
+ *                 slow = e.contended();
+ *                 slow.lockSlow(ctx);                    // ... wait for the contended one ...
+ *                 held.add(slow);
+ *                 continue retry;                        // ... and retry with the same stamp
+ *             }
+ *         }
+ *         break;
+ *     }
+ *     ctx.done();
+ *     // ... use the objects, then unlock every mutex in held ...
+ * }
+ * }</pre>
+ *
+ * <p>Rules the kernel states and this class enforces where it can: a context belongs to one
+ * thread; a mutex is unlocked by the thread that holds it; after a back-off the context must
+ * release every lock and take the contended mutex next ({@link IllegalStateException} for any
+ * other lock); {@link #lockSlow(WwAcquireContext)} is legal only while the context holds nothing.
+ * Mixing context and context-free locking of mutexes of one class, or using two contexts of one
+ * class in one thread at once, can deadlock undetected, as in the kernel.
+ *
+ * <p>Waiting threads park with {@link LockSupport}; no monitor is ever held, so virtual threads do
+ * not pin.
+ */
+public final class WwMutex {
+
+    /*
+     * Implementation overview.
+     *
+     * Fields:
+     *   owner     volatile Object: null (free), the holding Thread (context-free lock) or the
+     *             holding WwAcquireContext (its thread is ctx.owner()). Taken only by CAS
+     *             null -> holder; released by the holder with a volatile store of null.
+     *   waitLock  a j.u.c ReentrantLock (the kernel's wait_lock) guarding the wait list. It is held
+     *             only for a few list operations, never while user code runs or while parking.
+     *   head/tail the wait list of Waiter nodes (plain fields, edited and read under waitLock).
+     *             Waiters with a context are kept in stamp order, oldest first; context-free
+     *             waiters keep their FIFO position (new ones go to the tail) and are skipped by
+     *             every stamp comparison, as in the kernel.
+     *   waiters   volatile int, the length of the wait list, written under waitLock and read
+     *             without it by the fast path and by unlock().
+     *   generation plain int, incremented by each new holder after its CAS and read by the holder
+     *             (Reservation uses it to expire fence-slot reservations at unlock); ordered by the
+     *             volatile owner hand-over.
+     *
+     * Acquire (requester R, ctx C or none):
+     *   1. C already owns this mutex -> ALREADY (-EALREADY). C holds nothing -> C.wounded = false.
+     *   2. Fast path: waiters == 0 and CAS(owner, null, R) -> acquired. If waiters appeared
+     *      meanwhile, check them under waitLock (step 5), as a barging kernel locker does.
+     *   3. Under waitLock: if the list is empty, retry the CAS. Otherwise enqueue:
+     *        - no ctx: at the tail.
+     *        - ctx, scanning from the tail: stop at the first ctx waiter older than C (wait-die:
+     *          if C holds locks, C dies now: an older context is already queued); every younger
+     *          ctx waiter passed that holds locks is woken (wait-die) to re-check and die.
+     *          Wound-wait: after enqueueing, wound the holder if it is a younger context and C
+     *          holds locks (set holder.wounded, unpark its thread).
+     *   4. Wait loop, each round under waitLock:
+     *        - if R is the head of the list and CAS(owner, null, R) succeeds: dequeue, acquired;
+     *        - interruptible and interrupted: dequeue (waking the new head if the mutex is free),
+     *          throw InterruptedException;
+     *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK; wait-die: the
+     *          holder is an older context, or any ctx waiter is queued ahead of R -> DEADLK
+     *          (dequeue as above);
+     *        - release waitLock and park. Spurious wake-ups just re-run the round.
+     *   5. After acquiring with waiters present (check-waiters): wait-die: wake the first ctx
+     *      waiter if it holds locks and is younger than C (it must die); wound-wait: if some ctx
+     *      waiter holding locks is older than C, C wounds itself (it backs off at its next wait).
+     *
+     * Release: the holder checks ownership, decrements its context's count, stores owner = null
+     * (volatile), then, if waiters != 0, unparks the head under waitLock.
+     *
+     * No lost wake-up: a waiter increments `waiters` and then, under waitLock, tries the CAS before
+     * parking; a releaser stores owner = null and then reads `waiters`. Both are volatile, so either
+     * the waiter sees the mutex free or the releaser sees the waiter and unparks the head (a permit
+     * given before park() is not lost). Only the head may take the mutex from the list, so the
+     * oldest context queued wins (fairness); a dequeued head hands the turn on to the next one.
+     */
+
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(WwMutex.class, "owner", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int ACQUIRED = 0;
+    private static final int ALREADY = 1;
+    private static final int DEADLK = 2;
+
+    private static final class Waiter {
+        final Thread thread;
+        final WwAcquireContext ctx;
+        Waiter prev;
+        Waiter next;
+
+        Waiter(Thread thread, WwAcquireContext ctx) {
+            this.thread = thread;
+            this.ctx = ctx;
+        }
+    }
+
+    private final WwClass wwClass;
+    private final String name;
+    private final ReentrantLock waitLock = new ReentrantLock();
+    private volatile Object owner;
+    private volatile int waiters;
+    private Waiter head;
+    private Waiter tail;
+    private int generation;
+
+    /**
+     * Creates an unlocked mutex of the given class, the kernel's {@code ww_mutex_init}.
+     *
+     * @param wwClass the class shared by every mutex and context that may conflict with this one
+     * @throws NullPointerException if {@code wwClass} is null
+     */
+    public WwMutex(WwClass wwClass) {
+        this(wwClass, "ww_mutex");
+    }
+
+    /**
+     * Creates an unlocked mutex of the given class with a name for diagnostics.
+     *
+     * @param wwClass the class shared by every mutex and context that may conflict with this one
+     * @param name a name for diagnostics
+     * @throws NullPointerException if either argument is null
+     */
+    public WwMutex(WwClass wwClass, String name) {
+        this.wwClass = Objects.requireNonNull(wwClass, "wwClass");
+        this.name = Objects.requireNonNull(name, "name");
+    }
+
+    /**
+     * The class of this mutex.
+     *
+     * @return the class
+     */
+    public WwClass wwClass() {
+        return wwClass;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Locking with a context
+
+    /**
+     * Locks this mutex as part of the transaction {@code ctx}, the kernel's {@code ww_mutex_lock}.
+     * Blocks while another holder keeps it, unless the algorithm decides that {@code ctx} must back
+     * off. Interrupts do not end the wait (the interrupt status is kept).
+     *
+     * @param ctx the acquisition context; it must belong to the calling thread
+     * @return {@code true} if this call acquired the mutex; {@code false} if {@code ctx} already
+     *     holds it (the kernel's {@code -EALREADY}: nothing changed, and the mutex must still be
+     *     unlocked only once)
+     * @throws WwDeadlockException if {@code ctx} holds other locks and must back off: release them
+     *     all, then {@link #lockSlow(WwAcquireContext) lockSlow} this mutex
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed, or
+     *     has backed off and must first release everything and {@code lockSlow} the contended mutex
+     */
+    public boolean lock(WwAcquireContext ctx) throws WwDeadlockException {
+        try {
+            return lockCtx(ctx, false);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible lock interrupted", e);
+        }
+    }
+
+    /**
+     * Like {@link #lock(WwAcquireContext)}, but a thread interrupt ends the wait, the kernel's
+     * {@code ww_mutex_lock_interruptible} ({@code -EINTR}).
+     *
+     * @param ctx the acquisition context; it must belong to the calling thread
+     * @return {@code true} if acquired; {@code false} if {@code ctx} already holds it
+     * @throws WwDeadlockException if {@code ctx} must back off
+     * @throws InterruptedException if the thread was interrupted before or while waiting; the
+     *     mutex is then not acquired
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link #lock(WwAcquireContext)}
+     */
+    public boolean lockInterruptible(WwAcquireContext ctx)
+            throws WwDeadlockException, InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        return lockCtx(ctx, true);
+    }
+
+    /**
+     * Locks the contended mutex after a back-off, the kernel's {@code ww_mutex_lock_slow}: waits
+     * (uninterruptibly) until it is free. Legal only while {@code ctx} holds no lock, which is also
+     * why it cannot be told to back off.
+     *
+     * @param ctx the acquisition context that backed off (or any context holding nothing)
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException if {@code ctx} still holds locks, backed off on a different
+     *     mutex, belongs to another thread, or is done or closed
+     */
+    public void lockSlow(WwAcquireContext ctx) {
+        checkSlow(ctx);
+        boolean got;
+        try {
+            got = lockCtx(ctx, false);
+        } catch (WwDeadlockException | InterruptedException e) {
+            throw new AssertionError("lockSlow with nothing held cannot back off", e);
+        }
+        assert got;
+    }
+
+    /**
+     * Like {@link #lockSlow(WwAcquireContext)}, but a thread interrupt ends the wait, the kernel's
+     * {@code ww_mutex_lock_slow_interruptible}.
+     *
+     * @param ctx the acquisition context holding nothing
+     * @throws InterruptedException if interrupted before or while waiting (not acquired)
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link #lockSlow(WwAcquireContext)}
+     */
+    public void lockSlowInterruptible(WwAcquireContext ctx) throws InterruptedException {
+        checkSlow(ctx);
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        try {
+            lockCtx(ctx, true);
+        } catch (WwDeadlockException e) {
+            throw new AssertionError("lockSlow with nothing held cannot back off", e);
+        }
+    }
+
+    /**
+     * Takes the mutex for {@code ctx} if it is free right now, the kernel's
+     * {@code ww_mutex_trylock(lock, ctx)}. Never waits and never backs off. Unlike
+     * {@link #lock(WwAcquireContext)}, a mutex already held by {@code ctx} just returns
+     * {@code false}.
+     *
+     * @param ctx the acquisition context
+     * @return {@code true} if acquired
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed
+     */
+    public boolean tryLock(WwAcquireContext ctx) {
+        Objects.requireNonNull(ctx, "ctx");
+        ctx.checkCanLock(this);
+        if (ctx.acquired == 0) {
+            ctx.wounded = false;
+        }
+        if (OWNER.compareAndSet(this, null, ctx)) {
+            acquired(ctx);
+            if (waiters != 0) {
+                waitLock.lock();
+                try {
+                    checkWaiters(ctx);
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Plain mutex
+
+    /**
+     * Locks without a context: a plain mutex with no deadlock avoidance (the kernel's
+     * {@code ww_mutex_lock(lock, NULL)}). Waits uninterruptibly.
+     *
+     * @throws IllegalStateException if the calling thread already holds this mutex (it is not
+     *     reentrant; waiting would never end)
+     */
+    public void lock() {
+        try {
+            lockPlain(false);
+        } catch (InterruptedException e) {
+            throw new AssertionError("uninterruptible lock interrupted", e);
+        }
+    }
+
+    /**
+     * Locks without a context, ending the wait if the thread is interrupted.
+     *
+     * @throws InterruptedException if interrupted before or while waiting (not acquired)
+     * @throws IllegalStateException if the calling thread already holds this mutex
+     */
+    public void lockInterruptible() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        lockPlain(true);
+    }
+
+    /**
+     * Takes the mutex without a context if it is free right now, the kernel's
+     * {@code ww_mutex_trylock(lock, NULL)}.
+     *
+     * @return {@code true} if acquired
+     */
+    public boolean tryLock() {
+        if (OWNER.compareAndSet(this, null, Thread.currentThread())) {
+            acquired(null);
+            return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Unlock and queries
+
+    /**
+     * Releases the mutex, the kernel's {@code ww_mutex_unlock}, and wakes the first waiter.
+     *
+     * @throws IllegalStateException if the mutex is not locked, or is held by another thread (or
+     *     by a context of another thread)
+     */
+    public void unlock() {
+        Object o = owner;
+        Thread me = Thread.currentThread();
+        if (o == null) {
+            throw new IllegalStateException("unlock of an unlocked " + this);
+        }
+        if (o instanceof WwAcquireContext) {
+            WwAcquireContext ctx = (WwAcquireContext) o;
+            if (ctx.owner() != me) {
+                throw new IllegalStateException("unlock of " + this + " by " + me.getName()
+                        + ", but it is held by " + ctx + " of " + ctx.owner().getName());
+            }
+            ctx.acquired--;
+        } else if (o != me) {
+            throw new IllegalStateException("unlock of " + this + " by " + me.getName()
+                    + ", but it is held by " + ((Thread) o).getName());
+        }
+        OWNER.setVolatile(this, null);
+        if (waiters != 0) {
+            waitLock.lock();
+            try {
+                Waiter h = head;
+                if (h != null && owner == null) {
+                    LockSupport.unpark(h.thread);
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Whether some thread or context holds the mutex (a racy snapshot), the kernel's
+     * {@code ww_mutex_is_locked}.
+     *
+     * @return {@code true} if locked
+     */
+    public boolean isLocked() {
+        return owner != null;
+    }
+
+    /**
+     * Whether the calling thread holds the mutex, directly or through a context it owns.
+     *
+     * @return {@code true} if the caller may use what this mutex protects
+     */
+    public boolean isHeldByCurrentThread() {
+        Object o = owner;
+        Thread me = Thread.currentThread();
+        return o == me || (o instanceof WwAcquireContext && ((WwAcquireContext) o).owner() == me);
+    }
+
+    /**
+     * The context holding the mutex, the kernel's {@code dma_resv_locking_ctx}.
+     *
+     * @return the holding context, or {@code null} if the mutex is free or held without a context
+     */
+    public WwAcquireContext owningContext() {
+        Object o = owner;
+        return o instanceof WwAcquireContext ? (WwAcquireContext) o : null;
+    }
+
+    /** How many threads are queued (a racy snapshot, for tests and diagnostics). */
+    int queueLength() {
+        return waiters;
+    }
+
+    /** Incremented at every acquisition; read by the holder (see the overview). */
+    int generation() {
+        return generation;
+    }
+
+    @Override
+    public String toString() {
+        Object o = owner;
+        String state = o == null ? "unlocked"
+                : o instanceof Thread ? "locked by " + ((Thread) o).getName() : "locked by " + o;
+        return "WwMutex[" + name + ", " + state + ']';
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internals
+
+    private void checkSlow(WwAcquireContext ctx) {
+        Objects.requireNonNull(ctx, "ctx");
+        ctx.checkCanLock(this);
+        if (ctx.acquired != 0) {
+            throw new IllegalStateException("lockSlow(" + this + ") while " + ctx
+                    + " still holds locks; release them all first");
+        }
+        if (ctx.contending != null && ctx.contending != this) {
+            throw new IllegalStateException("lockSlow(" + this + ") but " + ctx
+                    + " backed off on " + ctx.contending);
+        }
+    }
+
+    private boolean lockCtx(WwAcquireContext ctx, boolean interruptible)
+            throws WwDeadlockException, InterruptedException {
+        Objects.requireNonNull(ctx, "ctx");
+        ctx.checkCanLock(this);
+        if (owner == ctx) {
+            return false;
+        }
+        WwMutex contending = ctx.contending;
+        if (contending != null) {
+            if (contending != this || ctx.acquired != 0) {
+                throw new IllegalStateException(ctx + " backed off on " + contending
+                        + ": release every lock and lockSlow it before locking " + this);
+            }
+        }
+        if (ctx.acquired == 0) {
+            ctx.wounded = false;
+        }
+        int r = acquire(ctx, ctx, interruptible);
+        if (r == DEADLK) {
+            ctx.contending = this;
+            ctx.countBackoff();
+            throw new WwDeadlockException(this, ctx);
+        }
+        ctx.contending = null;
+        return true;
+    }
+
+    private void lockPlain(boolean interruptible) throws InterruptedException {
+        Thread me = Thread.currentThread();
+        if (isHeldByCurrentThread()) {
+            throw new IllegalStateException(this + " is already held by the calling thread "
+                    + me.getName() + " (not reentrant)");
+        }
+        acquire(me, null, interruptible);
+    }
+
+    private void acquired(WwAcquireContext ctx) {
+        if (ctx != null) {
+            ctx.acquired++;
+        }
+        generation++;
+    }
+
+    /** Steps 2 to 5 of the overview. Returns ACQUIRED or DEADLK. */
+    private int acquire(Object me, WwAcquireContext ctx, boolean interruptible)
+            throws InterruptedException {
+        if (waiters == 0 && OWNER.compareAndSet(this, null, me)) {
+            acquired(ctx);
+            if (waiters != 0 && ctx != null) {
+                waitLock.lock();
+                try {
+                    checkWaiters(ctx);
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+            return ACQUIRED;
+        }
+        Waiter w = new Waiter(Thread.currentThread(), ctx);
+        waitLock.lock();
+        try {
+            if (head == null && OWNER.compareAndSet(this, null, me)) {
+                acquired(ctx);
+                return ACQUIRED;
+            }
+            if (ctx == null) {
+                insertBefore(w, null);
+            } else if (!addCtxWaiter(w, ctx)) {
+                return DEADLK;
+            }
+        } finally {
+            waitLock.unlock();
+        }
+        boolean interruptedWhileWaiting = false;
+        try {
+            for (;;) {
+                waitLock.lock();
+                try {
+                    if (head == w && OWNER.compareAndSet(this, null, me)) {
+                        remove(w);
+                        acquired(ctx);
+                        if (ctx != null && head != null) {
+                            checkWaiters(ctx);
+                        }
+                        return ACQUIRED;
+                    }
+                    if (interruptible && Thread.interrupted()) {
+                        leave(w);
+                        throw new InterruptedException();
+                    }
+                    if (ctx != null && mustBackOff(w, ctx)) {
+                        leave(w);
+                        return DEADLK;
+                    }
+                } finally {
+                    waitLock.unlock();
+                }
+                LockSupport.park(this);
+                if (!interruptible && Thread.interrupted()) {
+                    interruptedWhileWaiting = true;
+                }
+            }
+        } finally {
+            if (interruptedWhileWaiting) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Stamp-ordered insertion (step 3). Under waitLock. False: wait-die says die now. */
+    private boolean addCtxWaiter(Waiter w, WwAcquireContext ctx) {
+        boolean waitDie = wwClass.isWaitDie();
+        Waiter pos = null;
+        for (Waiter c = tail; c != null; c = c.prev) {
+            if (c.ctx == null) {
+                continue;
+            }
+            if (WwAcquireContext.younger(ctx, c.ctx)) {
+                if (waitDie && ctx.acquired > 0) {
+                    return false;
+                }
+                break;
+            }
+            pos = c;
+            if (waitDie && c.ctx.acquired > 0) {
+                LockSupport.unpark(c.thread);
+            }
+        }
+        insertBefore(w, pos);
+        if (!waitDie) {
+            Object o = owner;
+            if (o instanceof WwAcquireContext) {
+                WwAcquireContext holder = (WwAcquireContext) o;
+                if (ctx.acquired > 0 && WwAcquireContext.younger(holder, ctx)) {
+                    holder.wounded = true;
+                    if (holder.owner() != Thread.currentThread()) {
+                        LockSupport.unpark(holder.owner());
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The kill check of step 4. Under waitLock. */
+    private boolean mustBackOff(Waiter w, WwAcquireContext ctx) {
+        if (ctx.acquired == 0) {
+            return false;
+        }
+        if (!wwClass.isWaitDie()) {
+            return ctx.wounded;
+        }
+        Object o = owner;
+        if (o instanceof WwAcquireContext && WwAcquireContext.younger(ctx, (WwAcquireContext) o)) {
+            return true;
+        }
+        for (Waiter c = w.prev; c != null; c = c.prev) {
+            if (c.ctx != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Step 5, run by the new holder {@code ctx}. Under waitLock. */
+    private void checkWaiters(WwAcquireContext ctx) {
+        boolean waitDie = wwClass.isWaitDie();
+        for (Waiter c = head; c != null; c = c.next) {
+            if (c.ctx == null) {
+                continue;
+            }
+            if (waitDie) {
+                if (c.ctx.acquired > 0 && WwAcquireContext.younger(c.ctx, ctx)) {
+                    LockSupport.unpark(c.thread);
+                }
+                return;
+            }
+            if (c.ctx.acquired > 0 && WwAcquireContext.younger(ctx, c.ctx)) {
+                ctx.wounded = true;
+                return;
+            }
+        }
+    }
+
+    /** Dequeues a waiter that gives up; if it was the head and the mutex is free, wake the next. */
+    private void leave(Waiter w) {
+        boolean wasHead = head == w;
+        remove(w);
+        Waiter h = head;
+        if (wasHead && h != null && owner == null) {
+            LockSupport.unpark(h.thread);
+        }
+    }
+
+    private void insertBefore(Waiter w, Waiter pos) {
+        if (pos == null) {
+            w.prev = tail;
+            if (tail == null) {
+                head = w;
+            } else {
+                tail.next = w;
+            }
+            tail = w;
+        } else {
+            w.next = pos;
+            w.prev = pos.prev;
+            if (pos.prev == null) {
+                head = w;
+            } else {
+                pos.prev.next = w;
+            }
+            pos.prev = w;
+        }
+        waiters = waiters + 1;
+    }
+
+    private void remove(Waiter w) {
+        if (w.prev == null) {
+            head = w.next;
+        } else {
+            w.prev.next = w.next;
+        }
+        if (w.next == null) {
+            tail = w.prev;
+        } else {
+            w.next.prev = w.prev;
+        }
+        w.prev = null;
+        w.next = null;
+        waiters = waiters - 1;
+    }
+}

@@ -1,0 +1,311 @@
+package dev.fence.reservation;
+
+import static dev.fence.reservation.WwMutexKernelTest.assertNoErrors;
+import static dev.fence.reservation.WwMutexKernelTest.join;
+import static dev.fence.reservation.WwMutexKernelTest.start;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Semantics and misuse of {@link WwMutex} and {@link WwAcquireContext} beyond the kernel port. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class WwMutexTest {
+
+    private static void waitUntil(BooleanSupplier condition, String what) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    @Test
+    void plainMutexExcludesAndIsNotReentrant() {
+        WwMutex m = new WwMutex(WwClass.waitDie("c"));
+        m.lock();
+        assertTrue(m.isLocked());
+        assertTrue(m.isHeldByCurrentThread());
+        assertNull(m.owningContext());
+        assertThrows(IllegalStateException.class, m::lock);
+        assertFalse(m.tryLock());
+        m.unlock();
+        assertFalse(m.isLocked());
+        assertThrows(IllegalStateException.class, m::unlock, "unlock of an unlocked mutex");
+    }
+
+    @Test
+    void unlockByNonOwnerIsAnError() throws Exception {
+        WwClass cls = WwClass.waitDie("c");
+        WwMutex plain = new WwMutex(cls);
+        WwMutex withCtx = new WwMutex(cls);
+        plain.lock();
+        WwAcquireContext ctx = new WwAcquireContext(cls);
+        assertTrue(withCtx.lock(ctx));
+        AtomicReference<Throwable> a = new AtomicReference<>();
+        AtomicReference<Throwable> b = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            a.set(assertThrows(IllegalStateException.class, plain::unlock));
+            b.set(assertThrows(IllegalStateException.class, withCtx::unlock));
+        });
+        t.start();
+        t.join();
+        assertTrue(a.get().getMessage().contains("held by"), a.get().getMessage());
+        assertTrue(b.get().getMessage().contains("held by"), b.get().getMessage());
+        assertTrue(plain.isHeldByCurrentThread());
+        assertTrue(withCtx.isHeldByCurrentThread());
+        plain.unlock();
+        withCtx.unlock();
+        ctx.close();
+    }
+
+    @Test
+    void contextMisuse() throws Exception {
+        WwClass cls = WwClass.waitDie("c");
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        WwMutex other = new WwMutex(WwClass.waitDie("other"));
+        assertThrows(NullPointerException.class, () -> a.lock(null));
+        assertThrows(NullPointerException.class, () -> new WwAcquireContext(null));
+        WwAcquireContext ctx = new WwAcquireContext(cls);
+        assertThrows(IllegalArgumentException.class, () -> other.lock(ctx));
+        assertTrue(a.lock(ctx));
+        assertThrows(IllegalStateException.class, () -> b.lockSlow(ctx),
+                "lockSlow while holding a lock");
+        IllegalStateException e = assertThrows(IllegalStateException.class, ctx::close);
+        assertTrue(e.getMessage().contains("still holding 1"), e.getMessage());
+        assertFalse(ctx.isClosed());
+        ctx.done();
+        assertThrows(IllegalStateException.class, ctx::done);
+        assertThrows(IllegalStateException.class, () -> b.lock(ctx), "lock after done()");
+        assertThrows(IllegalStateException.class, () -> b.tryLock(ctx), "trylock after done()");
+        a.unlock();
+        ctx.close();
+        assertTrue(ctx.isClosed());
+        ctx.close(); // second close is a no-op
+        assertThrows(IllegalStateException.class, () -> a.lock(ctx), "lock after close");
+    }
+
+    @Test
+    void contextBelongsToItsThread() throws Exception {
+        WwClass cls = WwClass.woundWait("c");
+        WwMutex m = new WwMutex(cls);
+        WwAcquireContext ctx = new WwAcquireContext(cls);
+        AtomicReference<Throwable> err = new AtomicReference<>();
+        Thread t = new Thread(() -> err.set(
+                assertThrows(IllegalStateException.class, () -> m.lock(ctx))));
+        t.start();
+        t.join();
+        assertTrue(err.get().getMessage().contains("belongs to thread"), err.get().getMessage());
+        assertFalse(m.isLocked());
+        ctx.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(WwClass.Algorithm.class)
+    void youngerBacksOffAndBackoffRulesAreEnforced(WwClass.Algorithm alg) throws Exception {
+        WwClass cls = WwClass.create("c", alg);
+        WwMutex a = new WwMutex(cls, "a");
+        WwMutex b = new WwMutex(cls, "b");
+        WwMutex c = new WwMutex(cls, "c");
+        WwAcquireContext older = new WwAcquireContext(cls);
+        assertTrue(b.lock(older));
+        CountDownLatch holdsA = new CountDownLatch(1);
+        CountDownLatch backedOff = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicReference<WwDeadlockException> backoff = new AtomicReference<>();
+        Thread t = start("younger", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                assertTrue(ctx.stamp() - older.stamp() > 0, "stamps must grow");
+                assertTrue(a.lock(ctx), "the first lock of a context never backs off");
+                holdsA.countDown();
+                try {
+                    // wait-die: dies at once (older holder); wound-wait: waits, gets wounded
+                    b.lock(ctx);
+                    throw new AssertionError("younger context holding a lock was not backed off");
+                } catch (WwDeadlockException e) {
+                    backoff.set(e);
+                    assertSame(b, e.contended());
+                    assertSame(ctx, e.context());
+                    assertEquals(1, ctx.backoffs());
+                    assertThrows(IllegalStateException.class, () -> c.lock(ctx),
+                            "after a back-off only the contended mutex may be locked next");
+                    assertThrows(IllegalStateException.class, () -> b.lock(ctx),
+                            "the contended mutex needs every other lock released first");
+                    a.unlock();
+                    assertThrows(IllegalStateException.class, () -> c.lockSlow(ctx),
+                            "lockSlow of a mutex other than the contended one");
+                    backedOff.countDown();
+                    b.lockSlow(ctx);
+                    assertTrue(a.lock(ctx));
+                    assertTrue(c.lock(ctx));
+                    assertEquals(3, ctx.acquiredCount());
+                    c.unlock();
+                    a.unlock();
+                    b.unlock();
+                }
+            }
+        });
+        holdsA.await();
+        if (alg == WwClass.Algorithm.WOUND_WAIT) {
+            waitUntil(() -> b.queueLength() == 1, "the younger context waits for b");
+            // older (holding b) blocks on a, held by the younger waiter: wound it and wait
+        } else {
+            backedOff.await();
+        }
+        assertTrue(a.lock(older));
+        a.unlock();
+        b.unlock();
+        join(t);
+        assertNoErrors(errors);
+        older.close();
+        assertTrue(backoff.get() != null);
+        assertFalse(a.isLocked() || b.isLocked() || c.isLocked());
+    }
+
+    @Test
+    void woundWaitIsLazyUntilTheWoundedContextMustWait() throws Exception {
+        WwClass cls = WwClass.woundWait("c");
+        WwMutex x = new WwMutex(cls, "x");
+        WwMutex y = new WwMutex(cls, "y");
+        WwMutex z = new WwMutex(cls, "z");
+        WwAcquireContext older = new WwAcquireContext(cls);
+        assertTrue(z.lock(older));
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch holdsX = new CountDownLatch(1);
+        List<String> events = new CopyOnWriteArrayList<>();
+        Thread t = start("younger", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                assertTrue(x.lock(ctx));
+                holdsX.countDown();
+                waitUntil(ctx::isWounded, "the older context wounds us");
+                assertTrue(y.lock(ctx), "an uncontended lock succeeds even when wounded");
+                events.add("y while wounded");
+                try {
+                    z.lock(ctx); // held by the older context: we must wait, so we back off
+                    throw new AssertionError("wounded context was allowed to wait");
+                } catch (WwDeadlockException e) {
+                    events.add("backed off on z");
+                    y.unlock();
+                    x.unlock();
+                    z.lockSlow(ctx);
+                    assertFalse(ctx.isWounded(), "wound cleared once nothing was held");
+                    assertTrue(x.lock(ctx));
+                    assertTrue(y.lock(ctx));
+                    y.unlock();
+                    x.unlock();
+                    z.unlock();
+                }
+            }
+        });
+        holdsX.await();
+        assertTrue(x.lock(older)); // wounds the younger holder, waits until it backs off
+        events.add("older got x");
+        x.unlock();
+        z.unlock();
+        join(t);
+        assertNoErrors(errors);
+        older.close();
+        assertEquals(List.of("y while wounded", "backed off on z", "older got x"), events);
+    }
+
+    @ParameterizedTest
+    @EnumSource(WwClass.Algorithm.class)
+    void olderWaiterGoesFirstEvenIfItQueuedLater(WwClass.Algorithm alg) throws Exception {
+        WwClass cls = WwClass.create("c", alg);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<String> order = new CopyOnWriteArrayList<>();
+        CountDownLatch olderCreated = new CountDownLatch(1);
+        CountDownLatch olderGo = new CountDownLatch(1);
+        Thread o = start("older", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                olderCreated.countDown();
+                olderGo.await();
+                m.lockSlow(ctx);
+                order.add("older");
+                m.unlock();
+            }
+        });
+        olderCreated.await();
+        Thread y = start("younger", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                assertTrue(m.lock(ctx));
+                order.add("younger");
+                m.unlock();
+            }
+        });
+        waitUntil(() -> m.queueLength() == 1, "younger queued");
+        olderGo.countDown();
+        waitUntil(() -> m.queueLength() == 2, "older queued");
+        m.unlock();
+        join(o);
+        join(y);
+        assertNoErrors(errors);
+        assertEquals(List.of("older", "younger"), order);
+    }
+
+    @Test
+    void lockInterruptibleGivesUpAndLeavesTheQueue() throws Exception {
+        WwClass cls = WwClass.waitDie("c");
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch firstDone = new CountDownLatch(1);
+        Thread t = start("interruptible", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                assertThrows(InterruptedException.class, () -> m.lockInterruptible(ctx));
+                assertEquals(0, ctx.acquiredCount());
+                firstDone.countDown();
+                assertThrows(InterruptedException.class, m::lockInterruptible);
+            }
+        });
+        waitUntil(() -> m.queueLength() == 1, "waiter queued");
+        t.interrupt();
+        firstDone.await();
+        waitUntil(() -> m.queueLength() == 1, "second wait queued");
+        t.interrupt();
+        join(t);
+        assertNoErrors(errors);
+        assertEquals(0, m.queueLength());
+        assertTrue(m.isHeldByCurrentThread());
+        m.unlock();
+        assertTrue(m.tryLock());
+        m.unlock();
+    }
+
+    @Test
+    void uninterruptibleLockKeepsTheInterruptStatus() throws Exception {
+        WwMutex m = new WwMutex(WwClass.waitDie("c"));
+        m.lock();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread t = start("uninterruptible", errors, () -> {
+            m.lock();
+            assertTrue(Thread.currentThread().isInterrupted());
+            m.unlock();
+        });
+        waitUntil(() -> m.queueLength() == 1, "waiter queued");
+        t.interrupt();
+        m.unlock();
+        join(t);
+        assertNoErrors(errors);
+    }
+}
