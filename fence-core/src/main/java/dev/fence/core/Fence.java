@@ -240,9 +240,11 @@ public class Fence {
 
     /**
      * Signals the fence now: publishes the signalled state and runs every queued callback, in the
-     * order they were added, in this thread, then returns. Called from inside a callback, the
-     * callbacks of this fence run right after the current callback returns (in this thread), so
-     * chains of callbacks signalling further fences never deepen the stack.
+     * order they were added, in this thread, then returns. Called from inside a callback, this
+     * fence is signalled at once but its callbacks are queued: they run in this thread once the
+     * callbacks of the fence being dispatched have all run (fences queued this way run in the
+     * order they were signalled), so chains of callbacks signalling further fences never deepen
+     * the stack.
      *
      * <p>Memory consistency: actions in a thread prior to a successful {@code signal} call
      * <i>happen-before</i> every callback run for this fence, the return of every wait that sees

@@ -15,7 +15,8 @@ import java.lang.invoke.VarHandle;
  * is observably signalled and after the node has been detached (so the callback may re-add this
  * very node, for example to re-arm on the next fence of a timeline). Callbacks must be short and
  * must not block: they run before the signaller's {@code signal()} call returns (or, when a
- * callback signals another fence, right after the current callback returns). An exception thrown
+ * callback signals another fence, in the same thread once the callbacks of the fence being
+ * dispatched have all run). An exception thrown
  * by a callback is logged and counted ({@link Fences#callbackFailures()}); the remaining callbacks
  * still run.
  *

@@ -155,8 +155,10 @@ public final class FenceChain extends Fence {
 
     /**
      * The fence that signals when {@code point} is reached on the chain ending at {@code head},
-     * the kernel's {@code dma_fence_chain_find_seqno()}: the link with the smallest seqno at or
-     * above {@code point} on {@code head}'s context.
+     * the kernel's {@code dma_fence_chain_find_seqno()}: normally the link with the smallest
+     * seqno at or above {@code point} on {@code head}'s context; an earlier link when the links
+     * in between hold fences that have already signalled and were collected (that earlier link
+     * then signals exactly when {@code point} is reached).
      *
      * @param head the newest link
      * @param point the point to find; 0 returns {@code head} itself
