@@ -41,6 +41,16 @@ public final class ChainRetained {
     public static void main(String[] args) {
         Path out = Extras.outFile(args);
         long context = Fence.allocateContexts(1);
+        // warm-up: load and initialise everything a chain touches, so the baseline below
+        // excludes one-time static state (loggers, thread-locals, class data on the heap)
+        Fence warm = null;
+        for (int p = 1; p <= 10_000; p++) {
+            Fence f = Fence.create(context, p);
+            warm = FenceChain.link(warm, f, p);
+            f.signal();
+        }
+        warm.isSignaled();
+        context = Fence.allocateContexts(1);
 
         long base = usedAfterGc();
         Fence head = null;
@@ -78,9 +88,10 @@ public final class ChainRetained {
                 interleavedJol, "-", Double.NaN, "bytes", "<= 1 MiB", interleavedJol <= TARGET);
         Extras.record(out, 10, "FenceChain 1M points, batch then one walk: retained (JOL)",
                 batchJol, "-", Double.NaN, "bytes", "<= 1 MiB", batchJol <= TARGET);
-        Extras.record(out, 10, "FenceChain 1M points, batch, before any walk: heap growth",
-                pendingWalkHeap, "-", Double.NaN, "bytes", "(no target; see note)",
-                pendingWalkHeap <= TARGET);
+        Extras.record(out, 10, "FenceChain 1M points, interleaved: used-heap growth after GC",
+                interleavedHeap, "-", Double.NaN, "bytes", "<= 1 MiB", interleavedHeap <= TARGET);
+        Extras.record(out, 10, "FenceChain 1M points, batch, before any walk: used-heap growth",
+                pendingWalkHeap, "-", Double.NaN, "bytes", "(info: collected on walks)", "-");
     }
 
     private static long usedAfterGc() {

@@ -33,8 +33,26 @@ public final class Extras {
      */
     public static void record(Path file, int row, String what, double fence, String peerName,
             double peer, String unit, String target, boolean met) {
+        record(file, row, what, fence, peerName, peer, unit, target, met ? "yes" : "NO");
+    }
+
+    /**
+     * Appends one row whose verdict is given as text ({@code "-"} for information rows).
+     *
+     * @param file the TSV file, or null to only print
+     * @param row the row number of docs/benchmarks.md
+     * @param what what was measured
+     * @param fence the fence figure
+     * @param peerName the peer's name, or "-"
+     * @param peer the peer figure, or NaN
+     * @param unit the unit of both figures
+     * @param target the target, as text
+     * @param met "yes", "NO" or "-"
+     */
+    public static void record(Path file, int row, String what, double fence, String peerName,
+            double peer, String unit, String target, String met) {
         String line = String.join("\t", Integer.toString(row), what, fmt(fence), peerName,
-                Double.isNaN(peer) ? "-" : fmt(peer), unit, target, met ? "yes" : "NO");
+                Double.isNaN(peer) ? "-" : fmt(peer), unit, target, met);
         System.out.println(line);
         if (file == null) {
             return;

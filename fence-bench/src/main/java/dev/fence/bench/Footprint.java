@@ -56,7 +56,7 @@ public final class Footprint {
         System.out.printf("| FenceChain link + its callback node, excluding the point's fence | %d |%n", chain);
         Extras.record(out, 14, "Fence instance size", fenceSize, "CompletableFuture", cf, "bytes",
                 "<= 48 B", fenceSize <= TARGET_BYTES);
-        Extras.record(out, 14, "Fence instance size vs CountDownLatch", fenceSize, "CountDownLatch",
+        Extras.record(out, 14, "Fence instance size", fenceSize, "CountDownLatch",
                 latch, "bytes", "<= 48 B", fenceSize <= TARGET_BYTES);
     }
 }

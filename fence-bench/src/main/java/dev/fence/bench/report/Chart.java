@@ -366,8 +366,8 @@ public final class Chart {
 
     // ---- SVG -------------------------------------------------------------------------------------
 
-    private static final double MIN_RATIO = 1.0 / 64;
-    private static final double MAX_RATIO = 64;
+    private static final double MIN_RATIO = 1.0 / 32;
+    private static final double MAX_RATIO = 32;
 
     private static String svg(List<Line> all) {
         List<Line> lines = new ArrayList<>();
@@ -376,7 +376,7 @@ public final class Chart {
                 lines.add(l);
             }
         }
-        int labelW = 430;
+        int labelW = 540;
         int plotW = 520;
         int rowH = 22;
         int top = 60;
@@ -394,7 +394,7 @@ public final class Chart {
         for (double g = MIN_RATIO; g <= MAX_RATIO * 1.0001; g *= 2) {
             double x = labelW + xOf(g, plotW);
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>%n",
-                    x, top - 6, x, top + rowH * lines.size(), g == 1.0 ? "#000" : "#ddd"));
+                    x, top - 6, x, top + rowH * lines.size(), g == 1.0 ? "#000000" : "#dddddd"));
             String label = g >= 1 ? String.format(Locale.ROOT, "%.0fx", g) : "1/" + Math.round(1 / g) + "x";
             s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>%n",
                     x, top + rowH * lines.size() + 16, label));
