@@ -92,6 +92,8 @@ public final class Chart {
                 "raw volatile spin", Metric.P50, NONE, false, NONE, NONE));
         p.add(new Pair("6", "ping-pong round trip, p99", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
                 "CompletableFuture", Metric.P99, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, mean", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
+                "CompletableFuture", Metric.SCORE, NONE, false, NONE, NONE));
         for (String n : new String[] {"1", "4", "16", "64"}) {
             p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
                     FO + "COUNT_DOWN_LATCH waiters=" + n, "CountDownLatch", Metric.SCORE, 1.0,
