@@ -6,6 +6,7 @@ import dev.fence.core.Fences;
 import dev.fence.core.Timeline;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,8 +32,10 @@ public final class CoreDemo {
         AtomicLong issued = new AtomicLong();
         AtomicLong retired = new AtomicLong();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicBoolean emitterDone = new AtomicBoolean();
         Thread gpu = new Thread(() -> {
-            while (System.nanoTime() < end || ring.value() < issued.get()) {
+            // run until the emitter has stopped and every job it issued is complete
+            while (!emitterDone.get() || ring.value() < issued.get()) {
                 long target = Math.min(ring.value() + 1 + ThreadLocalRandom.current().nextInt(8),
                         issued.get());
                 if (target > ring.value()) {
@@ -59,6 +62,7 @@ public final class CoreDemo {
             slots[slot] = job;
             issued.incrementAndGet(); // publishes the job to the GPU thread
         }
+        emitterDone.set(true); // after the last increment: the GPU thread sees every job
         gpu.join();
         boolean drained = Fences.awaitAll(1, TimeUnit.SECONDS, nonNull(slots));
         System.out.printf("emitted %,d jobs in %d s (%,.0f fences/s), retired %,d, drained %b, "

@@ -1,0 +1,84 @@
+package dev.fence.bench;
+
+import dev.fence.core.Fence;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Rows 2 and 5 of docs/benchmarks.md: asking an already signalled fence, beside asking an already
+ * completed {@link CompletableFuture}.
+ *
+ * <ul>
+ *   <li>row 2: {@code isSignaled()} vs {@code isDone()};</li>
+ *   <li>row 5: {@code await()} vs {@code join()} (both return at once; target 0 B/op).</li>
+ * </ul>
+ *
+ * The fence and the future are read from non-final {@code @State} fields so the JIT cannot fold
+ * them (JMHSample_10_ConstantFold); results are returned to JMH's blackhole.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+public class FenceQueryBenchmark {
+
+    private Fence fence;
+    private CompletableFuture<Object> future;
+    private Object value;
+
+    @Setup
+    public void setUp() {
+        fence = Fence.create(Fence.allocateContexts(1), 1);
+        fence.signal();
+        future = new CompletableFuture<>();
+        future.complete("done");
+        value = "done";
+    }
+
+    /** Floor of the harness: one field load returned. */
+    @Benchmark
+    public Object baseline() {
+        return value;
+    }
+
+    // ---- row 2 -------------------------------------------------------------------------------
+
+    @Benchmark
+    public boolean fenceIsSignaled() {
+        return fence.isSignaled();
+    }
+
+    @Benchmark
+    public boolean cfIsDone() {
+        return future.isDone();
+    }
+
+    // ---- row 5 -------------------------------------------------------------------------------
+
+    @Benchmark
+    public Fence fenceAwaitSignaled() throws InterruptedException {
+        Fence f = fence;
+        f.await();
+        return f;
+    }
+
+    @Benchmark
+    public Object cfJoinCompleted() {
+        return future.join();
+    }
+}
+
+// How to run:
+//   java -jar fence-bench/target/benchmarks.jar FenceQueryBenchmark -f 1 -wi 2 -i 3 -prof gc

@@ -1,0 +1,440 @@
+package dev.fence.bench.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Turns one JMH run ({@code -rf json}) plus the rows measured outside JMH (the TSV written by
+ * {@code IdleCost}, {@code Footprint} and {@code ChainRetained}) into the published results: a
+ * Markdown table (fence figure, peer figure, ratio, target, met) and an SVG bar chart of the
+ * ratios, so a reader sees at a glance where {@code fence} stands against each peer.
+ *
+ * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.report.Chart
+ * --json results.json [--extras extras.tsv] [--svg docs/benchmarks.svg] [--md table.md]}
+ */
+public final class Chart {
+
+    private Chart() {
+    }
+
+    /** How a row's figure is read from a JMH result. */
+    private enum Metric {
+        SCORE, P50, P99, EMITTER
+    }
+
+    /** One comparison: a fence benchmark beside its peer, and the target on their ratio. */
+    private static final class Pair {
+        final String row;
+        final String label;
+        final String fence;
+        final String peer;
+        final String peerName;
+        final Metric metric;
+        final double target; // NaN: no target (information)
+        final boolean higherIsBetter;
+        final double fenceAllocMax; // NaN: no allocation target
+        final double fenceAbsMax; // NaN: no absolute target
+
+        Pair(String row, String label, String fence, String peer, String peerName, Metric metric,
+                double target, boolean higherIsBetter, double fenceAllocMax, double fenceAbsMax) {
+            this.row = row;
+            this.label = label;
+            this.fence = fence;
+            this.peer = peer;
+            this.peerName = peerName;
+            this.metric = metric;
+            this.target = target;
+            this.higherIsBetter = higherIsBetter;
+            this.fenceAllocMax = fenceAllocMax;
+            this.fenceAbsMax = fenceAbsMax;
+        }
+    }
+
+    private static final double NONE = Double.NaN;
+    private static final String SIG = "FenceSignalBenchmark.";
+    private static final String QRY = "FenceQueryBenchmark.";
+    private static final String PP = "FencePingPongBenchmark.roundTrip impl=";
+    private static final String FO = "FenceFanOutBenchmark.broadcast impl=";
+    private static final String FI = "FenceFanInBenchmark.";
+    private static final String CH = "FenceChainBenchmark.";
+    private static final String RING = "GpuRingBenchmark.";
+
+    private static List<Pair> pairs() {
+        List<Pair> p = new ArrayList<>();
+        p.add(new Pair("1", "create + signal, no callbacks", SIG + "fenceCreateSignal",
+                SIG + "cfCreateComplete", "new CF + complete", Metric.SCORE, 1.5, false, 48, NONE));
+        p.add(new Pair("2", "isSignaled on signalled", QRY + "fenceIsSignaled", QRY + "cfIsDone",
+                "CF.isDone", Metric.SCORE, 1.2, false, NONE, NONE));
+        p.add(new Pair("3", "1 reused callback + signal", SIG + "fenceOneCallbackSignal",
+                SIG + "guavaOneListenerSet", "Guava addListener + set", Metric.SCORE, 1.0, false, 48,
+                NONE));
+        p.add(new Pair("4", "4 callbacks + signal", SIG + "fenceFourCallbacksSignal",
+                SIG + "cfFourThenRunComplete", "4 thenRun + complete", Metric.SCORE, 0.5, false,
+                NONE, NONE));
+        p.add(new Pair("5", "await on signalled", QRY + "fenceAwaitSignaled",
+                QRY + "cfJoinCompleted", "CF.join on completed", Metric.SCORE, 1.5, false, 0.5,
+                NONE));
+        p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE",
+                PP + "COMPLETABLE_FUTURE", "CompletableFuture", Metric.P50, 0.5, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "COUNT_DOWN_LATCH",
+                "CountDownLatch", Metric.P50, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "PARK",
+                "raw park/unpark", Metric.P50, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "SPIN",
+                "raw volatile spin", Metric.P50, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, p99", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
+                "CompletableFuture", Metric.P99, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, mean", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
+                "CompletableFuture", Metric.SCORE, NONE, false, NONE, NONE));
+        for (String n : new String[] {"1", "4", "16", "64"}) {
+            p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
+                    FO + "COUNT_DOWN_LATCH waiters=" + n, "CountDownLatch", Metric.SCORE, 1.0,
+                    false, NONE, NONE));
+        }
+        p.add(new Pair("9", "fan-in over 1,000 (per member)", FI + "fenceArrayAll", FI + "cfAllOf",
+                "CF.allOf", Metric.SCORE, 0.7, false, NONE, 150));
+        p.add(new Pair("9", "fan-in, lazy (polled) array (per member)", FI + "fenceArrayAllPolled",
+                FI + "cfAllOf", "CF.allOf", Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("10", "FenceChain append + signal one point", CH + "appendSignal", null, "-",
+                Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("10", "FenceChain find on the 64 newest points", CH + "findRecent", null, "-",
+                Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("11", "GPU ring, 256 in flight (jobs/s)", RING + "fence", RING + "cf",
+                "CF + ArrayBlockingQueue", Metric.EMITTER, 1.5, true, NONE, NONE));
+        // diagnostics: the same operations with a caller-supplied timestamp (no System.nanoTime)
+        p.add(new Pair("1d", "create + signal(ts) (diagnostic: no clock read)",
+                SIG + "fenceCreateSignalGivenTimestamp", SIG + "cfCreateComplete", "new CF + complete",
+                Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("3d", "1 callback + signal(ts) (diagnostic)",
+                SIG + "fenceOneCallbackSignalGivenTimestamp", SIG + "guavaOneListenerSet",
+                "Guava addListener + set", Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("4d", "4 callbacks + signal(ts) (diagnostic)",
+                SIG + "fenceFourCallbacksSignalGivenTimestamp", SIG + "cfFourThenRunComplete",
+                "4 thenRun + complete", Metric.SCORE, NONE, false, NONE, NONE));
+        return p;
+    }
+
+    /** One measured result. */
+    private static final class Result {
+        double score;
+        double error;
+        String unit;
+        double p50 = NONE;
+        double p99 = NONE;
+        double alloc = NONE;
+        double emitter = NONE;
+    }
+
+    /** One published line. */
+    private static final class Line {
+        String row;
+        String label;
+        String fence;
+        String peerName;
+        String peer;
+        String unit;
+        double ratio = NONE; // fence cost / peer cost (lower is better), for the chart
+        String ratioText;
+        String target;
+        String met;
+        double targetCost = NONE; // target expressed as a cost ratio, for the chart
+    }
+
+    /**
+     * Writes the table and the chart.
+     *
+     * @param args {@code --json FILE [--extras FILE] [--svg FILE] [--md FILE]}
+     * @throws IOException if a file cannot be read or written
+     */
+    public static void main(String[] args) throws IOException {
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opts.put(args[i], args[i + 1]);
+        }
+        if (!opts.containsKey("--json")) {
+            System.err.println("usage: Chart --json results.json [--extras extras.tsv] [--svg out.svg] [--md out.md]");
+            System.exit(2);
+        }
+        Map<String, Result> results = read(Path.of(opts.get("--json")));
+        List<Line> lines = new ArrayList<>();
+        for (Pair p : pairs()) {
+            Line l = line(p, results);
+            if (l != null) {
+                lines.add(l);
+            }
+        }
+        if (opts.containsKey("--extras") && Files.exists(Path.of(opts.get("--extras")))) {
+            for (String tsv : Files.readAllLines(Path.of(opts.get("--extras")), StandardCharsets.UTF_8)) {
+                if (!tsv.isBlank()) {
+                    lines.add(extra(tsv.split("\t")));
+                }
+            }
+        }
+        lines.sort((a, b) -> Double.compare(rowKey(a.row), rowKey(b.row)));
+        String md = markdown(lines);
+        System.out.print(md);
+        if (opts.containsKey("--md")) {
+            Files.writeString(Path.of(opts.get("--md")), md, StandardCharsets.UTF_8);
+        }
+        if (opts.containsKey("--svg")) {
+            Files.writeString(Path.of(opts.get("--svg")), svg(lines), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static double rowKey(String row) {
+        String digits = row.replaceAll("[^0-9]", "");
+        return Integer.parseInt(digits) + (row.endsWith("d") ? 0.5 : 0.0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Result> read(Path json) throws IOException {
+        List<Object> runs = (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8));
+        Map<String, Result> out = new LinkedHashMap<>();
+        for (Object o : runs) {
+            Map<String, Object> run = (Map<String, Object>) o;
+            String name = (String) run.get("benchmark");
+            String[] parts = name.split("\\.");
+            StringBuilder key = new StringBuilder(parts[parts.length - 2] + "." + parts[parts.length - 1]);
+            Map<String, Object> params = (Map<String, Object>) run.get("params");
+            if (params != null) {
+                // impl first, then the rest, in name order
+                Map<String, Object> sorted = new TreeMap<>(params);
+                String sep = " ";
+                if (sorted.containsKey("impl")) {
+                    key.append(sep).append("impl=").append(sorted.remove("impl"));
+                }
+                for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                    key.append(sep).append(e.getKey()).append('=').append(e.getValue());
+                }
+            }
+            Map<String, Object> pm = (Map<String, Object>) run.get("primaryMetric");
+            Result r = new Result();
+            r.score = num(pm.get("score"));
+            r.error = num(pm.get("scoreError"));
+            r.unit = (String) pm.get("scoreUnit");
+            Map<String, Object> pct = (Map<String, Object>) pm.get("scorePercentiles");
+            if (pct != null) {
+                r.p50 = num(pct.get("50.0"));
+                r.p99 = num(pct.get("99.0"));
+            }
+            Map<String, Object> sec = (Map<String, Object>) run.get("secondaryMetrics");
+            if (sec != null) {
+                for (Map.Entry<String, Object> e : sec.entrySet()) {
+                    Map<String, Object> m = (Map<String, Object>) e.getValue();
+                    if (e.getKey().equals("gc.alloc.rate.norm")) {
+                        r.alloc = num(m.get("score"));
+                    } else if (e.getKey().endsWith("Emit")) {
+                        r.emitter = num(m.get("score"));
+                    }
+                }
+            }
+            out.put(key.toString(), r);
+        }
+        return out;
+    }
+
+    private static double num(Object o) {
+        if (o instanceof Double) {
+            return (Double) o;
+        }
+        if (o instanceof String) {
+            try {
+                return Double.parseDouble((String) o);
+            } catch (NumberFormatException e) {
+                return NONE;
+            }
+        }
+        return NONE;
+    }
+
+    private static double pick(Result r, Metric m) {
+        switch (m) {
+            case P50:
+                return r.p50;
+            case P99:
+                return r.p99;
+            case EMITTER:
+                return r.emitter;
+            default:
+                return r.score;
+        }
+    }
+
+    private static Line line(Pair p, Map<String, Result> results) {
+        Result f = results.get(p.fence);
+        if (f == null) {
+            return null;
+        }
+        Result q = p.peer == null ? null : results.get(p.peer);
+        Line l = new Line();
+        l.row = p.row;
+        l.label = p.label;
+        l.peerName = p.peerName;
+        String unit = p.metric == Metric.EMITTER ? "jobs/s" : f.unit;
+        l.unit = unit;
+        double fv = pick(f, p.metric);
+        l.fence = fig(fv, unit) + alloc(f);
+        l.peer = q == null ? "-" : fig(pick(q, p.metric), unit) + alloc(q);
+        boolean met = true;
+        List<String> targets = new ArrayList<>();
+        if (q != null) {
+            double qv = pick(q, p.metric);
+            double ratio = fv / qv;
+            l.ratioText = String.format(Locale.ROOT, "%.2fx", ratio);
+            l.ratio = p.higherIsBetter ? qv / fv : ratio;
+            if (!Double.isNaN(p.target)) {
+                targets.add((p.higherIsBetter ? ">= " : "<= ") + p.target + "x");
+                met &= p.higherIsBetter ? ratio >= p.target : ratio <= p.target;
+                l.targetCost = p.higherIsBetter ? 1.0 / p.target : p.target;
+            }
+        } else {
+            l.ratioText = "-";
+        }
+        if (!Double.isNaN(p.fenceAllocMax)) {
+            targets.add(p.fenceAllocMax < 1 ? "0 B/op" : "<= " + (long) p.fenceAllocMax + " B/op");
+            met &= !Double.isNaN(f.alloc) && f.alloc <= p.fenceAllocMax;
+        }
+        if (!Double.isNaN(p.fenceAbsMax)) {
+            targets.add("<= " + (long) p.fenceAbsMax + " " + unit);
+            met &= fv <= p.fenceAbsMax;
+        }
+        l.target = targets.isEmpty() ? "(info)" : String.join(", ", targets);
+        l.met = targets.isEmpty() ? "-" : met ? "yes" : "**NO**";
+        return l;
+    }
+
+    private static String alloc(Result r) {
+        if (Double.isNaN(r.alloc)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, " (%s B/op)", r.alloc < 0.5 ? "0" : String.format(Locale.ROOT, "%.0f", r.alloc));
+    }
+
+    private static String fig(double v, String unit) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        String u = unit.replace("ops/s", "op/s");
+        if (v >= 1e6) {
+            return String.format(Locale.ROOT, "%,.2f M %s", v / 1e6, u.replace("op/s", "/s").replace("jobs/s", "jobs/s"));
+        }
+        if (v >= 100) {
+            return String.format(Locale.ROOT, "%,.0f %s", v, u);
+        }
+        return String.format(Locale.ROOT, "%.3g %s", v, u);
+    }
+
+    private static Line extra(String[] c) {
+        // row, what, fence, peer name, peer, unit, target, met
+        Line l = new Line();
+        l.row = c[0];
+        l.label = c[1];
+        l.fence = c[2] + " " + c[5];
+        l.peerName = c[3];
+        l.peer = c[4].equals("-") ? "-" : c[4] + " " + c[5];
+        l.unit = c[5];
+        if (!c[4].equals("-")) {
+            double ratio = Double.parseDouble(c[2]) / Double.parseDouble(c[4]);
+            l.ratio = ratio;
+            l.ratioText = String.format(Locale.ROOT, "%.2fx", ratio);
+        } else {
+            l.ratioText = "-";
+        }
+        l.target = c[6];
+        l.met = c[7].equals("yes") ? "yes" : c[7].equals("NO") ? "**NO**" : c[7];
+        return l;
+    }
+
+    private static String markdown(List<Line> lines) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| # | what | fence | peer | peer figure | fence/peer | target | met |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
+        for (Line l : lines) {
+            sb.append("| ").append(l.row).append(" | ").append(l.label).append(" | ").append(l.fence)
+                    .append(" | ").append(l.peerName).append(" | ").append(l.peer).append(" | ")
+                    .append(l.ratioText).append(" | ").append(l.target).append(" | ").append(l.met)
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    // ---- SVG -------------------------------------------------------------------------------------
+
+    private static final double MIN_RATIO = 1.0 / 32;
+    private static final double MAX_RATIO = 32;
+
+    private static String svg(List<Line> all) {
+        List<Line> lines = new ArrayList<>();
+        for (Line l : all) {
+            if (!Double.isNaN(l.ratio)) {
+                lines.add(l);
+            }
+        }
+        int labelW = 540;
+        int plotW = 520;
+        int rowH = 22;
+        int top = 60;
+        int height = top + rowH * lines.size() + 60;
+        int width = labelW + plotW + 40;
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                + "font-family=\"sans-serif\" font-size=\"12\">%n", width, height));
+        s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
+        s.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">fence cost relative to the peer "
+                + "(log scale; left of 1x = fence faster or smaller)</text>\n");
+        s.append("<text x=\"10\" y=\"38\" fill=\"#555\">bar: fence/peer time (throughput rows: peer/fence); "
+                + "black tick: target; green: target met, red: missed, grey: no target</text>\n");
+        // grid
+        for (double g = MIN_RATIO; g <= MAX_RATIO * 1.0001; g *= 2) {
+            double x = labelW + xOf(g, plotW);
+            s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>%n",
+                    x, top - 6, x, top + rowH * lines.size(), g == 1.0 ? "#000000" : "#dddddd"));
+            String label = g >= 1 ? String.format(Locale.ROOT, "%.0fx", g) : "1/" + Math.round(1 / g) + "x";
+            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>%n",
+                    x, top + rowH * lines.size() + 16, label));
+        }
+        double one = labelW + xOf(1.0, plotW);
+        for (int i = 0; i < lines.size(); i++) {
+            Line l = lines.get(i);
+            int y = top + i * rowH;
+            String color = l.met.equals("yes") ? "#2e9d4a" : l.met.contains("NO") ? "#d0433a" : "#9a9a9a";
+            double x = labelW + xOf(clamp(l.ratio), plotW);
+            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n",
+                    labelW - 8, y + 15, esc(l.row + "  " + l.label + (l.peerName.equals("-") ? "" : " vs " + l.peerName))));
+            s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>%n",
+                    Math.min(one, x), y + 3, Math.abs(x - one), rowH - 6, color));
+            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"%s\">%s</text>%n",
+                    x + (x >= one ? 4 : -4), y + 15, x >= one ? "start" : "end",
+                    String.format(Locale.ROOT, "%.2fx", l.ratio)));
+            if (!Double.isNaN(l.targetCost)) {
+                double tx = labelW + xOf(l.targetCost, plotW);
+                s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" stroke-width=\"2\"/>%n",
+                        tx, y + 1, tx, y + rowH - 1));
+            }
+        }
+        s.append("</svg>\n");
+        return s.toString();
+    }
+
+    private static double clamp(double r) {
+        return Math.max(MIN_RATIO, Math.min(MAX_RATIO, r));
+    }
+
+    private static double xOf(double ratio, int plotW) {
+        double lo = Math.log(MIN_RATIO);
+        double hi = Math.log(MAX_RATIO);
+        return (Math.log(ratio) - lo) / (hi - lo) * plotW;
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}
