@@ -123,8 +123,9 @@ public class Fence {
     private static final int BUSY = SIGNALING | LOCKED;
 
     /**
-     * How long a waiter spins before parking, in nanoseconds: system property
-     * {@code dev.fence.spinNanos}; 0 on a single CPU. The default sits above the cost of a
+     * The most a waiter spins before parking, in nanoseconds: system property
+     * {@code dev.fence.spinNanos}; 0 on a single CPU. Each thread adapts its own budget between
+     * an eighth of this and this (see {@code FenceThread.spinNanos}). The default sits above the cost of a
      * signal-to-observe handoff between running threads (about 0.1 us on the reference machine)
      * and far below a park/unpark round trip (2 to 40 us there); see docs/benchmarks.md.
      */
@@ -828,12 +829,15 @@ public class Fence {
         }
         final long start = System.nanoTime();
         final long deadline = start + nanos;
-        long spin = timed ? Math.min(SPIN_NANOS, nanos) : SPIN_NANOS;
+        FenceThread self = SPIN_NANOS > 0 ? FenceThread.current() : null;
+        long budget = self != null ? self.spinNanos : 0L;
+        long spin = timed ? Math.min(budget, nanos) : budget;
         if (spin > 0 && tryStartSpinning()) {
             try {
                 for (int i = 1;; i++) {
                     Thread.onSpinWait();
                     if (((int) STATE.getAcquire(this) & SIGNALED) != 0) {
+                        self.spinNanos = Math.min(budget << 1, SPIN_NANOS);
                         return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
                     }
                     if ((i & 7) == 0 && System.nanoTime() - start >= spin) {
@@ -843,6 +847,7 @@ public class Fence {
             } finally {
                 SPINNERS.getAndDecrement();
             }
+            self.spinNanos = Math.max(budget >> 1, SPIN_NANOS >> 3);
         }
         Waiter w = new Waiter(Thread.currentThread());
         if (!link(w, true)) {

@@ -17,6 +17,13 @@ final class FenceThread {
     /** Greater than zero while this thread runs fence callbacks. */
     int callbackDepth;
 
+    /**
+     * This thread's spin budget before parking, in nanoseconds: doubled (up to
+     * {@link Fence#SPIN_NANOS}) when a spin sees the signal, halved (down to an eighth of it) when
+     * the spin runs out and the thread parks, like HotSpot's adaptive spinning for monitors.
+     */
+    long spinNanos = Fence.SPIN_NANOS;
+
     /** Open {@link SignallingSection}s (maintained only in debug mode). */
     int sectionDepth;
 
