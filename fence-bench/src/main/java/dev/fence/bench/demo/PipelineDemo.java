@@ -1,0 +1,826 @@
+package dev.fence.bench.demo;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
+import dev.fence.core.Fences;
+import dev.fence.core.SignallingSection;
+import dev.fence.core.Timeline;
+import dev.fence.reservation.ExecContext;
+import dev.fence.reservation.Reservation;
+import dev.fence.reservation.SharedBuffer;
+import dev.fence.reservation.Usage;
+import dev.fence.syncfile.SyncFile;
+import dev.fence.syncfile.SyncPoller;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The pipeline demo, the README's main command: a simulated video/GPU application that uses all
+ * three libraries at once and checks every frame it moves.
+ *
+ * <pre>
+ *   pool of SharedBuffers (frames)
+ *     -> decode workers: beginCpuAccess(WRITE), write frame number + pattern + checksum, end
+ *     -> ExecContext: lock the frame, take its dependencies, attach the GPU job's fence (WRITE)
+ *     -> simulated GPU: a Timeline ring of in-flight jobs; each completes, in order, after a
+ *        random latency counted from its submission; the "GPU" transforms the frame in place
+ *     -> compositors: wait on the exported SyncFiles with SyncPoller, beginCpuAccess(READ) and
+ *        verify the frame, then an ExecContext locks the frame plus two shared output tiles (in
+ *        random order, so wait-die back-offs really happen), attaches a composite fence (READ on
+ *        the frame, WRITE on the tiles) and hands the frame back to the pool at once: the next
+ *        decode of that frame waits for the composite fence through implicit sync
+ *     -> the composite "blit" waits for earlier writers of its tiles, re-checks the frame, writes
+ *        the tiles and signals its fence
+ * </pre>
+ *
+ * <p>What is verified: every frame's content when the compositor reads it (frame number at both
+ * ends, the GPU-transformed pattern, the checksum) and again during the blit (a frame recycled
+ * too early would show a different number), that every frame number is composited exactly once,
+ * that no two blits ever wrote one tile at the same time (each tile carries a non-atomic counter
+ * and a writer token), that every fence the demo created was signalled, and that no fence
+ * callback failed ({@link Fences#callbackFailures()}).
+ *
+ * <p>Flags: {@code --seconds S} (default 10), {@code --frames N} (stop after N frames),
+ * {@code --workers N} (decode workers, default 2), {@code --compositors N} (default 2),
+ * {@code --pool N} (frames in the pool, default 16), {@code --tiles N} (shared output tiles,
+ * default 4), {@code --frame-kib N} (frame size, default 16), {@code --gpu-latency-us MIN:MAX}
+ * (default 100:1000), {@code --quiet} (no progress line). The exit status is non-zero if any
+ * check failed.
+ */
+public final class PipelineDemo {
+
+    /*
+     * Implementation overview.
+     *
+     * Threads: decode workers (W), one GPU thread, compositors (C), a progress printer, and the
+     * caller of run(), which sets `stop` at the deadline, joins the stages in pipeline order and
+     * collects the statistics. Hand-offs: `pool` (free frames, ArrayBlockingQueue), `gpuQueue`
+     * (jobs in seqno order; a decode worker issues the Timeline fence and enqueues the job under
+     * `submitLock`, so queue order is seqno order), `toComposite` (exported SyncFiles). The ring's
+     * slot array `slots` is guarded by `submitLock`: a submitter waits for the fence occupying its
+     * slot before reusing it (at most RING jobs in flight), like the seed's emitter.
+     *
+     * Memory visibility of frame content: decode writes, then endCpuAccess signals the CPU write
+     * fence (release); the GPU thread awaits the job's dependencies (acquire) before touching the
+     * frame and signals the job fence after; the compositor sees that signal through SyncPoller
+     * and beginCpuAccess(READ). Tile counters are ordered the same way, by composite fences.
+     * Counters shared across threads are atomics; per-thread latency samples are merged after
+     * join().
+     */
+
+    /** GPU ring depth: jobs in flight at most. */
+    static final int RING = 64;
+    private static final int HEADER = 16;
+    private static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * The demo's settings.
+     *
+     * @param seconds how long to run (the decode workers stop issuing frames then)
+     * @param maxFrames stop after this many frames; 0 for no limit
+     * @param workers decode worker threads
+     * @param compositors compositor threads
+     * @param pool frames in the pool
+     * @param tiles shared output tiles (each composite locks two)
+     * @param frameBytes bytes per frame
+     * @param gpuMinMicros least simulated GPU latency
+     * @param gpuMaxMicros greatest simulated GPU latency
+     * @param quiet no progress line
+     */
+    public record Config(double seconds, long maxFrames, int workers, int compositors, int pool,
+            int tiles, int frameBytes, int gpuMinMicros, int gpuMaxMicros, boolean quiet) {
+
+        /**
+         * Checks the values.
+         *
+         * @throws IllegalArgumentException for values out of range
+         */
+        public Config {
+            if (!(seconds > 0) || maxFrames < 0 || workers < 1 || compositors < 1 || pool < 1
+                    || tiles < 2 || frameBytes < 64 || frameBytes % 8 != 0 || gpuMinMicros < 0
+                    || gpuMaxMicros < gpuMinMicros) {
+                throw new IllegalArgumentException("bad demo settings: " + this);
+            }
+        }
+
+        /**
+         * The defaults: 10 s, 2 workers, 2 compositors, 16 frames of 16 KiB, 4 tiles, GPU
+         * latency 100 to 1000 us.
+         *
+         * @return the default settings
+         */
+        public static Config defaults() {
+            return new Config(10, 0, 2, 2, 16, 4, 16 * 1024, 100, 1000, false);
+        }
+
+        /**
+         * Parses command-line flags over the defaults.
+         *
+         * @param args the flags
+         * @return the settings
+         * @throws IllegalArgumentException for an unknown flag or a bad value
+         */
+        public static Config parse(String... args) {
+            Config c = defaults();
+            double seconds = c.seconds;
+            long frames = c.maxFrames;
+            int workers = c.workers;
+            int compositors = c.compositors;
+            int pool = c.pool;
+            int tiles = c.tiles;
+            int frameBytes = c.frameBytes;
+            int gpuMin = c.gpuMinMicros;
+            int gpuMax = c.gpuMaxMicros;
+            boolean quiet = false;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--quiet")) {
+                    quiet = true;
+                    continue;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("unknown flag or missing value: " + a);
+                }
+                String v = args[++i];
+                try {
+                    switch (a) {
+                        case "--seconds" -> seconds = Double.parseDouble(v);
+                        case "--frames" -> frames = Long.parseLong(v);
+                        case "--workers" -> workers = Integer.parseInt(v);
+                        case "--compositors" -> compositors = Integer.parseInt(v);
+                        case "--pool" -> pool = Integer.parseInt(v);
+                        case "--tiles" -> tiles = Integer.parseInt(v);
+                        case "--frame-kib" -> frameBytes = Math.multiplyExact(Integer.parseInt(v), 1024);
+                        case "--gpu-latency-us" -> {
+                            String[] mm = v.split(":", 2);
+                            gpuMin = Integer.parseInt(mm[0]);
+                            gpuMax = Integer.parseInt(mm.length > 1 ? mm[1] : mm[0]);
+                        }
+                        default -> throw new IllegalArgumentException("unknown flag: " + a);
+                    }
+                } catch (NumberFormatException | ArithmeticException e) {
+                    throw new IllegalArgumentException("bad value for " + a + ": " + v, e);
+                }
+            }
+            if (frames > 0 && !containsFlag(args, "--seconds")) {
+                seconds = 3600; // --frames alone: run until that many frames are done
+            }
+            return new Config(seconds, frames, workers, compositors, pool, tiles, frameBytes,
+                    gpuMin, gpuMax, quiet);
+        }
+
+        private static boolean containsFlag(String[] args, String flag) {
+            return Arrays.asList(args).contains(flag);
+        }
+    }
+
+    /**
+     * What a run did, and whether every check passed.
+     *
+     * @param config the settings
+     * @param elapsedNanos wall time from start until the last frame was composited
+     * @param frames frames composited
+     * @param p50 median latency per stage (decode, gpu, composite, end-to-end), nanoseconds
+     * @param p99 99th percentile per stage, nanoseconds
+     * @param fencesCreated fences the demo created (GPU jobs and composites)
+     * @param fencesSignalled of those, how many signalled (counted by a callback on each)
+     * @param backoffs ExecContext back-offs, all transactions
+     * @param transactions ExecContext transactions
+     * @param callbackFailures {@link Fences#callbackFailures()} during the run
+     * @param verified frames whose content checked out at every stage
+     * @param corrupted frames with a content or ordering error
+     * @param duplicates frame numbers composited more than once
+     * @param missing frame numbers issued but never composited
+     * @param tileErrors tile exclusion violations (lost counter updates, foreign writer token)
+     * @param errors unexpected exceptions and stuck stages, as text
+     */
+    public record Stats(Config config, long elapsedNanos, long frames, long[] p50, long[] p99,
+            long fencesCreated, long fencesSignalled, long backoffs, long transactions,
+            long callbackFailures, long verified, long corrupted, long duplicates, long missing,
+            long tileErrors, List<String> errors) {
+
+        /** The stage names, in the order of {@link #p50()} and {@link #p99()}. */
+        public static final List<String> STAGES = List.of("decode", "gpu", "composite", "end-to-end");
+
+        /**
+         * Whether every check passed.
+         *
+         * @return true if nothing was corrupted, missing, duplicated or failed
+         */
+        public boolean ok() {
+            return frames > 0 && corrupted == 0 && duplicates == 0 && missing == 0
+                    && tileErrors == 0 && callbackFailures == 0 && errors.isEmpty()
+                    && verified == frames && fencesCreated == fencesSignalled;
+        }
+
+        /**
+         * Frames per second.
+         *
+         * @return the throughput
+         */
+        public double framesPerSecond() {
+            return frames / (elapsedNanos / 1e9);
+        }
+
+        /**
+         * The result table.
+         *
+         * @return the table, several lines
+         */
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            Config c = config;
+            sb.append(String.format(Locale.ROOT, "fence pipeline demo: %d decode workers -> GPU ring"
+                            + " (%d slots, %d-%d us) -> %d compositors; pool %d x %d KiB, %d tiles%n",
+                    c.workers(), RING, c.gpuMinMicros(), c.gpuMaxMicros(), c.compositors(), c.pool(),
+                    c.frameBytes() / 1024, c.tiles()));
+            sb.append(String.format(Locale.ROOT, "%-22s %,14d in %.2f s = %,.0f frames/s%n",
+                    "frames", frames, elapsedNanos / 1e9, framesPerSecond()));
+            sb.append(String.format(Locale.ROOT, "%-22s %14s %14s%n", "latency", "p50", "p99"));
+            for (int i = 0; i < STAGES.size(); i++) {
+                sb.append(String.format(Locale.ROOT, "  %-20s %14s %14s%n", STAGES.get(i),
+                        micros(p50[i]), micros(p99[i])));
+            }
+            row(sb, "fences created", fencesCreated, "");
+            row(sb, "fences signalled", fencesSignalled,
+                    fencesCreated == fencesSignalled ? "" : "  <-- NOT ALL SIGNALLED");
+            sb.append(String.format(Locale.ROOT, "%-22s %,14d   (%,d transactions)%n",
+                    "ExecContext back-offs", backoffs, transactions));
+            row(sb, "callback failures", callbackFailures, callbackFailures == 0 ? "" : "  <-- FAIL");
+            row(sb, "frames verified", verified, verified == frames ? "" : "  <-- FAIL");
+            row(sb, "frames corrupted", corrupted, corrupted == 0 ? "" : "  <-- FAIL");
+            row(sb, "duplicated / missing", duplicates + missing,
+                    duplicates + missing == 0 ? "" : "  <-- FAIL (" + duplicates + " / " + missing + ")");
+            row(sb, "tile exclusion errors", tileErrors, tileErrors == 0 ? "" : "  <-- FAIL");
+            for (String e : errors) {
+                sb.append("error: ").append(e).append(System.lineSeparator());
+            }
+            sb.append(ok() ? "RESULT: OK" : "RESULT: FAILED").append(System.lineSeparator());
+            return sb.toString();
+        }
+
+        private static void row(StringBuilder sb, String name, long v, String note) {
+            sb.append(String.format(Locale.ROOT, "%-22s %,14d%s%n", name, v, note));
+        }
+
+        private static String micros(long nanos) {
+            return nanos < 10_000_000 ? String.format(Locale.ROOT, "%,.1f us", nanos / 1e3)
+                    : String.format(Locale.ROOT, "%,.2f ms", nanos / 1e6);
+        }
+    }
+
+    // ------------------------------------------------------------------ run state
+
+    private final Config config;
+    private final int payloadInts;
+    private final BlockingQueue<SharedBuffer> pool;
+    private final SharedBuffer[] tiles;
+    private final Timeline gpuTimeline = Timeline.create("gpu-ring");
+    private final ReentrantLock submitLock = new ReentrantLock();
+    private final Fence[] slots = new Fence[RING];
+    private final BlockingQueue<GpuJob> gpuQueue = new ArrayBlockingQueue<>(RING);
+    private final BlockingQueue<Pending> toComposite = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+    private final AtomicLong nextFrame = new AtomicLong();
+    private final AtomicLong submitted = new AtomicLong();
+    private final AtomicLong gpuDone = new AtomicLong();
+    private final AtomicLong composited = new AtomicLong();
+    private final AtomicLong verified = new AtomicLong();
+    private final AtomicLong corrupted = new AtomicLong();
+    private final AtomicLong duplicates = new AtomicLong();
+    private final AtomicLong fencesCreated = new AtomicLong();
+    private final AtomicLong fencesSignalled = new AtomicLong();
+    private final AtomicLong backoffs = new AtomicLong();
+    private final AtomicLong transactions = new AtomicLong();
+    private final SeenSet seen = new SeenSet();
+    private volatile boolean stop;
+    private volatile boolean decodersDone;
+    private volatile boolean gpuStop;
+
+    private PipelineDemo(Config config) {
+        this.config = config;
+        this.payloadInts = (config.frameBytes() - HEADER - 8) / 4;
+        this.pool = new ArrayBlockingQueue<>(config.pool());
+        for (int i = 0; i < config.pool(); i++) {
+            pool.add(new SharedBuffer(ByteBuffer.allocateDirect(config.frameBytes()),
+                    new Reservation(Reservation.DEFAULT_CLASS, "frame-" + i)));
+        }
+        this.tiles = new SharedBuffer[config.tiles()];
+        for (int i = 0; i < tiles.length; i++) {
+            tiles[i] = new SharedBuffer(ByteBuffer.allocateDirect(4096),
+                    new Reservation(Reservation.DEFAULT_CLASS, "tile-" + i));
+        }
+    }
+
+    /**
+     * Runs the demo from the command line and exits with status 0 if every check passed, 1 if
+     * not, 2 for bad flags.
+     *
+     * @param args flags, see the class comment
+     * @throws InterruptedException if interrupted
+     */
+    public static void main(String[] args) throws InterruptedException {
+        Config config;
+        try {
+            config = Config.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println("usage: PipelineDemo [--seconds S] [--frames N] [--workers N]"
+                    + " [--compositors N] [--pool N] [--tiles N] [--frame-kib N]"
+                    + " [--gpu-latency-us MIN:MAX] [--quiet]");
+            System.exit(2);
+            return;
+        }
+        Stats stats = run(config, config.quiet() ? null : System.err);
+        System.out.print(stats.table());
+        System.out.flush();
+        System.exit(stats.ok() ? 0 : 1);
+    }
+
+    /**
+     * Runs the pipeline and returns what it did.
+     *
+     * @param config the settings
+     * @param progress where to print the live progress line (about 4 times a second), or null
+     * @return the statistics
+     * @throws InterruptedException if interrupted
+     */
+    public static Stats run(Config config, PrintStream progress) throws InterruptedException {
+        return new PipelineDemo(config).execute(progress);
+    }
+
+    private Stats execute(PrintStream progress) throws InterruptedException {
+        long failuresBefore = Fences.callbackFailures();
+        long start = System.nanoTime();
+        long deadline = start + (long) (config.seconds() * 1e9);
+        List<Recorder> recorders = new ArrayList<>();
+        Thread gpu = thread("gpu", this::gpuLoop);
+        List<Thread> compositors = new ArrayList<>();
+        for (int i = 0; i < config.compositors(); i++) {
+            Recorder r = new Recorder();
+            recorders.add(r);
+            int id = i;
+            compositors.add(thread("compositor-" + i, () -> compositeLoop(id, r)));
+        }
+        List<Thread> decoders = new ArrayList<>();
+        for (int i = 0; i < config.workers(); i++) {
+            Recorder r = new Recorder();
+            recorders.add(r);
+            decoders.add(thread("decode-" + i, () -> decodeLoop(r)));
+        }
+        gpu.start();
+        compositors.forEach(Thread::start);
+        decoders.forEach(Thread::start);
+
+        long lastPrint = 0;
+        long lastFrames = 0;
+        long lastTime = start;
+        while (true) {
+            long now = System.nanoTime();
+            boolean framesDone = config.maxFrames() > 0 && composited.get() >= config.maxFrames();
+            if (now - deadline >= 0 || framesDone || !errors.isEmpty()) {
+                break;
+            }
+            if (progress != null && now - lastPrint >= 250_000_000L) {
+                long f = composited.get();
+                double rate = (f - lastFrames) / ((now - lastTime) / 1e9);
+                progress.printf(Locale.ROOT, "\r[%5.1f s] frames %,10d  %,8.0f/s  gpu in flight %3d"
+                                + "  back-offs %,7d  corrupted %d   ",
+                        (now - start) / 1e9, f, lastPrint == 0 ? 0.0 : rate,
+                        submitted.get() - gpuDone.get(), backoffs.get(), corrupted.get());
+                progress.flush();
+                lastPrint = now;
+                lastFrames = f;
+                lastTime = now;
+            }
+            LockSupport.parkNanos(20_000_000L);
+        }
+        stop = true;
+        joinAll(decoders, "decode");
+        decodersDone = true;
+        joinAll(compositors, "compositor");
+        long elapsed = System.nanoTime() - start;
+        gpuStop = true;
+        joinAll(List.of(gpu), "gpu");
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "\r[%5.1f s] frames %,10d  done%60s%n", elapsed / 1e9,
+                    composited.get(), "");
+            progress.flush();
+        }
+
+        long frames = composited.get();
+        long issued = submitted.get();
+        long missing = Math.max(0, issued - seen.count());
+        long tileErrors = tileCheck(frames);
+        long[][] merged = new long[4][];
+        for (int s = 0; s < 4; s++) {
+            int n = 0;
+            for (Recorder r : recorders) {
+                n += r.size[s];
+            }
+            long[] all = new long[n];
+            int at = 0;
+            for (Recorder r : recorders) {
+                System.arraycopy(r.samples[s], 0, all, at, r.size[s]);
+                at += r.size[s];
+            }
+            Arrays.sort(all);
+            merged[s] = all;
+        }
+        long[] p50 = new long[4];
+        long[] p99 = new long[4];
+        for (int s = 0; s < 4; s++) {
+            p50[s] = percentile(merged[s], 0.50);
+            p99[s] = percentile(merged[s], 0.99);
+        }
+        return new Stats(config, elapsed, frames, p50, p99, fencesCreated.get(),
+                fencesSignalled.get(), backoffs.get(), transactions.get(),
+                Fences.callbackFailures() - failuresBefore, verified.get(), corrupted.get(),
+                duplicates.get(), missing, tileErrors, List.copyOf(errors));
+    }
+
+    private Thread thread(String name, Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (InterruptedException e) {
+                if (!stop) {
+                    errors.add(Thread.currentThread().getName() + " interrupted");
+                }
+            } catch (Throwable e) {
+                errors.add(Thread.currentThread().getName() + ": " + e);
+                stop = true;
+            }
+        }, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private void joinAll(List<Thread> threads, String stage) throws InterruptedException {
+        for (Thread t : threads) {
+            t.join(TimeUnit.NANOSECONDS.toMillis(STUCK_NANOS));
+            if (t.isAlive()) {
+                StringBuilder sb = new StringBuilder(stage + " thread " + t.getName()
+                        + " stuck; at");
+                for (StackTraceElement e : t.getStackTrace()) {
+                    sb.append("\n    ").append(e);
+                }
+                errors.add(sb.toString());
+                t.interrupt();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    // ------------------------------------------------------------------ decode
+
+    private void decodeLoop(Recorder rec) throws Exception {
+        while (!stop) {
+            SharedBuffer frame = pool.poll(20, TimeUnit.MILLISECONDS);
+            if (frame == null) {
+                continue;
+            }
+            long seq = nextFrame.getAndIncrement();
+            if (config.maxFrames() > 0 && seq >= config.maxFrames()) {
+                pool.add(frame);
+                return;
+            }
+            long t0 = System.nanoTime();
+            // implicit sync: waits for the previous composite (a READ fence) of this frame
+            frame.beginCpuAccess(SharedBuffer.Direction.WRITE);
+            try {
+                decodeInto(frame.buffer(), seq);
+            } finally {
+                frame.endCpuAccess(SharedBuffer.Direction.WRITE);
+            }
+            long t1 = System.nanoTime();
+            rec.add(0, t1 - t0);
+            Fence job;
+            try (ExecContext exec = ExecContext.create()) {
+                exec.lockAll(e -> e.prepare(frame.reservation(), 1));
+                Fence deps = exec.dependency(Usage.forAccess(true));
+                job = submitToGpu(frame, deps);
+                exec.addFence(job, Usage.WRITE);
+                backoffs.addAndGet(exec.backoffs());
+                transactions.incrementAndGet();
+            }
+            SyncFile out = SyncFile.create(job);
+            toComposite.add(new Pending(frame, seq, out, t0, System.nanoTime()));
+        }
+    }
+
+    private void decodeInto(ByteBuffer b, long seq) {
+        b.putLong(0, seq);
+        b.putInt(8, 1); // stage: decoded
+        int sum = 0;
+        int base = HEADER;
+        for (int i = 0; i < payloadInts; i++) {
+            int v = pattern(seq, i);
+            b.putInt(base + 4 * i, v);
+            sum += v;
+        }
+        b.putInt(12, sum);
+        b.putLong(b.capacity() - 8, seq);
+    }
+
+    private static int pattern(long seq, int i) {
+        return (int) (seq * 0x9E3779B97F4A7C15L >>> 32) ^ (i * 0x85EBCA6B);
+    }
+
+    private static int gpuKey(long seq) {
+        return (int) seq * 0x27D4EB2D | 1;
+    }
+
+    // ------------------------------------------------------------------ simulated GPU
+
+    private Fence submitToGpu(SharedBuffer frame, Fence deps) throws InterruptedException {
+        long latency = TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current()
+                .nextInt(config.gpuMinMicros(), config.gpuMaxMicros() + 1));
+        submitLock.lockInterruptibly();
+        try {
+            Fence job = gpuTimeline.next();
+            int slot = (int) (job.seqno() & (RING - 1));
+            Fence previous = slots[slot];
+            // ring full: wait for the job that owns this slot (the GPU never needs our locks)
+            if (previous != null && !previous.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException("GPU ring slot never freed: " + previous.describe());
+            }
+            slots[slot] = job;
+            countSignals(job);
+            long now = System.nanoTime();
+            submitted.incrementAndGet();
+            gpuQueue.add(new GpuJob(job, frame, deps, now + latency));
+            return job;
+        } finally {
+            submitLock.unlock();
+        }
+    }
+
+    private void gpuLoop() throws InterruptedException {
+        while (true) {
+            GpuJob job = gpuQueue.poll(20, TimeUnit.MILLISECONDS);
+            if (job == null) {
+                if (gpuStop) {
+                    return;
+                }
+                continue;
+            }
+            if (!job.deps.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException("GPU job dependency never signalled: "
+                        + job.deps.describe());
+            }
+            long wait = job.doneAt - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait); // the simulated execution time
+            }
+            SignallingSection section = SignallingSection.begin(); // no fence waits in here
+            try {
+                ByteBuffer b = job.frame.buffer();
+                long seq = b.getLong(0);
+                int key = gpuKey(seq);
+                for (int i = 0; i < payloadInts; i++) {
+                    int at = HEADER + 4 * i;
+                    b.putInt(at, b.getInt(at) ^ key);
+                }
+                b.putInt(8, 2); // stage: GPU-processed
+                gpuTimeline.signalUpTo(job.fence.seqno()); // in order: one GPU thread, seqno order
+            } finally {
+                section.close();
+            }
+            gpuDone.incrementAndGet();
+        }
+    }
+
+    // ------------------------------------------------------------------ composite
+
+    private void compositeLoop(int id, Recorder rec) throws Exception {
+        long context = Fence.allocateContexts(1);
+        long compositeSeq = 0;
+        long token = ((long) id + 1) << 48;
+        List<Pending> mine = new ArrayList<>();
+        while (true) {
+            Pending p;
+            while (mine.size() < 16 && (p = toComposite.poll()) != null) {
+                mine.add(p);
+            }
+            if (mine.isEmpty()) {
+                if (decodersDone && toComposite.isEmpty()) {
+                    return;
+                }
+                p = toComposite.poll(20, TimeUnit.MILLISECONDS);
+                if (p != null) {
+                    mine.add(p);
+                }
+                continue;
+            }
+            SyncFile[] files = new SyncFile[mine.size()];
+            for (int i = 0; i < files.length; i++) {
+                files[i] = mine.get(i).file;
+            }
+            BitSet ready = SyncPoller.poll(5, TimeUnit.MILLISECONDS, files);
+            long tReady = System.nanoTime();
+            for (int i = ready.length() - 1; i >= 0; i = ready.previousSetBit(i - 1)) {
+                Pending done = mine.remove(i);
+                composite(done, context, ++compositeSeq, token + compositeSeq, tReady, rec);
+            }
+        }
+    }
+
+    private void composite(Pending p, long context, long compositeSeq, long token, long tReady,
+            Recorder rec) throws Exception {
+        Fence gpuFence = p.file.fence();
+        try {
+            rec.add(1, gpuFence.timestamp() - p.tSubmit);
+        } finally {
+            gpuFence.release();
+            p.file.close();
+        }
+        if (!seen.add(p.seq)) {
+            duplicates.incrementAndGet();
+        }
+        SharedBuffer frame = p.frame;
+        boolean good;
+        frame.beginCpuAccess(SharedBuffer.Direction.READ); // waits for the GPU's WRITE fence
+        try {
+            good = verify(frame.buffer(), p.seq);
+        } finally {
+            frame.endCpuAccess(SharedBuffer.Direction.READ);
+        }
+
+        // lock the frame and two tiles (random order: transactions really back off)
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        int t1 = rnd.nextInt(tiles.length);
+        int t2 = (t1 + 1 + rnd.nextInt(tiles.length - 1)) % tiles.length;
+        List<Reservation> order = new ArrayList<>(List.of(frame.reservation(),
+                tiles[t1].reservation(), tiles[t2].reservation()));
+        java.util.Collections.shuffle(order, rnd);
+        Fence blit = Fence.create(context, compositeSeq);
+        countSignals(blit);
+        List<Fence> deps;
+        try {
+            try (ExecContext exec = ExecContext.create()) {
+                exec.lockAll(e -> {
+                    for (Reservation r : order) {
+                        e.prepare(r, 1);
+                    }
+                });
+                deps = exec.dependencies(Usage.forAccess(true));
+                frame.reservation().addFence(blit, Usage.READ);
+                tiles[t1].reservation().addFence(blit, Usage.WRITE);
+                tiles[t2].reservation().addFence(blit, Usage.WRITE);
+                backoffs.addAndGet(exec.backoffs());
+                transactions.incrementAndGet();
+            }
+            // release through the reservation: the frame goes back now; its next decode waits
+            // for `blit` (a READ fence) before writing
+            pool.add(frame);
+            for (Fence d : deps) {
+                if (!d.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
+                    throw new IllegalStateException("composite dependency never signalled: "
+                            + d.describe());
+                }
+            }
+            // the blit: read the frame (must still be ours), write both tiles
+            ByteBuffer fb = frame.buffer();
+            int sum = 0;
+            for (int i = 0; i < payloadInts; i++) {
+                sum += fb.getInt(HEADER + 4 * i);
+            }
+            if (fb.getLong(0) != p.seq || fb.getLong(fb.capacity() - 8) != p.seq) {
+                good = false; // recycled while we still read it
+            }
+            for (int t : new int[] {t1, t2}) {
+                ByteBuffer tb = tiles[t].buffer();
+                tb.putLong(0, token);
+                tb.putLong(8, tb.getLong(8) + 1); // non-atomic on purpose: fences must order it
+                tb.putInt(16 + 4 * (int) (p.seq % 1000), sum);
+                if (tb.getLong(0) != token) {
+                    good = false; // another blit wrote this tile at the same time
+                }
+            }
+        } finally {
+            blit.signal();
+        }
+        long end = blit.timestamp();
+        rec.add(2, end - tReady);
+        rec.add(3, end - p.t0);
+        if (good) {
+            verified.incrementAndGet();
+        } else {
+            corrupted.incrementAndGet();
+        }
+        composited.incrementAndGet();
+    }
+
+    private boolean verify(ByteBuffer b, long seq) {
+        if (b.getLong(0) != seq || b.getLong(b.capacity() - 8) != seq || b.getInt(8) != 2) {
+            return false;
+        }
+        int key = gpuKey(seq);
+        int sum = 0;
+        for (int i = 0; i < payloadInts; i++) {
+            int v = b.getInt(HEADER + 4 * i) ^ key;
+            if (v != pattern(seq, i)) {
+                return false;
+            }
+            sum += v;
+        }
+        return sum == b.getInt(12);
+    }
+
+    private long tileCheck(long frames) {
+        long total = 0;
+        for (SharedBuffer t : tiles) {
+            total += t.buffer().getLong(8);
+        }
+        return Math.abs(2 * frames - total);
+    }
+
+    private void countSignals(Fence f) {
+        fencesCreated.incrementAndGet();
+        FenceCallback cb = new FenceCallback() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                fencesSignalled.incrementAndGet();
+            }
+        };
+        if (!f.addCallback(cb)) {
+            fencesSignalled.incrementAndGet();
+        }
+    }
+
+    private static long percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[(int) Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))];
+    }
+
+    // ------------------------------------------------------------------ small parts
+
+    private record GpuJob(Fence fence, SharedBuffer frame, Fence deps, long doneAt) {
+    }
+
+    private record Pending(SharedBuffer frame, long seq, SyncFile file, long t0, long tSubmit) {
+    }
+
+    /** Latency samples of one thread, per stage; read after the thread is joined. */
+    private static final class Recorder {
+        final long[][] samples = new long[4][1024];
+        final int[] size = new int[4];
+
+        void add(int stage, long nanos) {
+            if (size[stage] == samples[stage].length) {
+                if (size[stage] >= 1 << 24) {
+                    return; // enough for percentiles
+                }
+                samples[stage] = Arrays.copyOf(samples[stage], size[stage] * 2);
+            }
+            samples[stage][size[stage]++] = nanos;
+        }
+    }
+
+    /** A concurrent set of frame numbers: a bitmap in chunks, allocated as numbers grow. */
+    private static final class SeenSet {
+        private static final int CHUNK_BITS = 1 << 16;
+        private final java.util.concurrent.ConcurrentHashMap<Long, AtomicLongArray> chunks =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicLong count = new AtomicLong();
+
+        boolean add(long n) {
+            AtomicLongArray chunk = chunks.computeIfAbsent(n / CHUNK_BITS,
+                    k -> new AtomicLongArray(CHUNK_BITS / 64));
+            int bit = (int) (n % CHUNK_BITS);
+            long mask = 1L << (bit & 63);
+            long old = chunk.getAndAccumulate(bit >>> 6, mask, (a, b) -> a | b);
+            if ((old & mask) != 0) {
+                return false;
+            }
+            count.incrementAndGet();
+            return true;
+        }
+
+        long count() {
+            return count.get();
+        }
+    }
+}
