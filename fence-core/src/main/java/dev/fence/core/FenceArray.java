@@ -111,7 +111,10 @@ public final class FenceArray extends Fence {
         Objects.requireNonNull(fences, "fences");
         Fence[] copy = fences.clone();
         for (int i = 0; i < copy.length; i++) {
-            Fence f = Objects.requireNonNull(copy[i], "fences[" + i + "]");
+            Fence f = copy[i];
+            if (f == null) {
+                throw new NullPointerException("fences[" + i + "]"); // message built only here
+            }
             if (f instanceof FenceArray || f instanceof FenceChain) {
                 throw new IllegalArgumentException("fences[" + i + "] is a container ("
                         + f.describe() + "); containers must not nest: flatten with Fences.merge");

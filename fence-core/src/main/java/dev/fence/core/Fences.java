@@ -182,7 +182,9 @@ public final class Fences {
     private static void checkFences(Fence[] fences) {
         Objects.requireNonNull(fences, "fences");
         for (int i = 0; i < fences.length; i++) {
-            Objects.requireNonNull(fences[i], "fences[" + i + "]");
+            if (fences[i] == null) {
+                throw new NullPointerException("fences[" + i + "]"); // message built only here
+            }
         }
     }
 

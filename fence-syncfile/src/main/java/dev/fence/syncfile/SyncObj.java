@@ -480,7 +480,9 @@ public final class SyncObj {
             throw new IllegalArgumentException(points.length + " points for " + n + " objects");
         }
         for (int i = 0; i < n; i++) {
-            Objects.requireNonNull(objs[i], "objs[" + i + "]");
+            if (objs[i] == null) {
+                throw new NullPointerException("objs[" + i + "]"); // message built only here
+            }
             if (points != null) {
                 checkPoint(points[i]);
             }

@@ -62,7 +62,10 @@ public final class SyncPoller {
         }
         Fence[] fences = new Fence[files.length];
         for (int i = 0; i < files.length; i++) {
-            fences[i] = Objects.requireNonNull(files[i], "files[" + i + "]").peek();
+            if (files[i] == null) {
+                throw new NullPointerException("files[" + i + "]"); // message built only here
+            }
+            fences[i] = files[i].peek();
         }
         BitSet ready = scan(fences);
         if (!ready.isEmpty() || timeout == 0 || fences.length == 0) {
