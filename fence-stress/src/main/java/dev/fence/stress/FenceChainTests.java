@@ -2,6 +2,7 @@ package dev.fence.stress;
 
 import static dev.fence.stress.Probes.BROKEN;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
@@ -261,6 +262,56 @@ public final class FenceChainTests {
             } else {
                 r.r1 = m == f3 ? "f3" : "unexpected " + m;
             }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Lifetime finding (documented in docs/stress.md): containers do not retain their fences.
+     * A chain walker (here isSignaled(), which polls its fence's driver) signals the member on
+     * the driver's behalf and runs its callbacks, while the member's owner drops the last
+     * reference. The owner's deallocate() can then run before the member's callbacks have run:
+     * harmless for garbage-collected fences, a use-after-recycle for pooled driver fences. The
+     * kernel's dma_fence_chain holds a reference on its fence, which rules this out.
+     */
+
+    @JCStressTest
+    @Description("chain.isSignaled() (polls and signals member f) vs f.release() of the last reference: does deallocate see f's callback run?")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "deallocate ran after f's callback had run.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE_INTERESTING,
+            desc = "deallocate ran while the walker (holding no reference) was still to run f's callback.")
+    @Outcome(expect = FORBIDDEN, desc = "The callback was lost or ran twice.")
+    @State
+    public static class WalkerSignalsWithoutReference {
+        final Probes.Counter cb = new Probes.Counter();
+        final Probes.DriverFence f = new Probes.DriverFence() {
+            @Override
+            protected void deallocate() {
+                runsAtDeallocate = cb.runs();
+                super.deallocate();
+            }
+        };
+        final FenceChain chain = FenceChain.link(null, f, 1);
+        volatile int runsAtDeallocate = -1;
+
+        {
+            f.addCallback(cb);
+            f.hwDone = true; // the work is done; the first poll signals the fence
+        }
+
+        @Actor
+        public void walker() {
+            chain.isSignaled();
+        }
+
+        @Actor
+        public void owner() {
+            f.release();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = runsAtDeallocate;
+            r.r2 = cb.runs();
         }
     }
 }
