@@ -223,6 +223,49 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * Cascade: a callback of A signals B, so B's callbacks are deferred by the trampoline until
+     * A's callback returns. A callback added to B concurrently still runs exactly once iff it
+     * was queued, and by the time a.signal() returns, B's queued callbacks have run.
+     */
+
+    @JCStressTest
+    @Description("a.signal() whose callback signals b vs b.addCallback: deferred callbacks still run once iff queued.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Queued on b before the cascade reached it; ran once (deferred).")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "b had signalled: not queued, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "A deferred callback was lost, doubled, or ran without being queued.")
+    @State
+    public static class CascadeVsAddCallback {
+        final Fence a = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence b = Fence.create(Fence.allocateContexts(1), 1);
+        final Counter cb = new Counter();
+        final Counter cascade = new Counter() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                b.signal();
+            }
+        };
+
+        {
+            a.addCallback(cascade);
+        }
+
+        @Actor
+        public void signaller() {
+            a.signal();
+        }
+
+        @Actor
+        public void adder(II_Result r) {
+            r.r1 = Probes.add(b, cb);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = cb.runs();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * A reusable node: add, remove, add again, on a fence that is being signalled meanwhile.
      * Each add that returned true is matched by exactly one of: a remove that returned true, or
      * one run. Re-adding a node that the signal is about to run never throws on a signalled
