@@ -107,16 +107,18 @@ final class CoreFenceWorkload implements SoakWorkload {
 
     @Override
     public void step(SoakContext c, SplittableRandom rnd) throws InterruptedException {
+        // weights: fresh pending fences (retire) often enough that most operations race a
+        // pending fence rather than find it long signalled
         int op = rnd.nextInt(100);
-        if (op < 3) {
+        if (op < 10) {
             retire(rnd, slots[rnd.nextInt(SLOTS)]);
             return;
         }
         SoakFence f = borrow(rnd);
         try {
-            if (op < 30) {
+            if (op < 34) {
                 addCallback(f, rnd);
-            } else if (op < 40) {
+            } else if (op < 44) {
                 removeCallback(f, rnd);
             } else if (op < 52) {
                 signal(f, rnd);
@@ -135,8 +137,10 @@ final class CoreFenceWorkload implements SoakWorkload {
                 ctx.op("fence.enable");
             } else if (op < 96) {
                 misuseQueuedNode(f);
-            } else {
+            } else if (rnd.nextBoolean()) {
                 hardwareDone(f, rnd);
+            } else {
+                poll(f);
             }
         } finally {
             f.release();
@@ -181,6 +185,7 @@ final class CoreFenceWorkload implements SoakWorkload {
             return;
         }
         if (queued) {
+            f.lastAdded = n;
             f.adds.increment();
             adds.increment();
             ctx.op("fence.add.queued");
@@ -196,9 +201,11 @@ final class CoreFenceWorkload implements SoakWorkload {
     }
 
     private void removeCallback(SoakFence f, SplittableRandom rnd) {
-        // look for a node that our bookkeeping says is queued on f
+        // look for a node that our bookkeeping says is queued on f: the last one added, else
+        // a few random ones
         for (int tries = 0; tries < 8; tries++) {
-            TrackedCallback n = nodes[rnd.nextInt(NODES)];
+            TrackedCallback hint = f.lastAdded;
+            TrackedCallback n = tries == 0 && hint != null ? hint : nodes[rnd.nextInt(NODES)];
             if (n.armedFor.get() != f) {
                 continue;
             }
@@ -477,6 +484,8 @@ final class CoreFenceWorkload implements SoakWorkload {
         final AtomicInteger deallocateCalls = new AtomicInteger();
         volatile boolean hwDone;
         volatile boolean inContainer;
+        /** The node most recently queued here (a hint for removeCallback; may be stale). */
+        volatile TrackedCallback lastAdded;
 
         SoakFence(CoreFenceWorkload owner) {
             super(Fence.allocateContexts(1), 1L);
