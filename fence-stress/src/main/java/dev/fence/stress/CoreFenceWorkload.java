@@ -5,6 +5,7 @@ import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceReleasedException;
 import dev.fence.core.FenceStatus;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -51,8 +52,7 @@ final class CoreFenceWorkload implements SoakWorkload {
      * docs/stress.md, "findings"). Rechecked at the end: the callbacks must all have run.
      */
     final LongAdder deallocatedBeforeCallbacksFinished = new LongAdder();
-    private final java.util.concurrent.ConcurrentLinkedQueue<SoakFence> recheck =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SoakFence> recheck = new ConcurrentLinkedQueue<>();
 
     CoreFenceWorkload(SoakContext ctx) {
         this.ctx = ctx;

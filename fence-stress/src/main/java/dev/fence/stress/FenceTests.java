@@ -10,8 +10,10 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceReleasedException;
 import dev.fence.stress.Probes.Counter;
 import dev.fence.stress.Probes.DriverFence;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -324,8 +326,8 @@ public final class FenceTests {
     public static class AddToAnotherFenceWhileQueued {
         final Fence a = Fence.create(Fence.allocateContexts(1), 1);
         final Fence b = Fence.create(Fence.allocateContexts(1), 1);
-        final java.util.concurrent.atomic.AtomicInteger runsA = new java.util.concurrent.atomic.AtomicInteger();
-        final java.util.concurrent.atomic.AtomicInteger runsB = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger runsA = new AtomicInteger();
+        final AtomicInteger runsB = new AtomicInteger();
         final Counter cb = new Counter() {
             @Override
             protected void onSignaled(Fence fence) {
@@ -616,7 +618,7 @@ public final class FenceTests {
         public void arbiter(ZII_Result r) {
             r.r2 = f.deallocateCalls.get() == 1 ? cb.runs() : BROKEN;
             Throwable e = f.error();
-            r.r3 = e == null ? 0 : e instanceof dev.fence.core.FenceReleasedException ? 1 : BROKEN;
+            r.r3 = e == null ? 0 : e instanceof FenceReleasedException ? 1 : BROKEN;
         }
     }
 
