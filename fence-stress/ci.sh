@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# CI step for fence-stress: the whole jcstress suite in a bounded quick mode, then a 30 s soak.
+# Needs fence-stress/target/jcstress.jar (built by `mvn verify` / `mvn package`).
+# Uses $JAVA_HOME/bin/java if JAVA_HOME is set, else `java` from PATH.
+# Fails (non-zero) if any jcstress test fails or errs, if no test ran, or on any soak violation.
+#
+# Bounded mode (measured in docs/stress.md): one JVM configuration (-jvmArgs disables the
+# flag matrix), no split compilation, 2 CPUs, 2 iterations of 100 ms per fork, 1 normal +
+# 1 stress fork per test (jcstress plans no stress fork on JDK 25). About 2 min on JDK 17 and
+# 1.5 min on JDK 25 on the 2-vCPU reference VM, plus the soak (docs/stress.md).
+# Override with FENCE_JCSTRESS_ARGS / FENCE_SOAK_SECONDS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+JAR=fence-stress/target/jcstress.jar
+ARGS=${FENCE_JCSTRESS_ARGS:-"-m quick -c 2 -sc false -iters 2 -time 100"}
+SOAK_SECONDS=${FENCE_SOAK_SECONDS:-30}
+
+if [ ! -f "$JAR" ]; then
+  echo "fence-stress: $JAR missing; run mvn package first" >&2
+  exit 1
+fi
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/fence-jcstress.XXXXXX")
+echo "== fence-stress: jcstress $ARGS ($("$JAVA" -version 2>&1 | head -n 1)); report in $OUT"
+start=$(date +%s)
+set +e
+# shellcheck disable=SC2086
+(cd "$OUT" && "$JAVA" -jar "$OLDPWD/$JAR" $ARGS -jvmArgs "-Xmx256m" -r "$OUT/results") \
+  > "$OUT/jcstress.log" 2>&1
+rc=$?
+set -e
+echo "== fence-stress: jcstress took $(( $(date +%s) - start )) s, exit code $rc"
+# the last progress line: (Results: N planned; P passed, F failed, S soft errs, H hard errs)
+summary=$(grep -E '^\(Results: [0-9]+ planned' "$OUT/jcstress.log" | tail -n 1 || true)
+echo "   $summary"
+grep -E '^\.\.\.\.\.* \[(FAILED|ERROR)\]' "$OUT/jcstress.log" | sort -u || true
+if [ "$rc" -ne 0 ]; then
+  grep -A 40 'Failed tests:' "$OUT/jcstress.log" | head -n 80 || true
+  echo "fence-stress: jcstress failed (exit code $rc)" >&2
+  exit 1
+fi
+if [[ ! "$summary" =~ ^\(Results:\ ([0-9]+)\ planned\;\ ([0-9]+)\ passed,\ 0\ failed,\ [0-9]+\ soft\ errs,\ 0\ hard\ errs\) ]] \
+   || [ "${BASH_REMATCH[1]}" -eq 0 ] || [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+  tail -n 60 "$OUT/jcstress.log"
+  echo "fence-stress: jcstress did not pass every planned test (or ran none)" >&2
+  exit 1
+fi
+
+echo "== fence-stress: soak ${SOAK_SECONDS} s"
+"$JAVA" -cp "$JAR" dev.fence.stress.Soak --seconds "$SOAK_SECONDS" --threads 6

@@ -1,0 +1,223 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.ERR;
+import static dev.fence.stress.Probes.ERR2;
+import static dev.fence.stress.Probes.FALSE;
+import static dev.fence.stress.Probes.TRUE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
+import dev.fence.stress.Probes.Counter;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.ZI_Result;
+
+/**
+ * {@link FenceArray}: with members signalling concurrently the array signals exactly once (its
+ * callbacks run once), with the right error; enabling the array races its members.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceArrayTests[.SubTestName]}
+ */
+public final class FenceArrayTests {
+
+    private FenceArrayTests() {
+    }
+
+    private static Fence fresh() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * all(a, b): a signals with ERR, b without, at the same time. The array signals once, after
+     * both, carrying ERR (the only member error).
+     */
+
+    @JCStressTest
+    @Description("all(a, b) with a.signal(ERR) vs b.signal(): the array signals once, with ERR.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "One array signal (callback ran once), carrying ERR.")
+    @Outcome(expect = FORBIDDEN, desc = "Array signalled twice / never, or lost or invented the member error.")
+    @State
+    public static class AllMembersRace {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.all(a, b);
+        final Counter cb = new Counter();
+
+        {
+            arr.addCallback(cb);
+        }
+
+        @Actor
+        public void signallerA() {
+            a.signal(ERR);
+        }
+
+        @Actor
+        public void signallerB() {
+            b.signal();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = cb.runs();
+            r.r2 = Probes.errorCode(arr, ERR);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * all(a, b) with two member errors: the array carries one of them (the first it observed).
+     */
+
+    @JCStressTest
+    @Description("all(a, b) with a.signal(ERR) vs b.signal(ERR2): the array signals once with ERR or ERR2.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Signalled once, carrying a's ERR.")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "Signalled once, carrying b's ERR2.")
+    @Outcome(expect = FORBIDDEN, desc = "Signalled twice / never, or with no error although both members failed.")
+    @State
+    public static class AllMembersBothFail {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.all(a, b);
+        final Counter cb = new Counter();
+
+        {
+            arr.addCallback(cb);
+        }
+
+        @Actor
+        public void signallerA() {
+            a.signal(ERR);
+        }
+
+        @Actor
+        public void signallerB() {
+            b.signal(ERR2);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = cb.runs();
+            Throwable e = arr.error();
+            r.r2 = e == ERR ? 1 : e == ERR2 ? 2 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * any(a, b) with both members signalling at once: the array signals exactly once, with the
+     * outcome of one of its members (ERR from a, or success from b).
+     */
+
+    @JCStressTest
+    @Description("any(a, b) with a.signal(ERR) vs b.signal(): the array signals once, with a member's outcome.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Signalled once, carrying a's ERR.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "Signalled once, successfully, as b did.")
+    @Outcome(expect = FORBIDDEN, desc = "Signalled twice or never, or with an error no member had.")
+    @State
+    public static class AnyMembersRace {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.any(a, b);
+        final Counter cb = new Counter();
+
+        {
+            arr.addCallback(cb);
+        }
+
+        @Actor
+        public void signallerA() {
+            a.signal(ERR);
+        }
+
+        @Actor
+        public void signallerB() {
+            b.signal();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = cb.runs();
+            r.r2 = Probes.errorCode(arr, ERR);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * any(a, b) where only a signals (with ERR), observed concurrently: once the observer sees
+     * the array signalled, it must see a's ERR (b never signalled, so "success" is wrong).
+     */
+
+    @JCStressTest
+    @Description("any(a, b), a.signal(ERR) vs observer arr.isSignaled() then arr.error(): signalled implies ERR.")
+    @Outcome(id = "false, 0", expect = ACCEPTABLE, desc = "Observed before a signalled.")
+    @Outcome(id = "true, 1",  expect = ACCEPTABLE, desc = "Observed signalled, carrying a's ERR.")
+    @Outcome(expect = FORBIDDEN, desc = "Signalled without ERR (the deciding member's error was not published first).")
+    @State
+    public static class AnyCarriesDecidingError {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.any(a, b);
+
+        {
+            arr.enableSignaling();
+        }
+
+        @Actor
+        public void signallerA() {
+            a.signal(ERR);
+        }
+
+        @Actor
+        public void observer(ZI_Result r) {
+            r.r1 = arr.isSignaled();
+            r.r2 = r.r1 ? Probes.errorCode(arr, ERR) : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Enabling the array (its first callback) races the members signalling: the member watches
+     * are installed lazily, so the array may learn a member is done through its callback or
+     * through addCallback returning false. Either way: the array signals once, and the array
+     * callback runs iff it was queued.
+     */
+
+    @JCStressTest
+    @Description("all(a, b): first arr.addCallback vs a.signal(); b.signal(): callback runs iff queued; array signals once.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "Queued before the array signalled; ran once.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "The array had signalled (members done first); not queued, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "Ran without being queued, lost, doubled, or the array is not signalled at the end.")
+    @State
+    public static class EnableVsMembersSignal {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.all(a, b);
+        final Counter cb = new Counter();
+
+        @Actor
+        public void adder(III_Result r) {
+            r.r1 = Probes.add(arr, cb);
+        }
+
+        @Actor
+        public void signaller() {
+            a.signal();
+            b.signal();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r2 = cb.runs();
+            r.r3 = arr.isSignaled() ? 1 : BROKEN;
+            if (r.r1 != TRUE && r.r1 != FALSE) {
+                r.r1 = BROKEN;
+            }
+        }
+    }
+}

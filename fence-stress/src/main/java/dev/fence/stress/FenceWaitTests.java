@@ -1,0 +1,238 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.ERR;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.core.Fences;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Mode;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.Signal;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.ZZ_Result;
+
+/**
+ * No lost wake-ups: a waiter racing the signal always returns, and returns "signalled" with the
+ * signaller's error visible. The Continuous tests wait with a generous timeout (30 s, as the
+ * jcstress {@code BoundedDoubleTest} does), so a lost wake-up shows as a FORBIDDEN "timed out"
+ * outcome rather than a hung run; the Termination tests wait with no timeout at all and must be
+ * released by the {@code @Signal}.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceWaitTests[.SubTestName]}
+ */
+public final class FenceWaitTests {
+
+    /** Far longer than any scheduling hiccup; reaching it means the wake-up was lost. */
+    static final long GENEROUS_SECONDS = 30;
+
+    private FenceWaitTests() {
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * signal(ERR) vs a timed await: the waiter must return true (never time out), and having
+     * returned it must see the error. The waiter may take any path: fast (already signalled),
+     * spinning, or linked and parked.
+     */
+
+    @JCStressTest
+    @Description("signal(ERR) vs await(30 s): the waiter wakes, returns true, and sees ERR.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Woken (or found signalled); the error was visible on return.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (lost wake-up), interrupted, or the error was not visible.")
+    @State
+    public static class SignalVsTimedAwait {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void signaller() {
+            f.signal(ERR);
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            try {
+                r.r1 = f.await(GENEROUS_SECONDS, TimeUnit.SECONDS) ? 1 : 0;
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            r.r2 = Probes.errorCode(f, ERR);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The same handshake through awaitNanos, whose contract is "positive iff signalled".
+     */
+
+    @JCStressTest
+    @Description("signal() vs awaitNanos(30 s): the result is positive and the fence is signalled.")
+    @Outcome(id = "true, true", expect = ACCEPTABLE, desc = "Returned a positive remainder; signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "Returned <= 0 (timeout) although the signal came, or not signalled on return.")
+    @State
+    public static class SignalVsAwaitNanos {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Actor
+        public void waiter(ZZ_Result r) {
+            try {
+                r.r1 = f.awaitNanos(TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS)) > 0;
+            } catch (InterruptedException e) {
+                return;
+            }
+            r.r2 = f.isSignaled();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * A short timed wait racing the signal: either outcome is fine, but "signalled" must be true
+     * when reported, and a timeout may only be reported while the fence is really pending at
+     * the deadline, which we cannot see; what we can check is that a reported success is real.
+     */
+
+    @JCStressTest
+    @Description("signal() vs await(50 us): true only if signalled; false is a legal timeout.")
+    @Outcome(id = "true, true",   expect = ACCEPTABLE, desc = "Signalled within the timeout.")
+    @Outcome(id = "false, true",  expect = ACCEPTABLE, desc = "Timed out; the signal came later.")
+    @Outcome(id = "false, false", expect = ACCEPTABLE, desc = "Timed out; the signal had not come when we looked again.")
+    @Outcome(expect = FORBIDDEN, desc = "Reported success on a pending fence.")
+    @State
+    public static class SignalVsShortAwait {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Actor
+        public void waiter(ZZ_Result r) {
+            try {
+                r.r1 = f.await(50, TimeUnit.MICROSECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            r.r2 = f.isSignaled();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * awaitAny over two fences while one of them signals: returns that fence's index.
+     */
+
+    @JCStressTest
+    @Description("signal() of fence 1 vs Fences.awaitAny(30 s, f0, f1): returns 1.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "Woken by fence 1; f0 untouched.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), the wrong index, or interrupted.")
+    @State
+    public static class SignalVsAwaitAny {
+        final Fence f0 = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f1 = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void signaller() {
+            f1.signal();
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            try {
+                r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+            r.r2 = f0.isSignaled() ? BROKEN : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Untimed waits. The actor waits forever; the signal must release it.
+     */
+
+    @JCStressTest(Mode.Termination)
+    @Description("Untimed await() vs signal(): the waiter always terminates.")
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "The signal woke the waiter.")
+    @Outcome(id = "STALE",      expect = FORBIDDEN,  desc = "The waiter never woke: a lost wake-up.")
+    @State
+    public static class UntimedAwaitTerminates {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void waiter() {
+            try {
+                f.await();
+            } catch (InterruptedException e) {
+                // the harness interrupts stale actors; returning then is fine
+            }
+        }
+
+        @Signal
+        public void signaller() {
+            f.signal();
+        }
+    }
+
+    @JCStressTest(Mode.Termination)
+    @Description("awaitUninterruptibly() vs signal(): the waiter always terminates.")
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "The signal woke the waiter.")
+    @Outcome(id = "STALE",      expect = FORBIDDEN,  desc = "The waiter never woke: a lost wake-up.")
+    @State
+    public static class UninterruptibleAwaitTerminates {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+
+        @Actor
+        public void waiter() {
+            f.awaitUninterruptibly();
+        }
+
+        @Signal
+        public void signaller() {
+            f.signal();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * A waiter parked on a fence that nobody signals is interrupted: await() must throw
+     * InterruptedException and unlink its node (the fence is then signalled by nobody, and the
+     * test only checks that the waiter terminates).
+     */
+
+    @JCStressTest(Mode.Termination)
+    @Description("Untimed await() on a never-signalled fence vs Thread.interrupt(): the waiter terminates.")
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "The interrupt released the waiter.")
+    @Outcome(id = "STALE",      expect = FORBIDDEN,  desc = "The interrupt was swallowed: the waiter stayed parked.")
+    @State
+    public static class InterruptReleasesWaiter {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        volatile Thread waiterThread;
+
+        @Actor
+        public void waiter() {
+            waiterThread = Thread.currentThread();
+            try {
+                f.await();
+            } catch (InterruptedException expected) {
+                // the interrupt is the way out
+            }
+        }
+
+        @Signal
+        public void interrupter() {
+            Thread t;
+            while ((t = waiterThread) == null) {
+                Thread.onSpinWait();
+            }
+            t.interrupt();
+        }
+    }
+}

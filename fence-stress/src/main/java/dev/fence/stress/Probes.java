@@ -1,0 +1,130 @@
+package dev.fence.stress;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Small instruments shared by the jcstress tests: a counting callback, a driver fence whose hooks
+ * count their calls, and the codes the tests encode their observations with.
+ */
+final class Probes {
+
+    /** The error a signaller attaches; identity-compared by observers. */
+    static final RuntimeException ERR = new IllegalStateException("stress: injected error");
+    /** A second, distinct error. */
+    static final RuntimeException ERR2 = new IllegalArgumentException("stress: second error");
+    /** A timestamp no {@link System#nanoTime()} call will produce in a test's lifetime by chance. */
+    static final long TS = 0x5eed_0000_0000_0042L;
+
+    /** Outcome code: the call returned {@code false}. */
+    static final int FALSE = 0;
+    /** Outcome code: the call returned {@code true}. */
+    static final int TRUE = 1;
+    /** Outcome code: the call threw {@link IllegalStateException}. */
+    static final int ISE = 2;
+    /** Outcome code: an observation that breaks the contract (details in the test's desc). */
+    static final int BROKEN = 9;
+
+    private Probes() {
+    }
+
+    /** {@code addCallback} as a code: TRUE, FALSE or ISE. */
+    static int add(Fence f, FenceCallback cb) {
+        try {
+            return f.addCallback(cb) ? TRUE : FALSE;
+        } catch (IllegalStateException e) {
+            return ISE;
+        }
+    }
+
+    /** 1 if {@code f} carries exactly {@code expected} as its error, 0 if none, BROKEN otherwise. */
+    static int errorCode(Fence f, Throwable expected) {
+        Throwable e = f.error();
+        return e == null ? 0 : e == expected ? 1 : BROKEN;
+    }
+
+    /**
+     * A callback that counts its runs (atomically, so a double run is never hidden by a lost
+     * update) and records what it saw of the fence when it ran.
+     */
+    static class Counter extends FenceCallback {
+        final AtomicInteger runs = new AtomicInteger();
+        /** What the callback saw: 1 if error() and timestamp() were those expected, BROKEN if not. */
+        volatile int sawPublished = -1;
+        volatile Fence ranFor;
+        private final Throwable expectError;
+        private final long expectTimestamp;
+
+        /** A counter with no expectations about the fence it sees. */
+        Counter() {
+            this(null, 0L);
+        }
+
+        /**
+         * A counter that checks, while it runs, that the fence is signalled and carries
+         * {@code expectError} (identity) and, unless it is 0, {@code expectTimestamp}.
+         */
+        Counter(Throwable expectError, long expectTimestamp) {
+            this.expectError = expectError;
+            this.expectTimestamp = expectTimestamp;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            runs.incrementAndGet();
+            ranFor = fence;
+            boolean ok = fence.isSignaled() && fence.error() == expectError
+                    && (expectTimestamp == 0L || fence.timestamp() == expectTimestamp);
+            sawPublished = ok ? 1 : BROKEN;
+        }
+
+        int runs() {
+            return runs.get();
+        }
+    }
+
+    /**
+     * A driver fence: counts how often each hook runs; {@link #pollSignaled()} reports the
+     * "hardware" flag {@link #hwDone}; {@link #enableSignalingHook()} answers {@code !armedAnswer}.
+     */
+    static class DriverFence extends Fence {
+        final AtomicInteger enableCalls = new AtomicInteger();
+        final AtomicInteger deallocateCalls = new AtomicInteger();
+        final AtomicInteger pollCalls = new AtomicInteger();
+        volatile boolean hwDone;
+        private final boolean workAlreadyDone;
+
+        DriverFence() {
+            this(false);
+        }
+
+        /** With {@code workAlreadyDone}, the enable hook reports the work finished (false). */
+        DriverFence(boolean workAlreadyDone) {
+            super(Fence.allocateContexts(1), 1L);
+            this.workAlreadyDone = workAlreadyDone;
+        }
+
+        @Override
+        protected boolean enableSignalingHook() {
+            enableCalls.incrementAndGet();
+            return !workAlreadyDone;
+        }
+
+        @Override
+        protected boolean pollSignaled() {
+            pollCalls.incrementAndGet();
+            return hwDone;
+        }
+
+        @Override
+        protected void deallocate() {
+            deallocateCalls.incrementAndGet();
+        }
+
+        @Override
+        public String driverName() {
+            return "stress";
+        }
+    }
+}

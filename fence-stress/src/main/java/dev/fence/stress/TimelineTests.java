@@ -1,0 +1,160 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.core.Timeline;
+import dev.fence.stress.Probes.Counter;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.JZZ_Result;
+
+/**
+ * {@link Timeline}: raising the value races readers of {@code value()} and of its fences,
+ * concurrent signallers, and fences being issued.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t TimelineTests[.SubTestName]}
+ */
+public final class TimelineTests {
+
+    private TimelineTests() {
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * signalUpTo(2) vs a reader that reads value(), then fence 2, then fence 1. A value of 2
+     * means both fences report signalled (isSignaled polls the value); fence 2 signalled means
+     * fence 1 is too (seqno order).
+     */
+
+    @JCStressTest
+    @Description("signalUpTo(2) vs value(), p2.isSignaled(), p1.isSignaled(): monotonic and in seqno order.")
+    @Outcome(id = "0, false, false", expect = ACCEPTABLE, desc = "Read before the raise.")
+    @Outcome(id = "0, false, true",  expect = ACCEPTABLE, desc = "Value read before; p1 observed after the raise.")
+    @Outcome(id = "0, true, true",   expect = ACCEPTABLE, desc = "Value read before; both fences observed after.")
+    @Outcome(id = "2, true, true",   expect = ACCEPTABLE, desc = "Read after the raise: both fences signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "p2 signalled but p1 not, or value 2 with a pending fence, or a torn value.")
+    @State
+    public static class SignalUpToVsReaders {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.fenceAt(1);
+        final Fence p2 = t.fenceAt(2);
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(2);
+        }
+
+        @Actor
+        public void reader(JZZ_Result r) {
+            r.r1 = t.value();
+            r.r2 = p2.isSignaled();
+            r.r3 = p1.isSignaled();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Two signallers raise the value to 1 and to 2 at the same time. Nobody polls, so callbacks
+     * run in seqno order; both fences end signalled and the value ends at 2.
+     */
+
+    @JCStressTest
+    @Description("signalUpTo(1) vs signalUpTo(2): callbacks run in seqno order; value ends at 2.")
+    @Outcome(id = "12, 2, 1", expect = ACCEPTABLE, desc = "p1's callback ran before p2's; value 2; each ran once.")
+    @Outcome(expect = FORBIDDEN, desc = "Out of order, a lost or doubled callback, or the value went backwards.")
+    @State
+    public static class ConcurrentSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.fenceAt(1);
+        final Fence p2 = t.fenceAt(2);
+        final AtomicInteger order = new AtomicInteger();
+        final Counter cb1 = new Counter() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                runs.incrementAndGet();
+                order.compareAndSet(0, 1);
+                order.compareAndSet(2, 21);
+            }
+        };
+        final Counter cb2 = new Counter() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                runs.incrementAndGet();
+                order.compareAndSet(0, 2);
+                order.compareAndSet(1, 12);
+            }
+        };
+
+        {
+            p1.addCallback(cb1);
+            p2.addCallback(cb2);
+        }
+
+        @Actor
+        public void signaller1() {
+            t.signalUpTo(1);
+        }
+
+        @Actor
+        public void signaller2() {
+            t.signalUpTo(2);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = order.get();
+            r.r2 = (int) t.value();
+            r.r3 = cb1.runs() == 1 && cb2.runs() == 1 ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * next() issues fence 1 while advance(1) passes it: the fence is either born signalled or
+     * queued and signalled by the advance; never left pending with the value past it. A callback
+     * added by the issuer runs iff it was queued.
+     */
+
+    @JCStressTest
+    @Description("next() + addCallback vs advance(1): the new fence ends signalled; its callback runs iff queued.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Issued before the advance; queued callback ran once.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Born signalled (value already 1): addCallback false, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "Fence left pending past the value, or a callback lost / doubled / unrequested.")
+    @State
+    public static class NextVsAdvance {
+        final Timeline t = Timeline.create("stress");
+        final Counter cb = new Counter();
+        volatile Fence issued;
+        volatile int added;
+
+        @Actor
+        public void issuer() {
+            Fence f = t.next();
+            issued = f;
+            added = f.addCallback(cb) ? 1 : 0;
+        }
+
+        @Actor
+        public void advancer() {
+            t.advance(1);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f = issued;
+            r.r1 = added;
+            // read the callback count first: isSignaled() polls the value and would signal a
+            // fence that the advance left pending, running the callback and hiding the bug
+            int runs = cb.runs();
+            boolean ok = runs == added && f.seqno() == 1 && t.value() == 1 && f.isSignaled();
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+}
