@@ -513,7 +513,9 @@ public class Fence {
      * @return {@code true} if queued; {@code false} if the fence has already signalled, in which
      *     case the callback is <em>not</em> run (the kernel's {@code -ENOENT})
      * @throws NullPointerException if {@code callback} is null
-     * @throws IllegalStateException if {@code callback} is already queued (on this or any fence)
+     * @throws IllegalStateException if this fence is pending and {@code callback} is already
+     *     queued (on this or any fence); on a signalled fence the call returns {@code false}
+     *     without looking at the node
      */
     public final boolean addCallback(FenceCallback callback) {
         Objects.requireNonNull(callback, "callback");
