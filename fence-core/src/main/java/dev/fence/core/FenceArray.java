@@ -19,6 +19,12 @@ import java.util.Objects;
  * <p>Like the kernel's, the array watches its members lazily: member callbacks are installed when
  * signalling is first enabled (a callback, a waiter, or {@link #enableSignaling()}); until then
  * {@link #isSignaled()} answers by polling the members.
+ *
+ * <p><b>References:</b> unlike the kernel's containers, this one takes no reference
+ * ({@link Fence#retain()}) on the fences it holds: the garbage collector keeps them reachable,
+ * and Java code that never counts references keeps working. A driver that recycles fences from
+ * {@link Fence#deallocate()} must therefore keep a reference on a fence for as long as a
+ * container holding it may still poll it or add callbacks to it (at least until it signals).
  */
 public final class FenceArray extends Fence {
 

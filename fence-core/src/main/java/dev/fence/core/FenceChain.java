@@ -20,6 +20,12 @@ import java.util.Objects;
  * {@link #link}, {@link #find}, {@link #isSignaled()} and signalling), so a chain that keeps
  * growing while its points complete retains only its pending tail. Every walk is a loop: a chain
  * of any length never recurses.
+ *
+ * <p><b>References:</b> unlike the kernel's containers, this one takes no reference
+ * ({@link Fence#retain()}) on the fences it holds: the garbage collector keeps them reachable,
+ * and Java code that never counts references keeps working. A driver that recycles fences from
+ * {@link Fence#deallocate()} must therefore keep a reference on a fence for as long as a
+ * container holding it may still poll it or add callbacks to it (at least until it signals).
  */
 public final class FenceChain extends Fence {
 

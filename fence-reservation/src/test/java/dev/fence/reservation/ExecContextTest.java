@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -202,6 +203,7 @@ class ExecContextTest {
         assertTrue(b.lock(older));
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         AtomicLong passes = new AtomicLong();
+        AtomicBoolean swallowed = new AtomicBoolean();
         Thread t = start("swallower", errors, () -> {
             try (ExecContext exec = ExecContext.create()) {
                 exec.lockAll(e -> {
@@ -209,7 +211,7 @@ class ExecContextTest {
                     try {
                         e.lock(b);
                     } catch (WwDeadlockException ignored) {
-                        // wrong, but the context notices
+                        swallowed.set(true); // wrong, but the context notices
                     }
                 });
                 assertTrue(a.isHeldByCurrentThread() && b.isHeldByCurrentThread());
@@ -217,8 +219,10 @@ class ExecContextTest {
             }
         });
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (b.mutex().queueLength() != 1 && System.nanoTime() - end < 0) {
-            Thread.onSpinWait(); // the younger context waits in lockSlow(b)
+        // Wait until the younger context has backed off (and swallowed it) and then queued in
+        // lockSlow(b): queueLength() alone can also be 1 for a moment during the first attempt.
+        while (!(swallowed.get() && b.mutex().queueLength() == 1) && System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
         }
         b.unlock();
         older.close();
