@@ -1,12 +1,11 @@
 package dev.fence.syncfile;
 
 import dev.fence.core.Fence;
-import dev.fence.core.FenceCallback;
+import dev.fence.core.Fences;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Waits on many {@link SyncFile}s at once, like {@code poll(2)} over an array of sync_file fds:
@@ -29,13 +28,9 @@ public final class SyncPoller {
     /*
      * Implementation overview.
      *
-     * poll() first scans; if something is ready (or the timeout is 0) it returns at once. Else it
-     * queues one Node per file on that file's fence; the nodes share one Waiter whose `fired`
-     * flag (volatile, written by signalling threads, read by the polling thread) is set before
-     * the node unparks the poller. A node whose addCallback fails (the fence signalled in between)
-     * ends registration early: something is ready. The poller parks until `fired` or the
-     * deadline, then removes every node it queued (removeCallback is a no-op for nodes that ran)
-     * and scans again to build the result, so the result reflects the state after the wait.
+     * poll() first scans; if something is ready (or the timeout is 0) it returns at once. Else
+     * it waits with Fences.awaitAny (one shared waiter, one callback node per fence, all removed
+     * before it returns) and scans again, so the result reflects the state after the wait.
      */
 
     private SyncPoller() {
@@ -71,52 +66,10 @@ public final class SyncPoller {
         if (!ready.isEmpty() || timeout == 0 || fences.length == 0) {
             return ready;
         }
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        long nanos = unit.toNanos(timeout);
-        long start = System.nanoTime();
-        Waiter waiter = new Waiter(Thread.currentThread());
-        Node[] nodes = new Node[fences.length];
-        boolean interrupted = false;
-        try {
-            boolean allQueued = true;
-            for (int i = 0; i < fences.length; i++) {
-                Node n = new Node(waiter);
-                if (!fences[i].addCallback(n)) {
-                    allQueued = false;
-                    break;
-                }
-                nodes[i] = n;
-            }
-            if (allQueued) {
-                while (!waiter.fired) {
-                    long left = nanos - (System.nanoTime() - start);
-                    if (left <= 0L) {
-                        break;
-                    }
-                    LockSupport.parkNanos(waiter, left);
-                    if (Thread.interrupted()) {
-                        interrupted = true;
-                        break;
-                    }
-                }
-            }
-        } finally {
-            for (int i = 0; i < fences.length; i++) {
-                if (nodes[i] != null) {
-                    fences[i].removeCallback(nodes[i]);
-                }
-            }
-        }
-        ready = scan(fences);
-        if (interrupted) {
-            if (ready.isEmpty()) {
-                throw new InterruptedException();
-            }
-            Thread.currentThread().interrupt();
-        }
-        return ready;
+        // One waiter for all of them: Fences.awaitAny queues one node per fence and removes
+        // every node before it returns (throwing InterruptedException only if nothing is ready).
+        Fences.awaitAny(timeout, unit, fences);
+        return scan(fences);
     }
 
     /**
@@ -145,33 +98,5 @@ public final class SyncPoller {
             }
         }
         return ready;
-    }
-
-    private static final class Waiter {
-        final Thread thread;
-        volatile boolean fired;
-
-        Waiter(Thread thread) {
-            this.thread = thread;
-        }
-    }
-
-    private static final class Node extends FenceCallback {
-        private final Waiter waiter;
-
-        Node(Waiter waiter) {
-            this.waiter = waiter;
-        }
-
-        @Override
-        protected void onSignaled(Fence fence) {
-            waiter.fired = true;
-            LockSupport.unpark(waiter.thread);
-        }
-
-        @Override
-        public String toString() {
-            return "SyncPoller node for " + waiter.thread;
-        }
     }
 }
