@@ -87,10 +87,12 @@ public final class WwMutex {
      *   2. Trylock: CAS(owner, null, R), whether or not others wait (barging). On success with
      *      waiters present, check them under waitLock (step 6).
      *   3. Optimistic spin, only while the list is empty (the kernel does not spin past waiters,
-     *      so a newcomer does not overtake an older queued context by spinning) and only if the
-     *      algorithm would let R wait for the current holder (a wait-die R holding locks that
-     *      meets an older holder must die, a wound-wait R holding locks that meets a younger
-     *      holder must wound it, a wounded R must back off: those go straight to step 4).
+     *      so a newcomer does not overtake an older queued context by spinning) and only while
+     *      the algorithm lets R wait for the current holder, re-judged whenever the holder
+     *      changes: a wait-die R holding locks that meets an older holder dies at once (DEADLK,
+     *      the kill check's verdict without queueing); a wound-wait R holding locks that meets
+     *      a younger holder wounds it (sets holder.wounded if not yet set, unparks its thread)
+     *      and may then wait; a wounded R goes to step 4, whose kill check backs it off.
      *      Spin with onSpinWait for at most SPIN_NANOS (a few microseconds; the owner is a Java
      *      thread that may be descheduled, so never unbounded), CASing whenever the mutex is free.
      *   4. Under waitLock: retry the CAS (then step 6). Otherwise enqueue:
@@ -108,8 +110,11 @@ public final class WwMutex {
      *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK; wait-die: the
      *          holder is an older context, or any ctx waiter is queued ahead of R -> DEADLK
      *          (dequeue as above);
-     *        - R was woken since its last round and is the head: the mutex was stolen from it,
-     *          so set handoff (the next release hands the mutex to the head);
+     *        - R was woken and is the head, so the mutex was stolen from it: the first time
+     *          after a wake-up, release waitLock, spin as in step 3 (bounded; only waiting for
+     *          owner to become null or R, not taking it) and re-run the round; the second time
+     *          (or with SPIN_NANOS = 0) set handoff, so the next release hands the mutex to the
+     *          head;
      *        - release waitLock and park. Spurious wake-ups just re-run the round.
      *   6. After acquiring with waiters present (check-waiters, the kernel's
      *      __ww_mutex_check_waiters): wait-die: wake the first ctx waiter if it holds locks and is
@@ -157,6 +162,7 @@ public final class WwMutex {
     private static final int ACQUIRED = 0;
     private static final int ALREADY = 1;
     private static final int DEADLK = 2;
+    private static final int SLOW = 3;
 
     /** A queued requester. A context keeps one for all its waits (it waits on one mutex at a time). */
     static final class Waiter {
@@ -490,6 +496,11 @@ public final class WwMutex {
         return waiters;
     }
 
+    /** Whether the next release hands the mutex to the head waiter (racy, for tests). */
+    boolean handoffPending() {
+        return handoff;
+    }
+
     /** Incremented at every acquisition; read by the holder (see the overview). */
     int generation() {
         return generation;
@@ -565,7 +576,9 @@ public final class WwMutex {
     /** Steps 2 to 6 of the overview. Returns ACQUIRED or DEADLK. */
     private int acquire(Object me, WwAcquireContext ctx, boolean interruptible)
             throws InterruptedException {
-        if (OWNER.compareAndSet(this, null, me) || (SPIN_NANOS > 0 && spin(me, ctx))) {
+        int r = OWNER.compareAndSet(this, null, me) ? ACQUIRED
+                : SPIN_NANOS > 0 && waiters == 0 ? spin(me, ctx, false) : SLOW;
+        if (r == ACQUIRED) {
             acquired(ctx);
             if (ctx != null && waiters != 0) {
                 waitLock.lock();
@@ -576,6 +589,9 @@ public final class WwMutex {
                 }
             }
             return ACQUIRED;
+        }
+        if (r == DEADLK) {
+            return DEADLK;
         }
         Waiter w = ctx != null ? ctx.waiterNode() : new Waiter(Thread.currentThread(), null);
         waitLock.lock();
@@ -597,8 +613,10 @@ public final class WwMutex {
         }
         boolean interruptedWhileWaiting = false;
         boolean woken = false;
+        boolean spun = false;
         try {
             for (;;) {
+                boolean spinNow = false;
                 waitLock.lock();
                 try {
                     if (owner == me || OWNER.compareAndSet(this, null, me)) {
@@ -618,13 +636,23 @@ public final class WwMutex {
                         return DEADLK;
                     }
                     if (woken && head == w) {
-                        handoff = true;
+                        if (spun || handoff || SPIN_NANOS == 0) {
+                            handoff = true;   // stolen after a wake-up (and a spin)
+                        } else {
+                            spinNow = true;   // first miss after this wake-up: spin once
+                        }
                     }
                 } finally {
                     waitLock.unlock();
                 }
+                if (spinNow) {
+                    spin(me, ctx, true);      // the next round sees what it left: owner or free
+                    spun = true;
+                    continue;
+                }
                 LockSupport.park(this);
                 woken = true;
+                spun = false;
                 if (!interruptible && Thread.interrupted()) {
                     interruptedWhileWaiting = true;
                 }
@@ -637,50 +665,78 @@ public final class WwMutex {
     }
 
     /**
-     * Step 3: bounded optimistic spin before queueing. Returns true if it took the mutex for
-     * {@code me}; false if the spin ran out, waiters appeared, or the algorithm wants the slow
-     * path (die, wound, or back off when wounded).
+     * Bounded optimistic spin: step 3 before queueing ({@code queued == false}: it may take the
+     * mutex, and stops when waiters appear), or the head waiter's spin after a wake-up that found
+     * the mutex taken ({@code queued == true}: it only waits for the mutex to be released or
+     * handed over; the caller's next round under waitLock takes it). Returns ACQUIRED (not
+     * queued only), DEADLK (wait-die: R holds locks and the holder is older: die now, as the
+     * kill check would), or SLOW (go on to the queue / the next round).
      */
-    private boolean spin(Object me, WwAcquireContext ctx) {
-        if (waiters != 0) {
-            return false;
-        }
+    private int spin(Object me, WwAcquireContext ctx, boolean queued) {
         long deadline = System.nanoTime() + SPIN_NANOS;
         Object seen = null;
         for (int i = 1;; i++) {
             Object o = owner;
-            if (o == null) {
+            if (o == null || o == me) {
+                if (queued) {
+                    return SLOW;
+                }
                 if (OWNER.compareAndSet(this, null, me)) {
-                    return true;
+                    return ACQUIRED;
                 }
                 continue;
             }
             if (o != seen) {
-                if (ctx != null && !mayWaitFor(ctx, o)) {
-                    return false;
+                if (ctx != null) {
+                    int v = mayWaitFor(ctx, o);
+                    if (v != ACQUIRED) {
+                        return queued ? SLOW : v;
+                    }
                 }
                 seen = o;
             }
-            if ((i & 15) == 0 && (waiters != 0 || System.nanoTime() - deadline >= 0)) {
-                return false;
+            if ((i & 15) == 0
+                    && ((!queued && waiters != 0) || System.nanoTime() - deadline >= 0)) {
+                return SLOW;
             }
             Thread.onSpinWait();
         }
     }
 
-    /** Whether {@code ctx} may wait for holder {@code o} without first dying or wounding it. */
-    private boolean mayWaitFor(WwAcquireContext ctx, Object o) {
+    /**
+     * Whether {@code ctx} may wait for holder {@code o}: ACQUIRED (yes: it may spin), DEADLK
+     * (wait-die: it holds locks and the holder is older, so it dies), SLOW (wound-wait: it was
+     * wounded and must take the slow path, whose kill check backs it off). A wound-wait context
+     * holding locks that meets a younger holder wounds it here (as the slow path would once
+     * queued) and may then wait for it.
+     */
+    private int mayWaitFor(WwAcquireContext ctx, Object o) {
         if (ctx.acquired == 0) {
-            return true;
+            return ACQUIRED;
         }
-        if (!(o instanceof WwAcquireContext)) {
-            return !ctx.wounded;
-        }
-        WwAcquireContext holder = (WwAcquireContext) o;
+        boolean isCtx = o instanceof WwAcquireContext;
         if (wwClass.isWaitDie()) {
-            return !WwAcquireContext.younger(ctx, holder);
+            return isCtx && WwAcquireContext.younger(ctx, (WwAcquireContext) o) ? DEADLK : ACQUIRED;
         }
-        return !ctx.wounded && !WwAcquireContext.younger(holder, ctx);
+        if (ctx.wounded) {
+            return SLOW;
+        }
+        if (isCtx) {
+            WwAcquireContext holder = (WwAcquireContext) o;
+            if (WwAcquireContext.younger(holder, ctx) && !holder.wounded) {
+                wound(holder);
+            }
+        }
+        return ACQUIRED;
+    }
+
+    /** Sets the wounded flag of a younger holder and wakes its thread if that is not us. */
+    private static void wound(WwAcquireContext holder) {
+        holder.wounded = true;
+        Thread t = holder.owner();
+        if (t != Thread.currentThread()) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** Stamp-ordered insertion (step 3). Under waitLock. False: wait-die says die now. */
@@ -708,10 +764,7 @@ public final class WwMutex {
             if (o instanceof WwAcquireContext) {
                 WwAcquireContext holder = (WwAcquireContext) o;
                 if (ctx.acquired > 0 && WwAcquireContext.younger(holder, ctx)) {
-                    holder.wounded = true;
-                    if (holder.owner() != Thread.currentThread()) {
-                        LockSupport.unpark(holder.owner());
-                    }
+                    wound(holder);
                 }
             }
         }
