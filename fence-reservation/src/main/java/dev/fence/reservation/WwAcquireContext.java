@@ -34,7 +34,10 @@ public final class WwAcquireContext implements AutoCloseable {
      * releaseOne): a single writer needs no StoreLoad fence, and the readers' decisions are racy
      * snapshots in the kernel too. `wounded` is written by other threads (wound-wait wounders, under the wait lock
      * of the mutex they block on) and by the owner (reset when it holds nothing), and read by the
-     * owner: volatile. `contending`, `done`, `closed`, `backoffs` are owner-thread only, and so is `waiter`, the
+     * owner: volatile. `queued` is written by the owner thread
+     * under the wait lock of the mutex it queues on (true while its node is in a wait list) and
+     * read by wounders to decide whether to unpark it. `contending`, `done`, `closed`, `backoffs`
+     * are owner-thread only, and so is `waiter`, the
      * WwMutex wait-list node reused by every wait of this context (created at the first wait; a
      * context waits on at most one mutex at a time).
      */
@@ -55,6 +58,7 @@ public final class WwAcquireContext implements AutoCloseable {
     private final Thread thread;
     volatile int acquired;
     volatile boolean wounded;
+    volatile boolean queued;
     WwMutex contending;
     private boolean done;
     private boolean closed;

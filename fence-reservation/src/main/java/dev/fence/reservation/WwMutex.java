@@ -730,11 +730,18 @@ public final class WwMutex {
         return ACQUIRED;
     }
 
-    /** Sets the wounded flag of a younger holder and wakes its thread if that is not us. */
+    /**
+     * Sets the wounded flag of a younger holder and, if it is queued on some mutex, wakes its
+     * thread so that its kill check backs it off. A running holder is not unparked: unlike the
+     * kernel's wake_up_process, an unpark of a running thread leaves a permit that would make its
+     * next park return at once and look like a wake-up. No wound is missed: the holder sets
+     * `queued` before its kill check reads `wounded`, and we set `wounded` before reading
+     * `queued` (both volatile), so it sees the wound or we see it queued.
+     */
     private static void wound(WwAcquireContext holder) {
         holder.wounded = true;
         Thread t = holder.owner();
-        if (t != Thread.currentThread()) {
+        if (holder.queued && t != Thread.currentThread()) {
             LockSupport.unpark(t);
         }
     }
@@ -822,6 +829,9 @@ public final class WwMutex {
     }
 
     private void insertBefore(Waiter w, Waiter pos) {
+        if (w.ctx != null) {
+            w.ctx.queued = true;
+        }
         if (pos == null) {
             w.prev = tail;
             if (tail == null) {
@@ -856,6 +866,9 @@ public final class WwMutex {
         }
         w.prev = null;
         w.next = null;
+        if (w.ctx != null) {
+            w.ctx.queued = false;
+        }
         waiters = waiters - 1;
         if (head == null) {
             handoff = false;
