@@ -3,9 +3,9 @@ package dev.fence.reservation;
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +84,11 @@ public final class ExecContext implements AutoCloseable {
     private final WwAcquireContext ctx;
     private final boolean interruptible;
     private final boolean ignoreDuplicates;
-    private final List<Reservation> objects = new ArrayList<>();
+    private static final Reservation[] NONE = new Reservation[0];
+
+    /** The locked reservations, in locking order: objects[0 .. count) (grown on demand). */
+    private Reservation[] objects = NONE;
+    private int count;
     private Reservation contended;
     private Reservation prelocked;
     private boolean inBlock;
@@ -95,12 +99,22 @@ public final class ExecContext implements AutoCloseable {
     private ExecContext(WwClass wwClass, Flag... flags) {
         Objects.requireNonNull(wwClass, "wwClass");
         Objects.requireNonNull(flags, "flags");
-        EnumSet<Flag> set = EnumSet.noneOf(Flag.class);
+        boolean intr = false;
+        boolean dups = false;
         for (Flag f : flags) {
-            set.add(Objects.requireNonNull(f, "flag"));
+            switch (Objects.requireNonNull(f, "flag")) {
+                case INTERRUPTIBLE:
+                    intr = true;
+                    break;
+                case IGNORE_DUPLICATES:
+                    dups = true;
+                    break;
+                default:
+                    throw new AssertionError(f);
+            }
         }
-        this.interruptible = set.contains(Flag.INTERRUPTIBLE);
-        this.ignoreDuplicates = set.contains(Flag.IGNORE_DUPLICATES);
+        this.interruptible = intr;
+        this.ignoreDuplicates = dups;
         this.ctx = new WwAcquireContext(wwClass);
     }
 
@@ -158,7 +172,7 @@ public final class ExecContext implements AutoCloseable {
                     c.lockSlow(ctx);
                 }
                 contended = null;
-                objects.add(c);
+                add(c);
                 prelocked = c;
             }
             passes++;
@@ -225,7 +239,7 @@ public final class ExecContext implements AutoCloseable {
             throw new IllegalArgumentException(resv + " locked twice in one ExecContext;"
                     + " create it with Flag.IGNORE_DUPLICATES to allow that");
         }
-        objects.add(resv);
+        add(resv);
         return true;
     }
 
@@ -281,9 +295,10 @@ public final class ExecContext implements AutoCloseable {
     public void unlock(Reservation resv) {
         Objects.requireNonNull(resv, "resv");
         ctx.checkThread();
-        for (int i = objects.size() - 1; i >= 0; i--) {
-            if (objects.get(i) == resv) {
-                objects.remove(i);
+        for (int i = count - 1; i >= 0; i--) {
+            if (objects[i] == resv) {
+                System.arraycopy(objects, i + 1, objects, i, count - i - 1);
+                objects[--count] = null;
                 if (prelocked == resv) {
                     prelocked = null;
                 }
@@ -300,7 +315,7 @@ public final class ExecContext implements AutoCloseable {
      * @return an unmodifiable snapshot
      */
     public List<Reservation> locked() {
-        return Collections.unmodifiableList(new ArrayList<>(objects));
+        return Collections.unmodifiableList(Arrays.asList(Arrays.copyOf(objects, count)));
     }
 
     /**
@@ -327,7 +342,8 @@ public final class ExecContext implements AutoCloseable {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
         checkOpen();
-        for (Reservation r : objects) {
+        for (int i = 0; i < count; i++) {
+            Reservation r = objects[i];
             r.reserveFences(1);
             r.addFence(fence, usage);
         }
@@ -346,8 +362,8 @@ public final class ExecContext implements AutoCloseable {
         Objects.requireNonNull(usage, "usage");
         Map<Fence, Boolean> seen = new IdentityHashMap<>();
         List<Fence> out = new ArrayList<>();
-        for (Reservation r : objects) {
-            for (Fence f : r.unsignaledFences(usage)) {
+        for (int i = 0; i < count; i++) {
+            for (Fence f : objects[i].unsignaledFences(usage)) {
                 if (seen.put(f, Boolean.TRUE) == null) {
                     out.add(f);
                 }
@@ -419,11 +435,23 @@ public final class ExecContext implements AutoCloseable {
     }
 
     private void unlockAll() {
-        for (int i = objects.size() - 1; i >= 0; i--) {
-            objects.get(i).unlock();
+        Reservation[] objs = objects;
+        for (int i = count - 1; i >= 0; i--) {
+            Reservation r = objs[i];
+            objs[i] = null;
+            count = i;
+            r.unlock();
         }
-        objects.clear();
         prelocked = null;
+    }
+
+    private void add(Reservation resv) {
+        Reservation[] objs = objects;
+        if (count == objs.length) {
+            objs = Arrays.copyOf(objs, Math.max(8, count * 2));
+            objects = objs;
+        }
+        objs[count++] = resv;
     }
 
     private void checkOpen() {
@@ -435,6 +463,6 @@ public final class ExecContext implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ExecContext[" + ctx + ", " + objects.size() + " locked]";
+        return "ExecContext[" + ctx + ", " + count + " locked]";
     }
 }

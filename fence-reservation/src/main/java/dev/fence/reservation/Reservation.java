@@ -78,6 +78,15 @@ public final class Reservation {
      * the (short) list; reserveFences() also compacts away signalled entries, as the kernel does
      * when it reallocates.
      *
+     * Each Snapshot also carries, built in its constructor (so by the writer, before the release
+     * store publishes it), one immutable FenceList per usage u: the fences whose usage is at most
+     * u, in list order. A usage with no entry of its own shares the list of the usage below it,
+     * and a list that takes every entry shares the snapshot's array. fences(u) is then one
+     * acquire load plus an array read and allocates nothing; unsignaledFences(u) returns the same
+     * view when nothing in it has signalled and copies only otherwise. The lists are reachable
+     * only through their (immutable, safely published) snapshot, so a reader sees one consistent
+     * list however many writers publish meanwhile.
+     *
      * `reserved` and `reservedGeneration` are plain fields used only by the lock holder: a
      * reservation counts only while mutex.generation() still equals the generation recorded when
      * it was made, so any unlock/relock discards it without a hook in unlock.
@@ -111,14 +120,45 @@ public final class Reservation {
     }
 
     private static final class Snapshot {
+        // USAGES before EMPTY: it is not a constant expression, and EMPTY's constructor reads it
+        private static final int USAGES = Usage.values().length;
         static final Snapshot EMPTY = new Snapshot(new Fence[0], new Usage[0]);
 
         final Fence[] fences;
         final Usage[] usages;
+        /** views[u]: the fences with usage ordinal <= u, in list order (see the overview). */
+        final FenceList[] views;
 
         Snapshot(Fence[] fences, Usage[] usages) {
             this.fences = fences;
             this.usages = usages;
+            int n = fences.length;
+            FenceList[] v = new FenceList[USAGES];
+            FenceList prev = null;
+            for (int u = 0; u < USAGES; u++) {
+                int count = 0;
+                for (int i = 0; i < n; i++) {
+                    if (usages[i].ordinal() <= u) {
+                        count++;
+                    }
+                }
+                if (prev != null && prev.size() == count) {
+                    v[u] = prev;                      // no entry of usage u: same list as u - 1
+                } else if (count == n) {
+                    v[u] = new FenceList(fences, n);  // every entry: share the array
+                } else {
+                    Fence[] sub = new Fence[count];
+                    int j = 0;
+                    for (int i = 0; i < n; i++) {
+                        if (usages[i].ordinal() <= u) {
+                            sub[j++] = fences[i];
+                        }
+                    }
+                    v[u] = new FenceList(sub, count);
+                }
+                prev = v[u];
+            }
+            this.views = v;
         }
 
         int size() {
@@ -700,11 +740,23 @@ public final class Reservation {
 
     private List<Fence> collect(Usage usage, boolean pendingOnly) {
         Objects.requireNonNull(usage, "usage");
-        Snapshot s = snapshot();
-        List<Fence> out = new ArrayList<>(s.size());
-        for (int i = 0; i < s.size(); i++) {
-            if (s.usages[i].includedIn(usage) && !(pendingOnly && s.fences[i].isSignaled())) {
-                out.add(s.fences[i]);
+        FenceList view = snapshot().views[usage.ordinal()];
+        if (!pendingOnly) {
+            return view;
+        }
+        int n = view.size();
+        int firstSignaled = 0;
+        while (firstSignaled < n && !view.get(firstSignaled).isSignaled()) {
+            firstSignaled++;
+        }
+        if (firstSignaled == n) {
+            return view;                              // all pending: the view is the answer
+        }
+        List<Fence> out = new ArrayList<>(n - 1);
+        for (int i = 0; i < n; i++) {
+            Fence f = view.get(i);
+            if (i != firstSignaled && !f.isSignaled()) {
+                out.add(f);
             }
         }
         return Collections.unmodifiableList(out);

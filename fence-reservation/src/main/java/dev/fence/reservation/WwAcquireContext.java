@@ -1,5 +1,7 @@
 package dev.fence.reservation;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
 /**
@@ -27,21 +29,41 @@ public final class WwAcquireContext implements AutoCloseable {
 
     /*
      * Field access: `stamp`, `wwClass`, `thread` are final. `acquired` is written only by the owner
-     * thread (in WwMutex, around the owner CAS) and read by other threads deciding die/wound, so it
-     * is volatile. `wounded` is written by other threads (wound-wait wounders, under the wait lock
+     * thread (in WwMutex, once it owns or gives up a mutex) and read by other threads deciding
+     * die/wound, so it is volatile for readers and written with a release store (acquireOne,
+     * releaseOne): a single writer needs no StoreLoad fence, and the readers' decisions are racy
+     * snapshots in the kernel too. `wounded` is written by other threads (wound-wait wounders, under the wait lock
      * of the mutex they block on) and by the owner (reset when it holds nothing), and read by the
-     * owner: volatile. `contending`, `done`, `closed`, `backoffs` are owner-thread only.
+     * owner: volatile. `queued` is written by the owner thread
+     * under the wait lock of the mutex it queues on (true while its node is in a wait list) and
+     * read by wounders to decide whether to unpark it. `contending`, `done`, `closed`, `backoffs`
+     * are owner-thread only, and so is `waiter`, the
+     * WwMutex wait-list node reused by every wait of this context (created at the first wait; a
+     * context waits on at most one mutex at a time).
      */
+
+    private static final VarHandle ACQUIRED;
+
+    static {
+        try {
+            ACQUIRED = MethodHandles.lookup()
+                    .findVarHandle(WwAcquireContext.class, "acquired", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final WwClass wwClass;
     private final long stamp;
     private final Thread thread;
     volatile int acquired;
     volatile boolean wounded;
+    volatile boolean queued;
     WwMutex contending;
     private boolean done;
     private boolean closed;
     private long backoffs;
+    private WwMutex.Waiter waiter;
 
     /**
      * Starts an acquisition: takes the next stamp of {@code wwClass}, the kernel's
@@ -192,6 +214,26 @@ public final class WwAcquireContext implements AutoCloseable {
 
     void countBackoff() {
         backoffs++;
+    }
+
+    /** One more mutex held (owner thread only; see the field comment). */
+    void acquireOne() {
+        ACQUIRED.setRelease(this, acquired + 1);
+    }
+
+    /** One mutex fewer held (owner thread only). */
+    void releaseOne() {
+        ACQUIRED.setRelease(this, acquired - 1);
+    }
+
+    /** This context's wait-list node, created at its first wait (owner thread only). */
+    WwMutex.Waiter waiterNode() {
+        WwMutex.Waiter w = waiter;
+        if (w == null) {
+            w = new WwMutex.Waiter(thread, this);
+            waiter = w;
+        }
+        return w;
     }
 
     /** Whether {@code a} is younger than {@code b}: the kernel's {@code __ww_ctx_less(a, b)}. */

@@ -9,8 +9,8 @@ package dev.fence.reservation;
  *
  * <p>This is a checked exception on purpose: a back-off that is silently ignored leaves the caller
  * believing it holds a lock it does not, so the compiler makes every call site decide. Back-offs
- * are rare compared with acquisitions, and this exception carries no stack trace, so throwing it is
- * cheap. {@link ExecContext} runs the whole retry loop for callers that do not want to.
+ * are rare compared with acquisitions, and this exception carries no stack trace and builds its
+ * message only when asked, so throwing it is cheap. {@link ExecContext} runs the whole retry loop for callers that do not want to.
  */
 public final class WwDeadlockException extends Exception {
 
@@ -20,10 +20,21 @@ public final class WwDeadlockException extends Exception {
     private final transient WwAcquireContext context;
 
     WwDeadlockException(WwMutex contended, WwAcquireContext context) {
-        super("back off: " + context + " must release its locks and lockSlow " + contended,
-                null, false, false);
+        super(null, null, false, false);
         this.contended = contended;
         this.context = context;
+    }
+
+    /**
+     * Describes the back-off: which context must release its locks and which mutex it must then
+     * take with {@link WwMutex#lockSlow(WwAcquireContext)}. Built on each call, not when the
+     * exception is thrown, so a back-off allocates nothing beyond the exception itself.
+     *
+     * @return the message
+     */
+    @Override
+    public String getMessage() {
+        return "back off: " + context + " must release its locks and lockSlow " + contended;
     }
 
     /**

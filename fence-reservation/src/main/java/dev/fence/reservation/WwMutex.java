@@ -58,51 +58,87 @@ public final class WwMutex {
      *
      * Fields:
      *   owner     volatile Object: null (free), the holding Thread (context-free lock) or the
-     *             holding WwAcquireContext (its thread is ctx.owner()). Taken only by CAS
-     *             null -> holder; released by the holder with a volatile store of null.
-     *   waitLock  a j.u.c ReentrantLock (the kernel's wait_lock) guarding the wait list. It is held
-     *             only for a few list operations, never while user code runs or while parking.
+     *             holding WwAcquireContext (its thread is ctx.owner()). It changes only by
+     *             (a) CAS null -> requester, by any running requester (barging, as the kernel's
+     *             trylock and optimistic spinning may take a free mutex although others wait);
+     *             (b) the holder's release: a volatile store of null, or, with `handoff` set, a
+     *             volatile store of the head waiter's requester under waitLock (hand-off: the
+     *             mutex goes from holder to head without ever being free, so nobody can steal it).
+     *   waitLock  a j.u.c ReentrantLock (the kernel's wait_lock) guarding the wait list and
+     *             `handoff` writes. Held only for a few list operations, never while user code
+     *             runs, spinning, or parking.
      *   head/tail the wait list of Waiter nodes (plain fields, edited and read under waitLock).
      *             Waiters with a context are kept in stamp order, oldest first; context-free
      *             waiters keep their FIFO position (new ones go to the tail) and are skipped by
-     *             every stamp comparison, as in the kernel.
+     *             every stamp comparison, as in the kernel. A context waits on at most one mutex
+     *             at a time, so it carries one reusable Waiter node (no allocation per wait).
      *   waiters   volatile int, the length of the wait list, written under waitLock and read
-     *             without it by the fast path and by unlock().
-     *   generation plain int, incremented by each new holder after its CAS and read by the holder
-     *             (Reservation uses it to expire fence-slot reservations at unlock); ordered by the
-     *             volatile owner hand-over.
+     *             without it by unlock() and by the spin heuristics.
+     *   handoff   volatile boolean, the kernel's MUTEX_FLAG_HANDOFF: set under waitLock by the
+     *             head waiter that was woken and found the mutex taken again (a barger won the
+     *             race); read by the releaser without the lock; cleared under waitLock by the
+     *             releaser that hands the mutex over, or when the list empties.
+     *   generation plain int, incremented by each new holder once it owns the mutex and read by
+     *             the holder (Reservation uses it to expire fence-slot reservations at unlock);
+     *             ordered by the volatile owner hand-over.
      *
      * Acquire (requester R, ctx C or none):
      *   1. C already owns this mutex -> ALREADY (-EALREADY). C holds nothing -> C.wounded = false.
-     *   2. Fast path: waiters == 0 and CAS(owner, null, R) -> acquired. If waiters appeared
-     *      meanwhile, check them under waitLock (step 5), as a barging kernel locker does.
-     *   3. Under waitLock: if the list is empty, retry the CAS. Otherwise enqueue:
+     *   2. Trylock: CAS(owner, null, R), whether or not others wait (barging). On success with
+     *      waiters present, check them under waitLock (step 6).
+     *   3. Optimistic spin, only while the list is empty (the kernel does not spin past waiters,
+     *      so a newcomer does not overtake an older queued context by spinning) and only while
+     *      the algorithm lets R wait for the current holder, re-judged whenever the holder
+     *      changes: a wait-die R holding locks that meets an older holder dies at once (DEADLK,
+     *      the kill check's verdict without queueing); a wound-wait R holding locks that meets
+     *      a younger holder wounds it (sets holder.wounded if not yet set, unparks its thread)
+     *      and may then wait; a wounded R goes to step 4, whose kill check backs it off.
+     *      Spin with onSpinWait for at most SPIN_NANOS (a few microseconds; the owner is a Java
+     *      thread that may be descheduled, so never unbounded), CASing whenever the mutex is free.
+     *   4. Under waitLock: retry the CAS (then step 6). Otherwise enqueue:
      *        - no ctx: at the tail.
      *        - ctx, scanning from the tail: stop at the first ctx waiter older than C (wait-die:
      *          if C holds locks, C dies now: an older context is already queued); every younger
      *          ctx waiter passed that holds locks is woken (wait-die) to re-check and die.
      *          Wound-wait: after enqueueing, wound the holder if it is a younger context and C
      *          holds locks (set holder.wounded, unpark its thread).
-     *   4. Wait loop, each round under waitLock:
-     *        - if R is the head of the list and CAS(owner, null, R) succeeds: dequeue, acquired;
+     *   5. Wait loop, each round under waitLock:
+     *        - owner == R (handed over by the releaser) or CAS(owner, null, R) succeeds:
+     *          dequeue, acquired (step 6 if waiters remain);
      *        - interruptible and interrupted: dequeue (waking the new head if the mutex is free),
      *          throw InterruptedException;
      *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK; wait-die: the
      *          holder is an older context, or any ctx waiter is queued ahead of R -> DEADLK
      *          (dequeue as above);
+     *        - R was woken and is the head, so the mutex was stolen from it: the first time
+     *          after a wake-up, release waitLock, spin as in step 3 (bounded; only waiting for
+     *          owner to become null or R, not taking it) and re-run the round; the second time
+     *          (or with SPIN_NANOS = 0) set handoff, so the next release hands the mutex to the
+     *          head;
      *        - release waitLock and park. Spurious wake-ups just re-run the round.
-     *   5. After acquiring with waiters present (check-waiters): wait-die: wake the first ctx
-     *      waiter if it holds locks and is younger than C (it must die); wound-wait: if some ctx
-     *      waiter holding locks is older than C, C wounds itself (it backs off at its next wait).
+     *   6. After acquiring with waiters present (check-waiters, the kernel's
+     *      __ww_mutex_check_waiters): wait-die: wake the first ctx waiter if it holds locks and is
+     *      younger than C (it must die); wound-wait: if some ctx waiter holding locks is older than
+     *      C, C wounds itself (it backs off at its next wait).
      *
-     * Release: the holder checks ownership, decrements its context's count, stores owner = null
-     * (volatile), then, if waiters != 0, unparks the head under waitLock.
+     * Release: the holder checks ownership and decrements its context's count (a release store:
+     * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile)
+     * and then, if waiters != 0, unparks the head under waitLock. If handoff is set it takes
+     * waitLock, and if the list is not empty stores owner = head's requester, clears handoff and
+     * unparks the head (which finds owner == itself in step 5); an empty list just frees it.
      *
      * No lost wake-up: a waiter increments `waiters` and then, under waitLock, tries the CAS before
      * parking; a releaser stores owner = null and then reads `waiters`. Both are volatile, so either
      * the waiter sees the mutex free or the releaser sees the waiter and unparks the head (a permit
-     * given before park() is not lost). Only the head may take the mutex from the list, so the
-     * oldest context queued wins (fairness); a dequeued head hands the turn on to the next one.
+     * given before park() is not lost). A handoff set after the releaser read it clear is
+     * harmless: that releaser still frees the mutex and unparks the head.
+     *
+     * No starvation: barging lets a running thread take a free mutex, but a head that loses such
+     * a race once sets handoff, and the release after that gives the mutex to the head directly.
+     * The list is stamp ordered, so an old context retrying with lockSlow reaches the head ahead
+     * of younger ones and is served within a bounded number of releases. Deadlock avoidance is
+     * unchanged by barging: a barger with a context runs step 6 exactly as the kernel's fast path
+     * does, and every wait (spin or park) is one the algorithm allows.
      */
 
     private static final VarHandle OWNER;
@@ -115,19 +151,32 @@ public final class WwMutex {
         }
     }
 
+    /**
+     * Upper bound of one optimistic spin (step 3), in nanoseconds: system property
+     * {@code dev.fence.reservation.spinNanos}, default 3000; 0 disables spinning. Clamped to
+     * 100 microseconds, so a misconfiguration cannot turn it into a busy wait.
+     */
+    static final long SPIN_NANOS =
+            Math.max(0L, Math.min(100_000L, Long.getLong("dev.fence.reservation.spinNanos", 3000L)));
+
     private static final int ACQUIRED = 0;
     private static final int ALREADY = 1;
     private static final int DEADLK = 2;
+    private static final int SLOW = 3;
 
-    private static final class Waiter {
+    /** A queued requester. A context keeps one for all its waits (it waits on one mutex at a time). */
+    static final class Waiter {
         final Thread thread;
         final WwAcquireContext ctx;
+        /** The requester: {@code ctx}, or {@link #thread} for a context-free lock. */
+        final Object requester;
         Waiter prev;
         Waiter next;
 
         Waiter(Thread thread, WwAcquireContext ctx) {
             this.thread = thread;
             this.ctx = ctx;
+            this.requester = ctx != null ? ctx : thread;
         }
     }
 
@@ -136,6 +185,7 @@ public final class WwMutex {
     private final ReentrantLock waitLock = new ReentrantLock();
     private volatile Object owner;
     private volatile int waiters;
+    private volatile boolean handoff;
     private Waiter head;
     private Waiter tail;
     private int generation;
@@ -278,7 +328,7 @@ public final class WwMutex {
     public boolean tryLock(WwAcquireContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
-        if (ctx.acquired == 0) {
+        if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
         if (OWNER.compareAndSet(this, null, ctx)) {
@@ -362,22 +412,51 @@ public final class WwMutex {
                 throw new IllegalStateException("unlock of " + this + " by " + me.getName()
                         + ", but it is held by " + ctx + " of " + ctx.owner().getName());
             }
-            ctx.acquired--;
+            ctx.releaseOne();
         } else if (o != me) {
             throw new IllegalStateException("unlock of " + this + " by " + me.getName()
                     + ", but it is held by " + ((Thread) o).getName());
         }
+        if (handoff) {
+            handOff();
+            return;
+        }
         OWNER.setVolatile(this, null);
         if (waiters != 0) {
-            waitLock.lock();
-            try {
-                Waiter h = head;
-                if (h != null && owner == null) {
-                    LockSupport.unpark(h.thread);
-                }
-            } finally {
-                waitLock.unlock();
+            wakeHead();
+        }
+    }
+
+    /** Release with the hand-off flag seen set (see the overview). */
+    private void handOff() {
+        waitLock.lock();
+        try {
+            Waiter h = head;
+            if (h != null && handoff) {
+                handoff = false;
+                OWNER.setVolatile(this, h.requester);
+                LockSupport.unpark(h.thread);
+                return;
             }
+            handoff = false;
+            OWNER.setVolatile(this, null);
+            if (h != null) {
+                LockSupport.unpark(h.thread);
+            }
+        } finally {
+            waitLock.unlock();
+        }
+    }
+
+    private void wakeHead() {
+        waitLock.lock();
+        try {
+            Waiter h = head;
+            if (h != null && owner == null) {
+                LockSupport.unpark(h.thread);
+            }
+        } finally {
+            waitLock.unlock();
         }
     }
 
@@ -415,6 +494,11 @@ public final class WwMutex {
     /** How many threads are queued (a racy snapshot, for tests and diagnostics). */
     int queueLength() {
         return waiters;
+    }
+
+    /** Whether the next release hands the mutex to the head waiter (racy, for tests). */
+    boolean handoffPending() {
+        return handoff;
     }
 
     /** Incremented at every acquisition; read by the holder (see the overview). */
@@ -460,7 +544,7 @@ public final class WwMutex {
                         + ": release every lock and lockSlow it before locking " + this);
             }
         }
-        if (ctx.acquired == 0) {
+        if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
         int r = acquire(ctx, ctx, interruptible);
@@ -484,17 +568,19 @@ public final class WwMutex {
 
     private void acquired(WwAcquireContext ctx) {
         if (ctx != null) {
-            ctx.acquired++;
+            ctx.acquireOne();
         }
         generation++;
     }
 
-    /** Steps 2 to 5 of the overview. Returns ACQUIRED or DEADLK. */
+    /** Steps 2 to 6 of the overview. Returns ACQUIRED or DEADLK. */
     private int acquire(Object me, WwAcquireContext ctx, boolean interruptible)
             throws InterruptedException {
-        if (waiters == 0 && OWNER.compareAndSet(this, null, me)) {
+        int r = OWNER.compareAndSet(this, null, me) ? ACQUIRED
+                : SPIN_NANOS > 0 && waiters == 0 ? spin(me, ctx, false) : SLOW;
+        if (r == ACQUIRED) {
             acquired(ctx);
-            if (waiters != 0 && ctx != null) {
+            if (ctx != null && waiters != 0) {
                 waitLock.lock();
                 try {
                     checkWaiters(ctx);
@@ -504,11 +590,17 @@ public final class WwMutex {
             }
             return ACQUIRED;
         }
-        Waiter w = new Waiter(Thread.currentThread(), ctx);
+        if (r == DEADLK) {
+            return DEADLK;
+        }
+        Waiter w = ctx != null ? ctx.waiterNode() : new Waiter(Thread.currentThread(), null);
         waitLock.lock();
         try {
-            if (head == null && OWNER.compareAndSet(this, null, me)) {
+            if (OWNER.compareAndSet(this, null, me)) {
                 acquired(ctx);
+                if (ctx != null && head != null) {
+                    checkWaiters(ctx);
+                }
                 return ACQUIRED;
             }
             if (ctx == null) {
@@ -520,11 +612,14 @@ public final class WwMutex {
             waitLock.unlock();
         }
         boolean interruptedWhileWaiting = false;
+        boolean woken = false;
+        boolean spun = false;
         try {
             for (;;) {
+                boolean spinNow = false;
                 waitLock.lock();
                 try {
-                    if (head == w && OWNER.compareAndSet(this, null, me)) {
+                    if (owner == me || OWNER.compareAndSet(this, null, me)) {
                         remove(w);
                         acquired(ctx);
                         if (ctx != null && head != null) {
@@ -540,10 +635,24 @@ public final class WwMutex {
                         leave(w);
                         return DEADLK;
                     }
+                    if (woken && head == w) {
+                        if (spun || handoff || SPIN_NANOS == 0) {
+                            handoff = true;   // stolen after a wake-up (and a spin)
+                        } else {
+                            spinNow = true;   // first miss after this wake-up: spin once
+                        }
+                    }
                 } finally {
                     waitLock.unlock();
                 }
+                if (spinNow) {
+                    spin(me, ctx, true);      // the next round sees what it left: owner or free
+                    spun = true;
+                    continue;
+                }
                 LockSupport.park(this);
+                woken = true;
+                spun = false;
                 if (!interruptible && Thread.interrupted()) {
                     interruptedWhileWaiting = true;
                 }
@@ -552,6 +661,88 @@ public final class WwMutex {
             if (interruptedWhileWaiting) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Bounded optimistic spin: step 3 before queueing ({@code queued == false}: it may take the
+     * mutex, and stops when waiters appear), or the head waiter's spin after a wake-up that found
+     * the mutex taken ({@code queued == true}: it only waits for the mutex to be released or
+     * handed over; the caller's next round under waitLock takes it). Returns ACQUIRED (not
+     * queued only), DEADLK (wait-die: R holds locks and the holder is older: die now, as the
+     * kill check would), or SLOW (go on to the queue / the next round).
+     */
+    private int spin(Object me, WwAcquireContext ctx, boolean queued) {
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        Object seen = null;
+        for (int i = 1;; i++) {
+            Object o = owner;
+            if (o == null || o == me) {
+                if (queued) {
+                    return SLOW;
+                }
+                if (OWNER.compareAndSet(this, null, me)) {
+                    return ACQUIRED;
+                }
+                continue;
+            }
+            if (o != seen) {
+                if (ctx != null) {
+                    int v = mayWaitFor(ctx, o);
+                    if (v != ACQUIRED) {
+                        return queued ? SLOW : v;
+                    }
+                }
+                seen = o;
+            }
+            if ((i & 15) == 0
+                    && ((!queued && waiters != 0) || System.nanoTime() - deadline >= 0)) {
+                return SLOW;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Whether {@code ctx} may wait for holder {@code o}: ACQUIRED (yes: it may spin), DEADLK
+     * (wait-die: it holds locks and the holder is older, so it dies), SLOW (wound-wait: it was
+     * wounded and must take the slow path, whose kill check backs it off). A wound-wait context
+     * holding locks that meets a younger holder wounds it here (as the slow path would once
+     * queued) and may then wait for it.
+     */
+    private int mayWaitFor(WwAcquireContext ctx, Object o) {
+        if (ctx.acquired == 0) {
+            return ACQUIRED;
+        }
+        boolean isCtx = o instanceof WwAcquireContext;
+        if (wwClass.isWaitDie()) {
+            return isCtx && WwAcquireContext.younger(ctx, (WwAcquireContext) o) ? DEADLK : ACQUIRED;
+        }
+        if (ctx.wounded) {
+            return SLOW;
+        }
+        if (isCtx) {
+            WwAcquireContext holder = (WwAcquireContext) o;
+            if (WwAcquireContext.younger(holder, ctx) && !holder.wounded) {
+                wound(holder);
+            }
+        }
+        return ACQUIRED;
+    }
+
+    /**
+     * Sets the wounded flag of a younger holder and, if it is queued on some mutex, wakes its
+     * thread so that its kill check backs it off. A running holder is not unparked: unlike the
+     * kernel's wake_up_process, an unpark of a running thread leaves a permit that would make its
+     * next park return at once and look like a wake-up. No wound is missed: the holder sets
+     * `queued` before its kill check reads `wounded`, and we set `wounded` before reading
+     * `queued` (both volatile), so it sees the wound or we see it queued.
+     */
+    private static void wound(WwAcquireContext holder) {
+        holder.wounded = true;
+        Thread t = holder.owner();
+        if (holder.queued && t != Thread.currentThread()) {
+            LockSupport.unpark(t);
         }
     }
 
@@ -580,10 +771,7 @@ public final class WwMutex {
             if (o instanceof WwAcquireContext) {
                 WwAcquireContext holder = (WwAcquireContext) o;
                 if (ctx.acquired > 0 && WwAcquireContext.younger(holder, ctx)) {
-                    holder.wounded = true;
-                    if (holder.owner() != Thread.currentThread()) {
-                        LockSupport.unpark(holder.owner());
-                    }
+                    wound(holder);
                 }
             }
         }
@@ -641,6 +829,9 @@ public final class WwMutex {
     }
 
     private void insertBefore(Waiter w, Waiter pos) {
+        if (w.ctx != null) {
+            w.ctx.queued = true;
+        }
         if (pos == null) {
             w.prev = tail;
             if (tail == null) {
@@ -675,6 +866,12 @@ public final class WwMutex {
         }
         w.prev = null;
         w.next = null;
+        if (w.ctx != null) {
+            w.ctx.queued = false;
+        }
         waiters = waiters - 1;
+        if (head == null) {
+            handoff = false;
+        }
     }
 }

@@ -339,4 +339,62 @@ class ReservationTest {
         assertNoErrors(errors);
         assertTrue(checked.get() > 0);
     }
+
+    @Test
+    void fencesPerUsageAreImmutableViewsOfOneSnapshot() throws Exception {
+        Reservation r = new Reservation();
+        assertTrue(r.fences(Usage.BOOKKEEP).isEmpty());
+        Fence kernel = fresh();
+        Fence write = fresh();
+        Fence read1 = fresh();
+        Fence book = fresh();
+        Fence read2 = fresh();
+        r.lock();
+        try {
+            r.reserveFences(5);
+            r.addFence(book, Usage.BOOKKEEP);
+            r.addFence(read1, Usage.READ);
+            r.addFence(kernel, Usage.KERNEL);
+            r.addFence(read2, Usage.READ);
+        } finally {
+            r.unlock();
+        }
+        assertEquals(List.of(kernel), r.fences(Usage.KERNEL));
+        assertEquals(List.of(kernel), r.fences(Usage.WRITE));
+        assertEquals(List.of(read1, kernel, read2), r.fences(Usage.READ));
+        assertEquals(List.of(book, read1, kernel, read2), r.fences(Usage.BOOKKEEP));
+        // the same snapshot answers with the same list: nothing is copied per call
+        List<Fence> reads = r.fences(Usage.READ);
+        assertSame(reads, r.fences(Usage.READ));
+        assertSame(reads, r.unsignaledFences(Usage.READ));
+        assertThrows(UnsupportedOperationException.class, () -> reads.add(write));
+        assertThrows(UnsupportedOperationException.class, () -> reads.set(0, write));
+        assertThrows(UnsupportedOperationException.class, () -> reads.remove(0));
+        assertThrows(UnsupportedOperationException.class, () -> reads.removeIf(f -> true));
+        assertThrows(UnsupportedOperationException.class, () -> reads.sort(null));
+        assertThrows(UnsupportedOperationException.class, reads::clear);
+        assertThrows(IndexOutOfBoundsException.class, () -> reads.get(3));
+        List<Fence> seen = new ArrayList<>();
+        for (Fence f : reads) {
+            seen.add(f);
+        }
+        assertEquals(List.of(read1, kernel, read2), seen);
+        // a writer publishes a new snapshot; the list a reader holds does not change
+        r.lock();
+        try {
+            r.reserveFences(1);
+            r.addFence(write, Usage.WRITE);
+        } finally {
+            r.unlock();
+        }
+        assertEquals(List.of(read1, kernel, read2), reads);
+        assertEquals(List.of(kernel, write), r.fences(Usage.WRITE));
+        assertEquals(List.of(read1, kernel, read2, write), r.fences(Usage.READ));
+        // a signalled fence stays in fences() but not in unsignaledFences()
+        read1.signal();
+        assertEquals(List.of(read1, kernel, read2, write), r.fences(Usage.READ));
+        assertEquals(List.of(kernel, read2, write), r.unsignaledFences(Usage.READ));
+        assertEquals(List.of(kernel, write), r.unsignaledFences(Usage.WRITE));
+        assertSame(r.fences(Usage.WRITE), r.unsignaledFences(Usage.WRITE));
+    }
 }
