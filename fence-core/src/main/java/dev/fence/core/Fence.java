@@ -133,10 +133,11 @@ public class Fence {
             ? Long.getLong("dev.fence.spinNanos", 4_000L) : 0L;
 
     /**
-     * At most this many waiters spin at once (one fewer than the CPUs): a spinner beyond that
-     * only takes a CPU from the thread it waits for. The others park at once.
+     * At most this many waiters spin at once (one per CPU): a spinner beyond that only takes a
+     * CPU from the thread it waits for. The others park at once. (One fewer than the CPUs was
+     * tried: it parks the second side of a two-thread hand-off, whose spins briefly overlap.)
      */
-    private static final int MAX_SPINNERS = Math.max(Runtime.getRuntime().availableProcessors() - 1, 0);
+    private static final int MAX_SPINNERS = Runtime.getRuntime().availableProcessors();
     private static final AtomicInteger SPINNERS = new AtomicInteger();
 
     private static final VarHandle STATE;

@@ -214,17 +214,21 @@ public final class Timeline {
                 return; // the running signaller will pick the new points up
             }
             signalling = true;
+            takeReady();
         } finally {
             unlock();
         }
         boolean done = false;
         try {
             for (;;) {
+                long now = System.nanoTime(); // one timestamp for the whole batch
+                for (int i = 0, n = batch.size(); i < n; i++) {
+                    batch.get(i).signal(now);
+                }
+                batch.clear();
                 lock();
                 try {
-                    for (Point p; (p = pollReady(value)) != null; ) {
-                        batch.add(p);
-                    }
+                    takeReady();
                     if (batch.isEmpty()) {
                         signalling = false;
                         done = true;
@@ -233,11 +237,6 @@ public final class Timeline {
                 } finally {
                     unlock();
                 }
-                long now = System.nanoTime(); // one timestamp for the whole batch
-                for (int i = 0, n = batch.size(); i < n; i++) {
-                    batch.get(i).signal(now);
-                }
-                batch.clear();
             }
         } finally {
             if (!done) { // an Error escaped: let the next call take over
@@ -246,6 +245,13 @@ public final class Timeline {
                 signalling = false;
                 unlock();
             }
+        }
+    }
+
+    /** Moves every point at or below the value into `batch`; under the lock. */
+    private void takeReady() {
+        for (Point p; (p = pollReady(value)) != null; ) {
+            batch.add(p);
         }
     }
 
