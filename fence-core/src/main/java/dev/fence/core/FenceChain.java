@@ -209,6 +209,9 @@ public final class FenceChain extends Fence {
         for (;;) {
             Fence p = prev;
             if (p == null) {
+                // Every earlier point has signalled: nothing is left to sweep either, and a stale
+                // sweep position would keep collected links reachable (plain write, benign race).
+                sweep = null;
                 return null;
             }
             Fence replacement;

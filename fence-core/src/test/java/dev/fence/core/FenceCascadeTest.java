@@ -3,6 +3,7 @@ package dev.fence.core;
 import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -196,6 +197,35 @@ class FenceCascadeTest {
             previousFence.signal();
             assertTrue(h.isSignaled());
         });
+    }
+
+    @Test
+    void chainBuiltFirstAndSignalledLaterIsCollectedByOneWalk() throws InterruptedException {
+        // Append everything while pending (so the append-time sweep has a position deep in the
+        // chain), then signal everything and walk once from the head: no collected link may stay
+        // reachable, e.g. through a stale sweep position.
+        FenceChain h = null;
+        Fence[] fences = new Fence[20_000];
+        for (int i = 0; i < fences.length; i++) {
+            fences[i] = mockFence();
+            h = FenceChain.link(h, fences[i], i + 1);
+        }
+        java.lang.ref.WeakReference<FenceChain> oldest = new java.lang.ref.WeakReference<>(
+                (FenceChain) FenceChain.find(h, 1));
+        java.lang.ref.WeakReference<FenceChain> middle = new java.lang.ref.WeakReference<>(
+                (FenceChain) FenceChain.find(h, fences.length / 2));
+        for (Fence f : fences) {
+            f.signal();
+        }
+        fences = null;
+        assertTrue(h.isSignaled());
+        for (int i = 0; i < 50 && (oldest.get() != null || middle.get() != null); i++) {
+            System.gc();
+            Thread.sleep(10); // a delay for the collector; the verdict is the references below
+        }
+        assertNull(oldest.get(), "the oldest link is still reachable from the head");
+        assertNull(middle.get(), "a middle link is still reachable from the head");
+        assertTrue(h.isSignaled());
     }
 
     @Test
