@@ -39,15 +39,17 @@ public final class Soak {
     }
 
     /**
-     * The workloads mixed by the soak, with their weights (operations per 100). fence-syncfile
-     * and fence-reservation add theirs here.
+     * The workloads mixed by the soak, with their weights (operations per 100). The core
+     * workload comes first (the run reads its live-fence count).
      */
     static List<Weighted> workloads(SoakContext ctx) {
         CoreFenceWorkload core = new CoreFenceWorkload(ctx);
         return List.of(
-                new Weighted(core, 60),
-                new Weighted(new ContainerWorkload(core, ctx), 25),
-                new Weighted(new TimelineWorkload(ctx), 15));
+                new Weighted(core, 45),
+                new Weighted(new ContainerWorkload(core, ctx), 18),
+                new Weighted(new TimelineWorkload(ctx), 12),
+                new Weighted(new SyncFileWorkload(ctx), 15),
+                new Weighted(new ReservationWorkload(ctx), 10));
     }
 
     /** A workload and its share of the operations. */
