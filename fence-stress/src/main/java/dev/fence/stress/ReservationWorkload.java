@@ -96,7 +96,11 @@ final class ReservationWorkload implements SoakWorkload {
         } else if (op < 93) {
             waitOn(rnd);
         } else {
-            timeline.advance(1 + rnd.nextInt(3));
+            if (rnd.nextBoolean()) {
+                timeline.advance(1 + rnd.nextInt(3));
+            } else {
+                timeline.signalUpTo(Math.max(0, maxIssued.get() - rnd.nextInt(4)));
+            }
             ctx.op("resv.signal");
         }
     }
