@@ -8,7 +8,7 @@ import sys
 from collections import OrderedDict
 
 HEAD = re.compile(r'\[(OK|FAILED|ERROR)\]\s+dev\.fence\.stress\.(\S+)')
-ROW = re.compile(r'^\s+(.+?)\s+([\d,]+)\s+([\d.]+%)\s+(Acceptable|Interesting|Forbidden)\s+(.*)$')
+ROW = re.compile(r'^\s+(.+?)\s+([\d,]+)\s+(<?[\d.]+%)\s+(Acceptable|Interesting|Forbidden)\s+(.*)$')
 
 
 def main(path):

@@ -23,6 +23,15 @@ final class Probes {
     static final int TRUE = 1;
     /** Outcome code: the call threw {@link IllegalStateException}. */
     static final int ISE = 2;
+    /** Outcome code: the call threw {@code BadHandleException} (fence-syncfile's EBADF). */
+    static final int BAD_HANDLE = 3;
+    /** Outcome code: the call threw {@code PointNotSubmittedException} (a syncobj point without a fence). */
+    static final int NOT_SUBMITTED = 4;
+    /**
+     * Outcome code: a fence handed out "with a new reference" whose reference count was already
+     * zero: a released fence passed off as a retained one.
+     */
+    static final int RELEASED = 5;
     /** Outcome code: an observation that breaks the contract (details in the test's desc). */
     static final int BROKEN = 9;
 

@@ -27,7 +27,12 @@ import java.util.concurrent.locks.LockSupport;
  * reached zero and deallocate ran exactly once per fence, every container and timeline fence
  * signalled with its callbacks run once, Fences.callbackFailures() grew by exactly the number of
  * injected callback failures, and the heap after a full GC is flat (within 32 MB of the baseline
- * taken once the run has warmed up). Prints operations and violations; exits 1 on any violation.
+ * taken once the run has warmed up). The fence-syncfile and fence-reservation workloads
+ * ({@link SyncFileWorkload}, {@link ReservationWorkload}) add their own checks: references handed
+ * out by sync files and syncobjs, fd ownership, syncobj waits and queries, exclusive critical
+ * sections, no lock left held after a transaction (including transactions abandoned mid-acquire
+ * by an exception), every committed transaction's fence added. Prints operations and violations;
+ * exits 1 on any violation.
  */
 public final class Soak {
 
@@ -39,15 +44,17 @@ public final class Soak {
     }
 
     /**
-     * The workloads mixed by the soak, with their weights (operations per 100). fence-syncfile
-     * and fence-reservation add theirs here.
+     * The workloads mixed by the soak, with their weights (operations per 100). The core
+     * workload comes first (the run reads its live-fence count).
      */
     static List<Weighted> workloads(SoakContext ctx) {
         CoreFenceWorkload core = new CoreFenceWorkload(ctx);
         return List.of(
-                new Weighted(core, 60),
-                new Weighted(new ContainerWorkload(core, ctx), 25),
-                new Weighted(new TimelineWorkload(ctx), 15));
+                new Weighted(core, 45),
+                new Weighted(new ContainerWorkload(core, ctx), 18),
+                new Weighted(new TimelineWorkload(ctx), 12),
+                new Weighted(new SyncFileWorkload(ctx), 15),
+                new Weighted(new ReservationWorkload(ctx), 10));
     }
 
     /** A workload and its share of the operations. */

@@ -3,8 +3,8 @@ package dev.fence.stress;
 import java.util.SplittableRandom;
 
 /**
- * One family of operations the {@link Soak} mixes: fence-core today; sync files, sync objects
- * and reservations later, each as another implementation registered in {@link Soak#workloads}.
+ * One family of operations the {@link Soak} mixes (fence-core fences, containers and timelines;
+ * fence-syncfile; fence-reservation), each registered in {@link Soak#workloads}.
  *
  * <p>Implementations are shared by every worker thread and must be thread-safe. They check their
  * invariants as they go and report breaches through {@link SoakContext#violation(String)}.

@@ -1,0 +1,205 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BAD_HANDLE;
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.TRUE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.syncfile.BadHandleException;
+import dev.fence.syncfile.FdTable;
+import dev.fence.syncfile.SyncFile;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/**
+ * {@link FdTable}: installs, closes, detaches and lock-free lookups racing each other. Claims:
+ * numbers are handed out lowest-free first and never twice; {@code get} never returns a file
+ * after its number was closed; a number is closed or detached by exactly one caller.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FdTableTests[.SubTestName]}
+ */
+public final class FdTableTests {
+
+    private FdTableTests() {
+    }
+
+    static SyncFile newFile() {
+        return SyncFile.create(Fence.create(Fence.allocateContexts(1), 1));
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Two installs into an empty table get 0 and 1, one each, and each number then holds the
+     * file installed under it.
+     */
+
+    @JCStressTest
+    @Description("install(a) vs install(b) on an empty table: numbers 0 and 1, one each.")
+    @Outcome(id = {"0, 1, 1", "1, 0, 1"}, expect = ACCEPTABLE,
+            desc = "The installs got 0 and 1; get() of each number returns the file installed there.")
+    @Outcome(expect = FORBIDDEN, desc = "One number handed out twice, a number skipped, or a slot holding the wrong file.")
+    @State
+    public static class InstallVsInstall {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        final SyncFile b = newFile();
+
+        @Actor
+        public void installerA(III_Result r) {
+            r.r1 = fds.install(a);
+        }
+
+        @Actor
+        public void installerB(III_Result r) {
+            r.r2 = fds.install(b);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = fds.size() == 2 && r.r1 != r.r2
+                    && fds.get(r.r1) == a && fds.get(r.r2) == b;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Lowest free first: the table holds 0 and 1. One thread closes 0 and installs c; another
+     * installs d. Whoever installs after the close gets 0 back, the other gets 2.
+     */
+
+    @JCStressTest
+    @Description("{0, 1} open; close(0) + install(c) vs install(d): numbers 0 and 2, lowest free first.")
+    @Outcome(id = "0, 2, 1", expect = ACCEPTABLE, desc = "d was installed first (got 2) or after c; c reused 0.")
+    @Outcome(id = "2, 0, 1", expect = ACCEPTABLE, desc = "d came right after the close and reused 0; c got 2.")
+    @Outcome(expect = FORBIDDEN, desc = "Both got one number, a free lower number was skipped (1, 3), or a slot holds the wrong file.")
+    @State
+    public static class CloseAndInstallVsInstall {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        final SyncFile b = newFile();
+        final SyncFile c = newFile();
+        final SyncFile d = newFile();
+
+        {
+            fds.install(a);
+            fds.install(b);
+        }
+
+        @Actor
+        public void closerInstaller(III_Result r) {
+            fds.close(0);
+            r.r1 = fds.install(c);
+        }
+
+        @Actor
+        public void installer(III_Result r) {
+            r.r2 = fds.install(d);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = a.isClosed() && fds.size() == 3 && fds.get(1) == b
+                    && fds.get(r.r1) == c && fds.get(r.r2) == d;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * get() vs close(): the getter first reads whether close(0) has returned, then looks 0 up.
+     * If the close had returned before the lookup began, the lookup must fail. A lookup
+     * overlapping the close may return the file (it was open when looked at) or fail.
+     */
+
+    @JCStressTest
+    @Description("close(0) vs get(0): after close(0) returned, get(0) throws BadHandleException.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "get() overlapped or preceded the close and returned the open file.")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "get() overlapped the close and threw BadHandleException.")
+    @Outcome(id = "3, 1", expect = ACCEPTABLE, desc = "get() began after close() returned and threw BadHandleException.")
+    @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "get() began after close() returned, yet returned the closed number's file.")
+    @Outcome(expect = FORBIDDEN, desc = "get() returned some other object.")
+    @State
+    public static class GetVsClose {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        volatile boolean closeReturned;
+
+        {
+            fds.install(a);
+        }
+
+        @Actor
+        public void closer() {
+            fds.close(0);
+            closeReturned = true;
+        }
+
+        @Actor
+        public void getter(II_Result r) {
+            boolean after = closeReturned;
+            r.r2 = after ? 1 : 0;
+            try {
+                r.r1 = fds.get(0) == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * detach() vs close() of one number: exactly one of them takes the file. The detacher gets
+     * it open (and owns it); or the closer closes it and the detacher fails.
+     */
+
+    @JCStressTest
+    @Description("detach(0) vs close(0): exactly one takes the number; a detached file stays open.")
+    @Outcome(id = "1, 3, 1", expect = ACCEPTABLE,
+            desc = "detach() won: it returned the open file; close() threw BadHandleException; the table is empty.")
+    @Outcome(id = "3, 0, 1", expect = ACCEPTABLE,
+            desc = "close() won and closed the file; detach() threw BadHandleException; the table is empty.")
+    @Outcome(expect = FORBIDDEN, desc = "Both or neither took the number, or a detached file was closed.")
+    @State
+    public static class DetachVsClose {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        volatile boolean detached;
+
+        {
+            fds.install(a);
+        }
+
+        @Actor
+        public void detacher(III_Result r) {
+            try {
+                SyncFile f = fds.detach(0);
+                detached = true;
+                r.r1 = f == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+
+        @Actor
+        public void closer(III_Result r) {
+            try {
+                fds.close(0);
+                r.r2 = 0;
+            } catch (BadHandleException e) {
+                r.r2 = BAD_HANDLE;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            // closed iff the closer won; never both
+            boolean ok = fds.size() == 0 && !fds.isOpen(0) && a.isClosed() != detached;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.reservation.ExecContext;
+import dev.fence.reservation.Reservation;
+import dev.fence.reservation.Usage;
+import dev.fence.reservation.WwClass;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.LLI_Result;
+import org.openjdk.jcstress.infra.results.LL_Result;
+import org.openjdk.jcstress.infra.results.L_Result;
+
+/**
+ * {@link Reservation}: locked updates racing lock-free readers, and {@link ExecContext}
+ * transactions locking two reservations in opposite orders. Claims: a reader sees one published
+ * list, old or new, never a mix of two updates; successive reads never go back to an older list;
+ * two transactions that each add a fence to both reservations are serialized (the same order on
+ * both), complete without deadlock, and leave nothing locked.
+ *
+ * <p>Reader outcomes list the fences as {@code label/usage} in list order, usage by its initial
+ * (k, w, r, b).
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t ReservationTests[.SubTestName]}
+ */
+public final class ReservationTests {
+
+    private ReservationTests() {
+    }
+
+    /** Fences with labels, for readable outcomes. */
+    static final class Labels {
+        private final Map<Fence, String> names = new IdentityHashMap<>();
+
+        Fence fence(String label) {
+            return fence(label, Fence.allocateContexts(1), 1);
+        }
+
+        Fence fence(String label, long context, long seqno) {
+            Fence f = Fence.create(context, seqno);
+            names.put(f, label);
+            return f;
+        }
+
+        String of(List<Reservation.Entry> entries) {
+            StringBuilder sb = new StringBuilder();
+            for (Reservation.Entry e : entries) {
+                if (sb.length() > 0) {
+                    sb.append(',');
+                }
+                String n = names.get(e.fence());
+                sb.append(n == null ? "?" : n).append('/')
+                        .append(Character.toLowerCase(e.usage().name().charAt(0)));
+            }
+            return sb.length() == 0 ? "empty" : sb.toString();
+        }
+    }
+
+    static void add(Reservation r, Fence f, Usage u) {
+        r.lock();
+        try {
+            r.reserveFences(1);
+            r.addFence(f, u);
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * copyFences replaces the whole list {A, B} by {C, D} in one locked update. A lock-free
+     * reader sees either list, never a mix.
+     */
+
+    @JCStressTest
+    @Description("copyFences: {A, B} replaced by {C, D} in one locked update vs entries(): old or new list, never a mix.")
+    @Outcome(id = "A/w,B/r", expect = ACCEPTABLE, desc = "The reader saw the old list.")
+    @Outcome(id = "C/w,D/r", expect = ACCEPTABLE, desc = "The reader saw the new list.")
+    @Outcome(expect = FORBIDDEN, desc = "A mix of old and new fences, a partial list, or unknown fences.")
+    @State
+    public static class CopyFencesVsReader {
+        final Labels l = new Labels();
+        final Reservation resv = new Reservation();
+        final Reservation src = new Reservation();
+
+        {
+            add(resv, l.fence("A"), Usage.WRITE);
+            add(resv, l.fence("B"), Usage.READ);
+            add(src, l.fence("C"), Usage.WRITE);
+            add(src, l.fence("D"), Usage.READ);
+        }
+
+        @Actor
+        public void writer() {
+            resv.lock();
+            try {
+                resv.copyFences(src);
+            } finally {
+                resv.unlock();
+            }
+        }
+
+        @Actor
+        public void reader(L_Result r) {
+            r.r1 = l.of(resv.entries(Usage.BOOKKEEP));
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * addExclusiveFence(C) drops every WRITE and READ fence and appends C, in one update; the
+     * KERNEL fence K stays. The reader sees {K, A, B} or {K, C}.
+     */
+
+    @JCStressTest
+    @Description("addExclusiveFence(C) on {K, A/w, B/r} vs entries(): old list or {K, C}, never a mix.")
+    @Outcome(id = "K/k,A/w,B/r", expect = ACCEPTABLE, desc = "The reader saw the list before the exclusive add.")
+    @Outcome(id = "K/k,C/w", expect = ACCEPTABLE, desc = "The reader saw the list after it: A and B dropped, K kept.")
+    @Outcome(expect = FORBIDDEN, desc = "A mix (C with A or B), K lost, or a partial list.")
+    @State
+    public static class AddExclusiveVsReader {
+        final Labels l = new Labels();
+        final Reservation resv = new Reservation();
+        final Fence c = l.fence("C");
+
+        {
+            add(resv, l.fence("K"), Usage.KERNEL);
+            add(resv, l.fence("A"), Usage.WRITE);
+            add(resv, l.fence("B"), Usage.READ);
+        }
+
+        @Actor
+        public void writer() {
+            resv.lock();
+            try {
+                resv.reserveFences(1);
+                resv.addExclusiveFence(c);
+            } finally {
+                resv.unlock();
+            }
+        }
+
+        @Actor
+        public void reader(L_Result r) {
+            r.r1 = l.of(resv.entries(Usage.BOOKKEEP));
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Two adds in one lock hold: A2 replaces A1 (same context, later seqno), then B2 replaces
+     * B1. Each add publishes once, so a reader may see the state between them, but in order:
+     * never B2 without A2, and a second read never returns to an older list than the first.
+     */
+
+    @JCStressTest
+    @Description("{A1, B1}: addFence(A2), addFence(B2) under one lock vs two entries() reads: published in order, reads monotonic.")
+    @Outcome(id = "A1/w,B1/w, A1/w,B1/w", expect = ACCEPTABLE, desc = "Both reads before the first add.")
+    @Outcome(id = {"A1/w,B1/w, A2/w,B1/w", "A1/w,B1/w, A2/w,B2/w"}, expect = ACCEPTABLE,
+            desc = "The first read before the adds, the second between or after them.")
+    @Outcome(id = {"A2/w,B1/w, A2/w,B1/w", "A2/w,B1/w, A2/w,B2/w"}, expect = ACCEPTABLE,
+            desc = "The first read between the adds (A2 replaced A1 in place), the second then or after.")
+    @Outcome(id = "A2/w,B2/w, A2/w,B2/w", expect = ACCEPTABLE, desc = "Both reads after both adds.")
+    @Outcome(expect = FORBIDDEN, desc = "B2 without A2 (out of order), a read older than the one before it, or a torn list.")
+    @State
+    public static class OrderedAddsVsReader {
+        final Labels l = new Labels();
+        final Reservation resv = new Reservation();
+        final long ctxA = Fence.allocateContexts(1);
+        final long ctxB = Fence.allocateContexts(1);
+        final Fence a2 = l.fence("A2", ctxA, 2);
+        final Fence b2 = l.fence("B2", ctxB, 2);
+
+        {
+            add(resv, l.fence("A1", ctxA, 1), Usage.WRITE);
+            add(resv, l.fence("B1", ctxB, 1), Usage.WRITE);
+        }
+
+        @Actor
+        public void writer() {
+            resv.lock();
+            try {
+                resv.reserveFences(2);
+                resv.addFence(a2, Usage.WRITE);
+                resv.addFence(b2, Usage.WRITE);
+            } finally {
+                resv.unlock();
+            }
+        }
+
+        @Actor
+        public void reader(LL_Result r) {
+            r.r1 = l.of(resv.entries(Usage.BOOKKEEP));
+            r.r2 = l.of(resv.entries(Usage.BOOKKEEP));
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * ExecContext ABBA: two transactions each lock {R1, R2} (in opposite orders) through
+     * lockAll, then add their own fence to both. Two-phase locking means they are serialized:
+     * the fence order is the same on both reservations. Both complete (no deadlock), nothing
+     * stays locked, and the older ticket never backs off (wait-die).
+     */
+
+    @JCStressTest
+    @Description("ExecContext lockAll(R1, R2) vs lockAll(R2, R1), each adding its fence to both: same order on both, nothing left locked.")
+    @Outcome(id = "F1/w,F2/w, F1/w,F2/w, 1", expect = ACCEPTABLE, desc = "Transaction 1 went first on both reservations.")
+    @Outcome(id = "F2/w,F1/w, F2/w,F1/w, 1", expect = ACCEPTABLE, desc = "Transaction 2 went first on both reservations.")
+    @Outcome(expect = FORBIDDEN, desc = "Different orders on R1 and R2 (not serialized), a lost fence, a lock left held, or the older ticket backed off.")
+    @State
+    public static class ExecContextAbba {
+        final WwClass cls = WwClass.waitDie("stress-exec");
+        final Labels l = new Labels();
+        final Reservation r1 = new Reservation(cls, "R1");
+        final Reservation r2 = new Reservation(cls, "R2");
+        final Fence f1 = l.fence("F1");
+        final Fence f2 = l.fence("F2");
+        long stamp1;
+        long stamp2;
+        long backoffs1;
+        long backoffs2;
+
+        @Actor
+        public void transaction1() {
+            try (ExecContext e = ExecContext.create(cls)) {
+                e.lockAll(x -> {
+                    x.prepare(r1, 1);
+                    x.prepare(r2, 1);
+                });
+                e.addFence(f1, Usage.WRITE);
+                stamp1 = e.context().stamp();
+                backoffs1 = e.backoffs();
+            } catch (InterruptedException e) {
+                backoffs1 = -1;
+            }
+        }
+
+        @Actor
+        public void transaction2() {
+            try (ExecContext e = ExecContext.create(cls)) {
+                e.lockAll(x -> {
+                    x.prepare(r2, 1);
+                    x.prepare(r1, 1);
+                });
+                e.addFence(f2, Usage.WRITE);
+                stamp2 = e.context().stamp();
+                backoffs2 = e.backoffs();
+            } catch (InterruptedException e) {
+                backoffs2 = -1;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(LLI_Result r) {
+            r.r1 = l.of(r1.entries(Usage.BOOKKEEP));
+            r.r2 = l.of(r2.entries(Usage.BOOKKEEP));
+            long olderBackoffs = stamp1 - stamp2 < 0 ? backoffs1 : backoffs2;
+            boolean ok = !r1.isLocked() && !r2.isLocked() && olderBackoffs == 0
+                    && backoffs1 >= 0 && backoffs2 >= 0;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+}

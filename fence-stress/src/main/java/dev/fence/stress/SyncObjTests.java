@@ -1,0 +1,285 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.NOT_SUBMITTED;
+import static dev.fence.stress.Probes.RELEASED;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.stress.Probes.DriverFence;
+import dev.fence.syncfile.PointNotSubmittedException;
+import dev.fence.syncfile.SyncObj;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.JJI_Result;
+
+/**
+ * {@link SyncObj}: writers (replaceFence, reset, addPoint) racing lock-free readers (fence(),
+ * query()) and waiters (await, onPoint). Claims: a reader gets the old or the new fence with a
+ * reference of its own, never a released one; a wait keeps the fence it captured (no lost
+ * wake-up when that fence signals after a reset or replace) and a wait for submission sees a
+ * submission racing its registration; query() never goes backwards and never reports a point
+ * whose fences (or an earlier point's) have not signalled.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SyncObjTests[.SubTestName]}
+ */
+public final class SyncObjTests {
+
+    /** A wait that should end at once gets this long before it counts as a lost wake-up. */
+    static final long GENEROUS_SECONDS = 10;
+
+    private SyncObjTests() {
+    }
+
+    static Fence newFence() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
+    static Fence signalled() {
+        Fence f = newFence();
+        f.signal();
+        return f;
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * replaceFence(b) vs fence(), where the object holds a's only reference: the replace drops
+     * a to zero. The reader gets a (with its own reference, taken before the drop) or b; the
+     * kernel's dma_fence_get_rcu_safe loop, never a released a.
+     */
+
+    @JCStressTest
+    @Description("replaceFence(b) vs fence() while the object holds a's only reference: a retained, or b.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The reader got a with its own reference (count >= 1); a deallocated once after.")
+    @Outcome(id = "2, 1, 1", expect = ACCEPTABLE, desc = "The reader got b (retained); a deallocated once by the replace.")
+    @Outcome(id = "5, 1, 1", expect = FORBIDDEN, desc = "The reader got a after the replace released it to zero.")
+    @Outcome(expect = FORBIDDEN, desc = "null, a lost or doubled deallocate, or a reference on b leaked or lost.")
+    @State
+    public static class ReplaceVsFence {
+        final DriverFence a = new DriverFence();
+        final Fence b = newFence();
+        final SyncObj obj = SyncObj.create();
+
+        {
+            obj.replaceFence(a);
+            a.release(); // the object's reference is a's last
+        }
+
+        @Actor
+        public void replacer() {
+            obj.replaceFence(b);
+        }
+
+        @Actor
+        public void reader(III_Result r) {
+            Fence g = obj.fence();
+            if (g == a) {
+                r.r1 = a.refCnt() >= 1 ? 1 : RELEASED;
+                if (r.r1 == 1) {
+                    a.release();
+                }
+            } else if (g == b) {
+                r.r1 = 2;
+                b.release();
+            } else {
+                r.r1 = BROKEN;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r2 = a.deallocateCalls.get();
+            r.r3 = b.refCnt() == 2 ? 1 : BROKEN; // the creator's and the object's
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * replace vs wait vs reset. The object holds pending a. The writer replaces it with a
+     * signalled b, resets the object, then signals a. A waiter (no flags) that captured a keeps
+     * waiting for a, which does signal: it must return 0, not time out. One that captured b
+     * returns 0 at once; one that found the object empty fails with PointNotSubmittedException.
+     * Afterwards every reference the object and the wait took has been given back.
+     */
+
+    @JCStressTest
+    @Description("replaceFence(b) + reset() + a.signal() vs await(obj): 0 or PointNotSubmittedException, never a timeout; references balanced.")
+    @Outcome(id = "0, 11", expect = ACCEPTABLE,
+            desc = "The wait captured a or b and returned 0 once it signalled; a and b are back to their creators' single reference.")
+    @Outcome(id = "4, 11", expect = ACCEPTABLE,
+            desc = "The wait started after reset(): PointNotSubmittedException; references balanced.")
+    @Outcome(id = "-1, 11", expect = FORBIDDEN,
+            desc = "The wait timed out: it lost the signal of the fence it had captured.")
+    @Outcome(expect = FORBIDDEN, desc = "A reference leaked or was over-released, or the wait failed otherwise.")
+    @State
+    public static class ReplaceResetVsAwait {
+        final Fence a = newFence();
+        final Fence b = signalled();
+        final SyncObj obj = SyncObj.create();
+
+        {
+            obj.replaceFence(a);
+        }
+
+        @Actor
+        public void writer() {
+            obj.replaceFence(b);
+            obj.reset();
+            a.signal();
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            try {
+                r.r1 = SyncObj.await(new SyncObj[] {obj}, null, 0, GENEROUS_SECONDS, TimeUnit.SECONDS);
+            } catch (PointNotSubmittedException e) {
+                r.r1 = NOT_SUBMITTED;
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = a.refCnt() * 10 + b.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Submission vs WAIT_FOR_SUBMIT. The object starts empty. The writer installs pending a,
+     * resets, installs signalled b, then signals a. A waiter for submission captures a (and
+     * returns when a signals) or b; whatever the interleaving it returns 0: a submission racing
+     * its registration is never missed.
+     */
+
+    @JCStressTest
+    @Description("replaceFence(a) + reset() + replaceFence(b) + a.signal() vs await(WAIT_FOR_SUBMIT) on an empty object: returns 0.")
+    @Outcome(id = "0, 11", expect = ACCEPTABLE,
+            desc = "The waiter saw a submission (a or b) and returned 0 once it signalled; references balanced.")
+    @Outcome(id = "-1, 11", expect = FORBIDDEN,
+            desc = "The waiter timed out: a submission was lost between its check and its registration.")
+    @Outcome(expect = FORBIDDEN, desc = "A reference leaked or was over-released, or the wait failed otherwise.")
+    @State
+    public static class SubmitVsAwaitForSubmit {
+        final Fence a = newFence();
+        final Fence b = signalled();
+        final SyncObj obj = SyncObj.create();
+
+        @Actor
+        public void writer() {
+            obj.replaceFence(a);
+            obj.reset();
+            obj.replaceFence(b);
+            a.signal();
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            try {
+                r.r1 = SyncObj.await(new SyncObj[] {obj}, null, SyncObj.WAIT_FOR_SUBMIT,
+                        GENEROUS_SECONDS, TimeUnit.SECONDS);
+            } catch (PointNotSubmittedException | InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            obj.reset();
+            r.r2 = a.refCnt() * 10 + b.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Timeline signal vs query. Points 1, 2, 3 hold pending f1, f2, f3; they signal out of
+     * order: f2, then f1, then f3. A reader calls query() twice and then reads which fences
+     * have signalled, reduced to the point they imply (r3: 0 = none or only f2, 2 = f1 and f2,
+     * 3 = all). query() must not go backwards (r1 <= r2) and must not exceed what had signalled
+     * when it ran (r2 <= r3); in particular f2 alone never makes point 2 reached.
+     */
+
+    @JCStressTest
+    @Description("f2, f1, f3 signal (points 2, 1, 3) vs query() twice: monotonic, never above the points reached.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "Nothing reached yet (at most f2 signalled).")
+    @Outcome(id = {"0, 0, 2", "0, 1, 2", "0, 2, 2", "1, 1, 2", "1, 2, 2", "2, 2, 2"}, expect = ACCEPTABLE,
+            desc = "f1 and f2 signalled by the end: queries rose within 0..2 (1 is a legal transient: point 1 reached).")
+    @Outcome(id = {"0, 0, 3", "0, 1, 3", "0, 2, 3", "0, 3, 3", "1, 1, 3", "1, 2, 3", "1, 3, 3",
+            "2, 2, 3", "2, 3, 3", "3, 3, 3"}, expect = ACCEPTABLE,
+            desc = "All signalled by the end: queries rose within 0..3.")
+    @Outcome(expect = FORBIDDEN, desc = "query() went backwards, or reported a point whose fence or an earlier point's had not signalled.")
+    @State
+    public static class SignalVsQuery {
+        final Fence f1 = newFence();
+        final Fence f2 = newFence();
+        final Fence f3 = newFence();
+        final SyncObj obj = SyncObj.create();
+
+        {
+            obj.addPoint(1, f1);
+            obj.addPoint(2, f2);
+            obj.addPoint(3, f3);
+        }
+
+        @Actor
+        public void signaller() {
+            f2.signal();
+            f1.signal();
+            f3.signal();
+        }
+
+        @Actor
+        public void reader(JJI_Result r) {
+            r.r1 = obj.query();
+            r.r2 = obj.query();
+            boolean s1 = f1.isSignaled();
+            boolean s2 = f2.isSignaled();
+            boolean s3 = f3.isSignaled();
+            r.r3 = !s1 || !s2 ? 0 : s3 ? 3 : 2;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * onPoint(1) vs addPoint(1, f) + f.signal(): the registration races the submission (the
+     * waiter registers under the object's lock and re-checks there). The action runs exactly
+     * once, and only after f has signalled.
+     */
+
+    @JCStressTest
+    @Description("onPoint(1) vs addPoint(1, f) + f.signal(): the action runs exactly once, after f signalled.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The action ran once and saw f signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "The action was lost, ran twice, or ran before f signalled.")
+    @State
+    public static class OnPointVsAddPoint {
+        final Fence f = newFence();
+        final SyncObj obj = SyncObj.create();
+        final AtomicInteger runs = new AtomicInteger();
+        volatile int sawSignalled = -1;
+
+        @Actor
+        public void submitter() {
+            obj.addPoint(1, f);
+            f.signal();
+        }
+
+        @Actor
+        public void registrar() {
+            obj.onPoint(1, 0, () -> {
+                runs.incrementAndGet();
+                sawSignalled = f.isSignaled() ? 1 : BROKEN;
+            });
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = runs.get();
+            r.r2 = sawSignalled;
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.reservation.WwAcquireContext;
+import dev.fence.reservation.WwClass;
+import dev.fence.reservation.WwDeadlockException;
+import dev.fence.reservation.WwMutex;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/**
+ * {@link WwMutex}: two transactions taking two mutexes in opposite orders (ABBA) under both
+ * algorithms, and plain lock/unlock handoff.
+ *
+ * <p>The ABBA actors run the retry loop of WwMutex's javadoc inside the actor (back-off: unlock
+ * everything, {@code lockSlow} the contended mutex, retry with the same ticket), so a test can
+ * only finish if the algorithm resolves the conflict: a deadlock leaves the actors blocked and
+ * jcstress reports the test as timed out (an error, which fails CI). Each actor records its
+ * ticket's stamp and back-off count; the arbiter reports them for the older and the younger
+ * ticket, and checks that both critical sections ran (a non-atomic counter per mutex, updated
+ * under both locks, ends at 2) and both mutexes are free.
+ *
+ * <p>The "Rendezvous" variants force the deadlock: each actor, on its first pass, holds its first
+ * mutex until the other has taken its own, so both hold one and want the other's. Then exactly
+ * one must back off, and it must be the younger: wait-die kills the younger when it meets the
+ * older's lock; wound-wait has the older wound the younger, which backs off when it waits.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t WwMutexTests[.SubTestName]}
+ */
+public final class WwMutexTests {
+
+    private WwMutexTests() {
+    }
+
+    /** Shared state of an ABBA test: two mutexes of one class and what each actor saw. */
+    abstract static class Abba {
+        final WwMutex a;
+        final WwMutex b;
+        final WwClass cls;
+        /** Guarded by a and b together: incremented non-atomically under both locks. */
+        int countA;
+        int countB;
+        long stamp1;
+        long stamp2;
+        long backoffs1;
+        long backoffs2;
+        volatile boolean firstHeld1;
+        volatile boolean firstHeld2;
+
+        Abba(WwClass cls) {
+            this.cls = cls;
+            this.a = new WwMutex(cls, "A");
+            this.b = new WwMutex(cls, "B");
+        }
+
+        /**
+         * One transaction: lock {@code first} then {@code second} with a new ticket, backing off
+         * and retrying as the protocol says; then the critical section; then unlock.
+         * With {@code rendezvous}, the first pass holds {@code first} until the other actor
+         * holds its own first mutex.
+         *
+         * @return {stamp, backoffs}
+         */
+        final long[] transact(WwMutex first, WwMutex second, boolean rendezvous, boolean actor1) {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            WwMutex slow = null;
+            boolean firstPass = true;
+            for (;;) {
+                WwMutex held1 = slow; // after a back-off, lockSlow already took it
+                WwMutex held2 = null;
+                try {
+                    for (WwMutex m : new WwMutex[] {first, second}) {
+                        if (m == slow) {
+                            continue;
+                        }
+                        if (!m.lock(ctx)) {
+                            throw new IllegalStateException("lock reported already held: " + m);
+                        }
+                        if (held1 == null) {
+                            held1 = m;
+                        } else {
+                            held2 = m;
+                        }
+                        if (firstPass && m == first && rendezvous) {
+                            meet(actor1);
+                        }
+                    }
+                } catch (WwDeadlockException e) {
+                    firstPass = false;
+                    if (held2 != null) {
+                        held2.unlock();
+                    }
+                    if (held1 != null) {
+                        held1.unlock();
+                    }
+                    slow = e.contended();
+                    slow.lockSlow(ctx);
+                    continue;
+                }
+                break;
+            }
+            ctx.done();
+            countA = countA + 1;
+            countB = countB + 1;
+            second.unlock();
+            first.unlock();
+            ctx.close();
+            return new long[] {ctx.stamp(), ctx.backoffs()};
+        }
+
+        private void meet(boolean actor1) {
+            if (actor1) {
+                firstHeld1 = true;
+                while (!firstHeld2) {
+                    Thread.onSpinWait();
+                }
+            } else {
+                firstHeld2 = true;
+                while (!firstHeld1) {
+                    Thread.onSpinWait();
+                }
+            }
+        }
+
+        final void run1(boolean rendezvous) {
+            long[] s = transact(a, b, rendezvous, true);
+            stamp1 = s[0];
+            backoffs1 = s[1];
+        }
+
+        final void run2(boolean rendezvous) {
+            long[] s = transact(b, a, rendezvous, false);
+            stamp2 = s[0];
+            backoffs2 = s[1];
+        }
+
+        /** r1: the older ticket backed off (0/1); r2: the younger did; r3: both ran, all free. */
+        final void judge(III_Result r) {
+            boolean oneOlder = stamp1 - stamp2 < 0;
+            long older = oneOlder ? backoffs1 : backoffs2;
+            long younger = oneOlder ? backoffs2 : backoffs1;
+            r.r1 = older > 0 ? 1 : 0;
+            r.r2 = younger > 0 ? 1 : 0;
+            r.r3 = countA == 2 && countB == 2 && !a.isLocked() && !b.isLocked() ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * ABBA, free-running: the transactions may or may not overlap. Either way both complete;
+     * the older ticket never backs off; the younger backs off only when it met the older.
+     */
+
+    @JCStressTest
+    @Description("Wait-die ABBA: both transactions complete; the older ticket never backs off.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "No conflict: neither backed off; both critical sections ran.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The younger met the older's lock and died (backed off), then finished.")
+    @Outcome(expect = FORBIDDEN, desc = "The older backed off, a critical section was lost or overlapped, or a lock stayed held.")
+    @State
+    public static class AbbaWaitDie extends Abba {
+        public AbbaWaitDie() {
+            super(WwClass.waitDie("stress-wd"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            run1(false);
+        }
+
+        @Actor
+        public void lockerBA() {
+            run2(false);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("Wound-wait ABBA: both transactions complete; the older ticket never backs off.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "No conflict, or the younger was wounded but never had to wait: nobody backed off.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The older wounded the younger, which backed off when it had to wait.")
+    @Outcome(expect = FORBIDDEN, desc = "The older backed off, a critical section was lost or overlapped, or a lock stayed held.")
+    @State
+    public static class AbbaWoundWait extends Abba {
+        public AbbaWoundWait() {
+            super(WwClass.woundWait("stress-ww"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            run1(false);
+        }
+
+        @Actor
+        public void lockerBA() {
+            run2(false);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * ABBA with the deadlock forced: both hold their first mutex before either asks for the
+     * second. Exactly one backs off, the younger.
+     */
+
+    @JCStressTest
+    @Description("Wait-die ABBA, both holding one lock: exactly the younger backs off; no deadlock.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The younger died on the older's lock, backed off, and both then completed.")
+    @Outcome(expect = FORBIDDEN, desc = "Nobody or the older backed off, a critical section was lost, or a lock stayed held.")
+    @State
+    public static class AbbaWaitDieRendezvous extends Abba {
+        public AbbaWaitDieRendezvous() {
+            super(WwClass.waitDie("stress-wd"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            run1(true);
+        }
+
+        @Actor
+        public void lockerBA() {
+            run2(true);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("Wound-wait ABBA, both holding one lock: exactly the younger backs off; no deadlock.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The older wounded the younger, which backed off; both then completed.")
+    @Outcome(expect = FORBIDDEN, desc = "Nobody or the older backed off, a critical section was lost, or a lock stayed held.")
+    @State
+    public static class AbbaWoundWaitRendezvous extends Abba {
+        public AbbaWoundWaitRendezvous() {
+            super(WwClass.woundWait("stress-ww"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            run1(true);
+        }
+
+        @Actor
+        public void lockerBA() {
+            run2(true);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Lock vs unlock handoff: each actor locks, reads a plain counter, writes it back plus one,
+     * and unlocks. Mutual exclusion and the unlock -> lock happens-before edge mean one actor
+     * reads 0 and the other reads 1; both reading 0 is a lost update.
+     */
+
+    @JCStressTest
+    @Description("lock(); x = x + 1; unlock() in two threads: one reads 0, the other 1.")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "Mutual exclusion: the second holder saw the first one's update.")
+    @Outcome(expect = FORBIDDEN, desc = "Both read the same value (a lost update), or the lock was not held inside.")
+    @State
+    public static class LockHandoff {
+        final WwMutex m = new WwMutex(WwClass.waitDie("stress"));
+        int x;
+
+        @Actor
+        public void locker1(II_Result r) {
+            m.lock();
+            r.r1 = m.isHeldByCurrentThread() ? x : BROKEN;
+            x = x + 1;
+            m.unlock();
+        }
+
+        @Actor
+        public void locker2(II_Result r) {
+            m.lock();
+            r.r2 = m.isHeldByCurrentThread() ? x : BROKEN;
+            x = x + 1;
+            m.unlock();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The same handoff between a context-free holder and a ticket holder (one mutex each, so
+     * the ticket never has to back off): both paths exclude each other.
+     */
+
+    @JCStressTest
+    @Description("lock() vs lock(ctx), each doing x = x + 1: one reads 0, the other 1.")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "Mutual exclusion across the plain and the ticket path.")
+    @Outcome(expect = FORBIDDEN, desc = "A lost update, a back-off for a ticket holding nothing, or the lock not held inside.")
+    @State
+    public static class MixedLockHandoff {
+        final WwClass cls = WwClass.waitDie("stress");
+        final WwMutex m = new WwMutex(cls);
+        int x;
+
+        @Actor
+        public void plainLocker(II_Result r) {
+            m.lock();
+            r.r1 = m.isHeldByCurrentThread() ? x : BROKEN;
+            x = x + 1;
+            m.unlock();
+        }
+
+        @Actor
+        public void ticketLocker(II_Result r) {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                if (!m.lock(ctx)) {
+                    r.r2 = BROKEN;
+                    return;
+                }
+                r.r2 = m.owningContext() == ctx ? x : BROKEN;
+                x = x + 1;
+                m.unlock();
+            } catch (WwDeadlockException e) {
+                r.r2 = BROKEN;
+            }
+        }
+    }
+}
