@@ -143,6 +143,12 @@ public final class SyncFile implements AutoCloseable {
         if (Refs.isFresh(merged, fa, fb)) {
             return adopt(name, merged, true);
         }
+        if (merged == fa) {
+            return adopt(name, merged, a.retainOrClosed(merged));
+        }
+        if (merged == fb) {
+            return adopt(name, merged, b.retainOrClosed(merged));
+        }
         return adopt(name, merged, Refs.tryRetain(merged));
     }
 
@@ -155,7 +161,26 @@ public final class SyncFile implements AutoCloseable {
      */
     public SyncFile dup() {
         Fence f = peek();
-        return new SyncFile(userName, f, Refs.tryRetain(f));
+        return new SyncFile(userName, f, retainOrClosed(f));
+    }
+
+    /**
+     * Takes a reference on {@code f}, the fence this file held when peeked. An open file that
+     * counts its reference keeps the count at one or more, so a failed retain means a concurrent
+     * {@link #close()} released the last one: the fence is gone and so is the file.
+     *
+     * @return whether a reference was taken (false only for an uncounted fence)
+     * @throws BadHandleException if the file was closed concurrently
+     */
+    private boolean retainOrClosed(Fence f) {
+        if (Refs.tryRetain(f)) {
+            return true;
+        }
+        if (counted) {
+            throw new BadHandleException("sync file closed concurrently" + (userName == null ? ""
+                    : ": " + userName));
+        }
+        return false;
     }
 
     /**
@@ -201,7 +226,7 @@ public final class SyncFile implements AutoCloseable {
      */
     public Fence fence() {
         Fence f = peek();
-        Refs.tryRetain(f);
+        retainOrClosed(f);
         return f;
     }
 
