@@ -10,7 +10,7 @@ import java.util.Locale;
  * Row 7 of docs/benchmarks.md: the CPU time a thread burns while it waits for a signal that
  * arrives after one second, measured by the waiting thread itself with
  * {@link ThreadMXBean#getCurrentThreadCpuTime()} around the wait. A fence waiter spins for
- * {@code dev.fence.spinNanos} (4 us by default) and then parks; the peers park at once. The
+ * {@code dev.fence.spinNanos} (adaptive, at most 20 us by default) and then parks; the peers park at once. The
  * sleep below is the delay being waited out, not a verdict.
  *
  * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.IdleCost [--out extras.tsv]}

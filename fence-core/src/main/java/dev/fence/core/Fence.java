@@ -125,12 +125,14 @@ public class Fence {
     /**
      * The most a waiter spins before parking, in nanoseconds: system property
      * {@code dev.fence.spinNanos}; 0 on a single CPU. Each thread adapts its own budget between
-     * an eighth of this and this (see {@code FenceThread.spinNanos}). The default sits above the cost of a
-     * signal-to-observe handoff between running threads (about 0.1 us on the reference machine)
-     * and far below a park/unpark round trip (2 to 40 us there); see docs/benchmarks.md.
+     * an eighth of this and this (see {@code FenceThread.spinNanos}). The default must exceed a
+     * park/unpark wake-up (about 5 us in this VM's fast mode): with a 4 us ceiling, two threads
+     * handing off to each other stayed in a mode where each side's wait covered the other's
+     * wake-up, every spin failed, and the round trip was 42 us; with 20 us one absorbed wake-up
+     * lets both sides spin again and the round trip is 0.3 us (docs/benchmarks.md, row 6).
      */
     static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1
-            ? Long.getLong("dev.fence.spinNanos", 4_000L) : 0L;
+            ? Long.getLong("dev.fence.spinNanos", 20_000L) : 0L;
 
     /**
      * At most this many waiters spin at once (one per CPU): a spinner beyond that only takes a
