@@ -53,7 +53,7 @@ public final class SyncFile implements AutoCloseable {
      * exactly once by close() (getAndSet), read with volatile semantics by every operation
      * (null => BadHandleException). `counted` says whether construction took a reference that
      * close() must release (false only for fences that were already at refcount zero inside an
-     * uncounted container, see Refs.tryRetain).
+     * uncounted container member, see Fence.tryRetain).
      *
      * The channel is created lazily under `channelLock` (pipe, notifier); close() takes the same
      * lock after nulling `fence`, so a channel is either created before close (and close frees
@@ -98,7 +98,7 @@ public final class SyncFile implements AutoCloseable {
      */
     public static SyncFile create(Fence fence) {
         Objects.requireNonNull(fence, "fence");
-        return new SyncFile(null, fence, Refs.tryRetain(fence));
+        return new SyncFile(null, fence, fence.tryRetain());
     }
 
     /**
@@ -112,7 +112,7 @@ public final class SyncFile implements AutoCloseable {
     public static SyncFile create(String name, Fence fence) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(fence, "fence");
-        return new SyncFile(name, fence, Refs.tryRetain(fence));
+        return new SyncFile(name, fence, fence.tryRetain());
     }
 
     /** Wraps a fence whose reference the caller hands over (it is not retained again). */
@@ -149,7 +149,7 @@ public final class SyncFile implements AutoCloseable {
         if (merged == fb) {
             return adopt(name, merged, b.retainOrClosed(merged));
         }
-        return adopt(name, merged, Refs.tryRetain(merged));
+        return adopt(name, merged, merged.tryRetain());
     }
 
     /**
@@ -173,7 +173,7 @@ public final class SyncFile implements AutoCloseable {
      * @throws BadHandleException if the file was closed concurrently
      */
     private boolean retainOrClosed(Fence f) {
-        if (Refs.tryRetain(f)) {
+        if (f.tryRetain()) {
             return true;
         }
         if (counted) {

@@ -186,7 +186,7 @@ public final class SyncObj {
      * @param fence the new fence, or {@code null}
      */
     public void replaceFence(Fence fence) {
-        boolean counted = fence != null && Refs.tryRetain(fence);
+        boolean counted = fence != null && fence.tryRetain();
         install(fence, counted, false);
     }
 
@@ -232,7 +232,7 @@ public final class SyncObj {
             throw new IllegalArgumentException("point 0 is the binary payload: use replaceFence");
         }
         // The reference is kept by the chain link for as long as the link exists.
-        install(fence, Refs.tryRetain(fence), true, point);
+        install(fence, fence.tryRetain(), true, point);
     }
 
     /**
@@ -633,7 +633,7 @@ public final class SyncObj {
             if (f == null) {
                 return null;
             }
-            if (Refs.tryRetain(f)) {
+            if (f.tryRetain()) {
                 return new Capture(f, true);
             }
             if (head == h) {
@@ -706,7 +706,7 @@ public final class SyncObj {
             }
             out.add(w);
             out.add(f);
-            out.add(Refs.tryRetain(f));
+            out.add(f.tryRetain());
         }
         return out;
     }
@@ -731,7 +731,7 @@ public final class SyncObj {
                 waiters.add(w);
                 return;
             }
-            counted = Refs.tryRetain(f);
+            counted = f.tryRetain();
         } finally {
             lock.unlock();
         }

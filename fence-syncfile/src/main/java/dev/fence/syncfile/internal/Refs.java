@@ -3,22 +3,13 @@ package dev.fence.syncfile.internal;
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
 
-/** Reference-count helpers for holders that must tolerate fences nobody counts. */
+/**
+ * Reference-count helpers. Taking a reference on a fence that may already be uncounted (a
+ * container member at zero, which the garbage collector owns) is {@link Fence#tryRetain()}.
+ */
 public final class Refs {
 
     private Refs() {
-    }
-
-    /**
-     * Takes a reference on {@code f} if it is still counted. Core containers do not count their
-     * members, so a member can legitimately sit at zero while still in use; such a fence is
-     * used uncounted (the garbage collector owns it).
-     *
-     * @param f the fence
-     * @return {@code true} if a reference was taken (and must be released later)
-     */
-    public static boolean tryRetain(Fence f) {
-        return f.tryRetain();
     }
 
     /**
