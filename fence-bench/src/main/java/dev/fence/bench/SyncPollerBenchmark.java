@@ -30,9 +30,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@value #HANDLES}.
  *
  * <ul>
- *   <li>{@code syncPoller}: {@code SyncPoller.poll(0, ...)} over {@value #HANDLES} sync files,
- *       one of them on a signalled fence (the one at index {@value #HANDLES} / 2); the others
- *       stay pending. Something is ready, so poll only scans and returns the set.</li>
+ *   <li>{@code syncPoller}: the one-shot, poll(2)-style {@code SyncPoller.poll(0, ...)} over
+ *       {@value #HANDLES} sync files, one of them on a signalled fence (the one at index
+ *       {@value #HANDLES} / 2); the others stay pending. Something is ready, so poll only scans
+ *       and returns the set: O(handles) per call by design.</li>
+ *   <li>{@code syncPollerRegistered}: the epoll-style form, the one to compare with a
+ *       {@link Selector}: the same {@value #HANDLES} files registered once with a
+ *       {@link SyncPoller} instance, {@code selectNow()}, then the first ready key's
+ *       attachment (level-triggered, so the signalled file stays ready).</li>
  *   <li>{@code selectorPipes}: a {@link Selector} over {@value #HANDLES} pipes (source channels
  *       registered for {@code OP_READ}); one byte was written to one pipe and is never read, so
  *       that pipe stays readable: {@code selectNow()}, walk and clear the selected keys.</li>
@@ -55,6 +60,7 @@ public class SyncPollerBenchmark {
     static final int READY = HANDLES / 2;
 
     private SyncFile[] files;
+    private SyncPoller poller;
     private Fence[] fences;
     private Pipe[] pipes;
     private Selector pipeSelector;
@@ -80,6 +86,10 @@ public class SyncPollerBenchmark {
             fences[HANDLES + i] = Fence.create(ctx + HANDLES + i, 1);
             channelFiles[i] = SyncFile.create(fences[HANDLES + i]);
         }
+        poller = SyncPoller.open();
+        for (int i = 0; i < HANDLES; i++) {
+            poller.register(files[i], i);
+        }
         fences[READY].signal();
         futures = new CompletableFuture<?>[HANDLES];
         for (int i = 0; i < HANDLES; i++) {
@@ -102,7 +112,7 @@ public class SyncPollerBenchmark {
         }
         fences[HANDLES + READY].signal();
         // check each fixture once before measuring
-        if (syncPoller() != READY || selectorPipes() != READY || selectorSyncFileChannels() != READY) {
+        if (syncPoller() != READY || syncPollerRegistered() != READY || selectorPipes() != READY || selectorSyncFileChannels() != READY) {
             throw new IllegalStateException("fixture: the ready handle is not detected");
         }
     }
@@ -114,6 +124,7 @@ public class SyncPollerBenchmark {
      */
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
+        poller.close();
         pipeSelector.close();
         channelSelector.close();
         for (int i = 0; i < HANDLES; i++) {
@@ -137,6 +148,19 @@ public class SyncPollerBenchmark {
     public int syncPoller() throws InterruptedException {
         BitSet ready = SyncPoller.poll(0, TimeUnit.NANOSECONDS, files);
         return check(ready.nextSetBit(0));
+    }
+
+    /**
+     * The registered SyncPoller with one ready file.
+     *
+     * @return the ready index
+     */
+    @Benchmark
+    public int syncPollerRegistered() {
+        if (poller.selectNow() != 1) {
+            throw new IllegalStateException("expected one ready key");
+        }
+        return check((Integer) poller.readyKeys().get(0).attachment());
     }
 
     /**

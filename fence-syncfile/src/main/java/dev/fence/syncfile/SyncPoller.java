@@ -1,17 +1,28 @@
 package dev.fence.syncfile;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
+import dev.fence.core.FenceStatus;
 import dev.fence.core.Fences;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Waits on many {@link SyncFile}s at once, like {@code poll(2)} over an array of sync_file fds:
+ * Waits on many {@link SyncFile}s at once, in two forms.
+ *
+ * <p><b>One-shot, like {@code poll(2)}</b>: the static {@link #poll(long, TimeUnit, SyncFile...)}
  * returns the set of files that are ready (their fence has signalled), waiting up to a timeout
- * for at least one. One thread waits for all of them: each pending file gets one callback node on
- * its fence, all sharing one waiter, and every node is removed again before the call returns.
+ * for at least one. Each call looks at every file (O(files)): each pending file gets one
+ * callback node on its fence for the duration of the call, all sharing one waiter.
  *
  * <pre>{@code
  * BitSet ready = SyncPoller.poll(100, TimeUnit.MILLISECONDS, upload, render, present);
@@ -20,21 +31,467 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
- * <p>Readiness is level-triggered: a file that has signalled is reported by every later poll.
- * An error-signalled fence is ready too (check {@link SyncFile#status()}).
+ * <p><b>Registered, like {@code epoll}</b>: an instance from {@link #open()} keeps an interest
+ * set. {@link #register(SyncFile, Object)} queues one callback node on the file's fence for as
+ * long as the registration lasts; the signal moves the {@link Key} to the poller's ready list, and
+ * {@link #select(long, TimeUnit)} only looks at what became ready (O(ready), not O(registered)),
+ * so an event loop over thousands of files costs nothing per idle file.
+ *
+ * <pre>{@code
+ * try (SyncPoller poller = SyncPoller.open()) {
+ *     for (Frame f : inFlight) {
+ *         poller.register(f.renderDone(), f);
+ *     }
+ *     while (running) {
+ *         poller.select(16, TimeUnit.MILLISECONDS);
+ *         for (SyncPoller.Key k : poller.readyKeys()) {
+ *             present((Frame) k.attachment());
+ *             k.cancel();                       // level-triggered: done with it
+ *         }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Readiness is level-triggered in both forms: a file that has signalled is reported by every
+ * later poll, and a ready key stays in {@link #readyKeys()} until it is cancelled. An
+ * error-signalled fence is ready too (check {@link SyncFile#status()} or {@link Key#status()}).
+ *
+ * <p>A poller instance is safe for use by many threads, with one rule: one thread at a time
+ * selects (a second concurrent {@code select} is an {@link IllegalStateException}, never a
+ * hang), and {@link #readyKeys()} belongs to the selecting thread. Registering, cancelling,
+ * {@link #wakeup()} and {@link #close()} may come from any thread, including fence callbacks.
  */
-public final class SyncPoller {
+public final class SyncPoller implements AutoCloseable {
 
     /*
-     * Implementation overview.
+     * Implementation overview (the registered form).
      *
-     * poll() first scans; if something is ready (or the timeout is 0) it returns at once. Else
-     * it waits with Fences.awaitAny (one shared waiter, one callback node per fence, all removed
-     * before it returns) and scans again, so the result reflects the state after the wait.
+     * Each Key holds its own reference to the file's fence (SyncFile.fence()) and one callback
+     * node queued on it. State of the poller and who writes it:
+     *
+     *   readyHead  volatile, a Treiber stack of keys whose fence signalled and that the selecting
+     *              thread has not collected yet. Pushed by the signalling thread (the node's
+     *              callback; or register() when the fence had signalled already) with a CAS
+     *              that publishes Key.nextReady (a plain field written before it); emptied by
+     *              the selecting thread with getAndSet(null). Each key is pushed at most once:
+     *              the callback runs once, and register() pushes only when addCallback refused.
+     *   waiter     volatile, the selecting thread while it may park, else null. Written only by
+     *              the selecting thread.
+     *   wakeup     volatile boolean, set by wakeup()/close(), cleared by the selecting thread.
+     *   selector   the thread inside select(), claimed by CAS so that one thread selects.
+     *   ready      ArrayList of keys found ready and not yet cancelled: touched only by the
+     *              selecting thread (inside the claim), which also owns Key.listed.
+     *   cancels    volatile int, incremented (getAndAdd) by each cancel() after it marked the
+     *              key; select() compacts the ready list
+     *              only when it changed since the last compaction (selectNow with nothing new
+     *              costs a few loads).
+     *   keys       concurrent set of live keys, for close().
+     *
+     * No lost wake-up: the pusher writes readyHead (CAS) and then reads waiter; the selector
+     * writes waiter and then reads readyHead (and wakeup). Both pairs are volatile accesses, so
+     * in the single total order of synchronization actions at least one side sees the other's
+     * write: either the selector sees the key and does not park, or the pusher sees the waiter
+     * and unparks it (a permit given before the park makes the park return). jcstress:
+     * SyncPollerTests.SignalVsSelect, WakeupVsSelect.
+     *
+     * Cancel: CAS Key.state LIVE -> CANCELLED (once), remove the node, release the fence
+     * reference. A key pushed around the same time may still reach the stack or the ready list;
+     * the selector drops cancelled keys when it collects and when it compacts.
      */
+
+    private static final VarHandle READY_HEAD;
+    private static final VarHandle SELECTOR;
+    private static final VarHandle KEY_STATE;
+    private static final VarHandle CANCELS;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            READY_HEAD = l.findVarHandle(SyncPoller.class, "readyHead", Key.class);
+            SELECTOR = l.findVarHandle(SyncPoller.class, "selector", Thread.class);
+            KEY_STATE = l.findVarHandle(Key.class, "state", int.class);
+            CANCELS = l.findVarHandle(SyncPoller.class, "cancels", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int LIVE = 0;
+    private static final int CANCELLED = 1;
+
+    @SuppressWarnings("unused") // accessed through READY_HEAD
+    private volatile Key readyHead;
+    private volatile Thread waiter;
+    private volatile boolean wakeup;
+    @SuppressWarnings("unused") // accessed through SELECTOR
+    private volatile Thread selector;
+    private volatile boolean closed;
+    private volatile int cancels;
+    private int cancelsSeen;
+    private final ArrayList<Key> ready = new ArrayList<>();
+    private final List<Key> readyView = Collections.unmodifiableList(ready);
+    private final Set<Key> keys = ConcurrentHashMap.newKeySet();
 
     private SyncPoller() {
     }
+
+    /**
+     * Opens a poller with an empty interest set.
+     *
+     * @return a new poller; {@link #close()} it to drop every registration
+     */
+    public static SyncPoller open() {
+        return new SyncPoller();
+    }
+
+    /**
+     * Adds {@code file} to the interest set. The key takes its own reference to the file's fence,
+     * so closing the file afterwards does not affect the registration; {@link Key#cancel()}
+     * (or {@link #close()}) drops it. Registering the same file twice gives two keys.
+     *
+     * @param file the file to watch
+     * @param attachment any object to find again through {@link Key#attachment()}; may be null
+     * @return the key of this registration; already in the next select's ready list if the
+     *     fence has signalled
+     * @throws NullPointerException if {@code file} is null
+     * @throws BadHandleException if {@code file} is closed
+     * @throws IllegalStateException if this poller is closed
+     */
+    public Key register(SyncFile file, Object attachment) {
+        Objects.requireNonNull(file, "file");
+        ensureOpen();
+        Key k = new Key(this, file, file.fence(), attachment);
+        // Queue the node before close() can see the key, so that a cancel by close() always
+        // comes after it (cancel removes the node, then drops the reference).
+        boolean signalled = !k.fence.addCallback(k.node);
+        keys.add(k);
+        if (closed) { // raced close(): it may not have seen k in keys
+            k.cancel();
+            throw new IllegalStateException("poller closed");
+        }
+        if (signalled) {
+            push(k); // the node was not queued, so this is the key's only push
+        }
+        return k;
+    }
+
+    /**
+     * Waits until at least one registered file is ready, the timeout elapses, {@link #wakeup()}
+     * is called or the poller is closed, then refreshes {@link #readyKeys()}.
+     *
+     * @param timeout how long to wait; 0 only collects (the same as {@link #selectNow()})
+     * @param unit the unit of {@code timeout}
+     * @return the number of ready keys (the size of {@link #readyKeys()}); 0 if the timeout
+     *     elapsed, or possibly 0 after a wake-up or close
+     * @throws InterruptedException if interrupted while waiting and nothing was ready (a ready
+     *     result wins, with the interrupt status left set)
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws NullPointerException if {@code unit} is null
+     * @throws IllegalStateException if the poller is closed, or another thread is selecting
+     */
+    public int select(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout: " + timeout);
+        }
+        Thread me = Thread.currentThread();
+        claim(me);
+        try {
+            collect();
+            if (!ready.isEmpty() || timeout == 0 || takeWakeup()) {
+                return ready.size();
+            }
+            boolean interrupted = awaitReady(me, unit.toNanos(timeout));
+            collect();
+            if (interrupted) {
+                if (ready.isEmpty()) {
+                    throw new InterruptedException();
+                }
+                me.interrupt(); // keep the status: the caller sees the result and the interrupt
+            }
+            return ready.size();
+        } finally {
+            SELECTOR.setRelease(this, (Thread) null);
+        }
+    }
+
+    /**
+     * Collects without waiting: {@code select(0, unit)}.
+     *
+     * @return the number of ready keys
+     * @throws IllegalStateException if the poller is closed, or another thread is selecting
+     */
+    public int selectNow() {
+        claim(Thread.currentThread());
+        try {
+            collect();
+            return ready.size();
+        } finally {
+            SELECTOR.setRelease(this, (Thread) null);
+        }
+    }
+
+    /**
+     * The keys found ready by the last select, oldest signal first, not cancelled at that time.
+     * A live, unmodifiable view owned by the selecting thread: it changes only during
+     * {@code select}, so read it between selects, in that thread. A key cancelled since the last
+     * select is still listed (with {@link Key#isValid()} false) until the next one.
+     *
+     * @return the ready keys
+     */
+    public List<Key> readyKeys() {
+        return readyView;
+    }
+
+    /**
+     * Makes the select in progress, or else the next one, return at once (possibly with 0),
+     * like {@link java.nio.channels.Selector#wakeup()}.
+     */
+    public void wakeup() {
+        wakeup = true;
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /**
+     * Whether the poller is open.
+     *
+     * @return {@code false} once {@link #close()} was called
+     */
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /**
+     * Cancels every key and closes the poller: a select in progress returns, later ones throw
+     * {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Key k : keys) {
+            k.cancel();
+        }
+        wakeup();
+    }
+
+    @Override
+    public String toString() {
+        return "SyncPoller[" + (closed ? "closed" : keys.size() + " keys") + ']';
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("poller closed");
+        }
+    }
+
+    private void claim(Thread me) {
+        if (!SELECTOR.compareAndSet(this, (Thread) null, me)) {
+            throw new IllegalStateException(SELECTOR.getVolatile(this) == me
+                    ? "select() re-entered from its own thread"
+                    : "another thread is selecting on this poller");
+        }
+        if (closed) {
+            SELECTOR.setRelease(this, (Thread) null);
+            throw new IllegalStateException("poller closed");
+        }
+    }
+
+    private boolean takeWakeup() {
+        if (wakeup) {
+            wakeup = false;
+            return true;
+        }
+        return false;
+    }
+
+    /** Parks until a push, a wake-up, close or the deadline; returns whether interrupted. */
+    private boolean awaitReady(Thread me, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        waiter = me;
+        try {
+            while (READY_HEAD.getVolatile(this) == null && !takeWakeup() && !closed) {
+                if (Thread.interrupted()) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+            return false;
+        } finally {
+            waiter = null;
+        }
+    }
+
+    /** Called by the signalling thread (or register): publishes {@code k} and wakes the waiter. */
+    void push(Key k) {
+        Key h;
+        do {
+            h = (Key) READY_HEAD.getVolatile(this);
+            k.nextReady = h;
+        } while (!READY_HEAD.compareAndSet(this, h, k));
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** Selecting thread only: moves pushed keys to the ready list, drops cancelled ones. */
+    private void collect() {
+        Key h = (Key) READY_HEAD.getAndSet(this, (Key) null);
+        if (h != null) {
+            // the stack holds the newest first; append oldest first
+            Key rev = null;
+            while (h != null) {
+                Key n = h.nextReady;
+                h.nextReady = rev;
+                rev = h;
+                h = n;
+            }
+            for (Key k = rev; k != null;) {
+                Key n = k.nextReady;
+                k.nextReady = null;
+                if (!k.listed && k.isValid()) {
+                    k.listed = true;
+                    ready.add(k);
+                }
+                k = n;
+            }
+        }
+        int c = cancels;
+        if (c != cancelsSeen) {
+            cancelsSeen = c;
+            ready.removeIf(SyncPoller::dropIfCancelled);
+        }
+    }
+
+    private static boolean dropIfCancelled(Key k) {
+        if (k.isValid()) {
+            return false;
+        }
+        k.listed = false;
+        return true;
+    }
+
+    /**
+     * One registration of a {@link SyncFile} with a {@link SyncPoller}, like a
+     * {@link java.nio.channels.SelectionKey}. Valid until {@link #cancel()} or the poller's
+     * {@link SyncPoller#close()}.
+     */
+    public static final class Key {
+        private final SyncPoller poller;
+        private final SyncFile file;
+        final Fence fence;
+        private final Object attachment;
+        final Node node;
+        @SuppressWarnings("unused") // accessed through KEY_STATE
+        private volatile int state;
+        Key nextReady; // written before the CAS that pushes this key; read by the selector
+        boolean listed; // selecting thread only
+
+        Key(SyncPoller poller, SyncFile file, Fence fence, Object attachment) {
+            this.poller = poller;
+            this.file = file;
+            this.fence = fence;
+            this.attachment = attachment;
+            this.node = new Node(this);
+        }
+
+        /**
+         * The registered file (which may have been closed since; the key holds its own
+         * reference to the fence).
+         *
+         * @return the file
+         */
+        public SyncFile file() {
+            return file;
+        }
+
+        /**
+         * The object given at registration.
+         *
+         * @return the attachment; may be null
+         */
+        public Object attachment() {
+            return attachment;
+        }
+
+        /**
+         * The status of the registered fence, readable even if the file was closed.
+         *
+         * @return pending, signalled or error
+         * @throws IllegalStateException if the key was cancelled (its reference was dropped)
+         */
+        public FenceStatus status() {
+            if (!isValid()) {
+                throw new IllegalStateException("key cancelled");
+            }
+            return fence.status();
+        }
+
+        /**
+         * Whether the registration is still in force.
+         *
+         * @return {@code false} once cancelled (directly or by closing the poller)
+         */
+        public boolean isValid() {
+            return state == LIVE;
+        }
+
+        /**
+         * Ends the registration: removes the callback node from the fence and drops the key's
+         * reference to it. The key leaves {@link SyncPoller#readyKeys()} at the next select.
+         * Idempotent; safe from any thread, including a fence callback.
+         */
+        public void cancel() {
+            if (!KEY_STATE.compareAndSet(this, LIVE, CANCELLED)) {
+                return;
+            }
+            fence.removeCallback(node); // false if it ran (or is running): it only pushes
+            poller.keys.remove(this);
+            CANCELS.getAndAdd(poller, 1); // after the state: a selector that sees it sees the state
+            fence.release();
+        }
+
+        @Override
+        public String toString() {
+            return "SyncPoller.Key[" + file + (isValid() ? "" : ", cancelled") + ']';
+        }
+    }
+
+    /** The callback node a key queues on its fence. */
+    private static final class Node extends FenceCallback {
+        private final Key key;
+
+        Node(Key key) {
+            this.key = key;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            if (key.isValid()) {
+                key.poller.push(key);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The one-shot form
+    //
+    // poll() first scans; if something is ready (or the timeout is 0) it returns at once. Else it
+    // waits with Fences.awaitAny (one shared waiter, one callback node per fence, all removed
+    // before it returns) and scans again, so the result reflects the state after the wait.
 
     /**
      * Waits until at least one of {@code files} is ready or the timeout elapses.

@@ -1,0 +1,261 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.ISE;
+import static dev.fence.stress.Probes.TRUE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.syncfile.SyncFile;
+import dev.fence.syncfile.SyncPoller;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/**
+ * The registered form of {@link SyncPoller}: a key's callback pushes it onto a lock-free ready
+ * stack and unparks the selecting thread (a Dekker handshake on {@code readyHead} and
+ * {@code waiter}); {@code cancel()} marks the key, removes its node and drops its fence
+ * reference; {@code close()} cancels every key, including one being registered.
+ *
+ * <p>Each sample builds its own poller over a file that holds the fence's only reference (the
+ * creator's is released), so that reference counts read after both actors are exact: 1 is the
+ * file's, anything else means a key kept or over-released its reference.
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SyncPollerTests[.SubTestName]}
+ */
+public final class SyncPollerTests {
+
+    /** Far longer than any scheduling hiccup; reaching it means the wake-up was lost. */
+    static final long GENEROUS_SECONDS = 30;
+
+    private SyncPollerTests() {
+    }
+
+    /** A pending fence and a file holding its only reference. */
+    static SyncFile soleFile(Fence f) {
+        SyncFile file = SyncFile.create(f);
+        f.release();
+        return file;
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * signal() vs select(30 s) on a registered key: the push (CAS readyHead, then read waiter)
+     * and the selector's park (write waiter, then read readyHead) must not both miss each other.
+     */
+
+    @JCStressTest
+    @Description("signal() vs select(30 s): the selector returns 1 with the key listed, never a timeout.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Woken (or found it ready at once); the key is listed.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (lost wake-up), interrupted, or the key not listed.")
+    @State
+    public static class SignalVsSelect {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key = poller.register(soleFile(f), "k");
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            try {
+                r.r1 = poller.select(GENEROUS_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            r.r2 = poller.readyKeys().size() == 1 && poller.readyKeys().get(0) == key ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * wakeup() vs select(30 s) with nothing ready: the flag and the unpark reach the selector
+     * whether it is about to park, parked, or has not started yet.
+     */
+
+    @JCStressTest
+    @Description("wakeup() vs select(30 s) with nothing ready: select returns 0 promptly.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Returned 0 well before the timeout.")
+    @Outcome(expect = FORBIDDEN, desc = "Waited out the timeout (lost wake-up), or reported a key.")
+    @State
+    public static class WakeupVsSelect {
+        final SyncPoller poller = SyncPoller.open();
+
+        {
+            poller.register(soleFile(Fence.create(Fence.allocateContexts(1), 1)), null);
+        }
+
+        @Actor
+        public void waker() {
+            poller.wakeup();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            long t0 = System.nanoTime();
+            try {
+                r.r1 = poller.select(GENEROUS_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+            r.r2 = System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS / 2) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * cancel() vs signal(): whichever wins, a later select never reports the cancelled key, the
+     * key's reference is dropped exactly once, and no node is left on the fence.
+     */
+
+    @JCStressTest
+    @Description("cancel() vs signal(): a later select reports nothing; the key's reference is gone; the node is off the fence.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "Nothing reported; only the file's reference left; node not queued.")
+    @Outcome(expect = FORBIDDEN, desc = "The cancelled key reported, a reference kept or over-released, or the node left queued.")
+    @State
+    public static class CancelVsSignal {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key = poller.register(soleFile(f), null);
+
+        @Actor
+        public void canceller() {
+            key.cancel();
+        }
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = poller.selectNow();
+            r.r2 = f.refCnt();
+            r.r3 = f.isSignaled() ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * register() vs signal(): the key is reported exactly once, whether its node was queued
+     * before the signal (pushed by the callback) or the fence had signalled (pushed by register).
+     */
+
+    @JCStressTest
+    @Description("register() vs signal(): a later select lists the key exactly once.")
+    @Outcome(id = "1, 1, 2", expect = ACCEPTABLE, desc = "Listed once; the key and the file hold a reference each.")
+    @Outcome(expect = FORBIDDEN, desc = "Missing, listed twice, or a wrong reference count.")
+    @State
+    public static class RegisterVsSignal {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncFile file = soleFile(f);
+        final SyncPoller poller = SyncPoller.open();
+        volatile SyncPoller.Key key;
+
+        @Actor
+        public void registrar() {
+            key = poller.register(file, null);
+        }
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = poller.selectNow();
+            r.r2 = poller.readyKeys().size() == 1 && poller.readyKeys().get(0) == key ? 1 : 0;
+            r.r3 = f.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * close() vs register(): register either fails with IllegalStateException or returns a key
+     * that close() cancelled; either way the key holds no reference afterwards.
+     */
+
+    @JCStressTest
+    @Description("close() vs register(): IllegalStateException, or a key that ends cancelled; no reference kept.")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "register saw the poller closed (ISE); only the file's reference.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE_INTERESTING, desc = "register returned a key; close cancelled it (or register did, on seeing close).")
+    @Outcome(expect = FORBIDDEN, desc = "A key still valid after close, or a reference kept.")
+    @State
+    public static class CloseVsRegister {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncFile file = soleFile(f);
+        final SyncPoller poller = SyncPoller.open();
+        volatile SyncPoller.Key key;
+        volatile int registered;
+
+        @Actor
+        public void closer() {
+            poller.close();
+        }
+
+        @Actor
+        public void registrar() {
+            try {
+                key = poller.register(file, null);
+                registered = TRUE;
+            } catch (IllegalStateException e) {
+                registered = ISE;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            SyncPoller.Key k = key;
+            r.r1 = k != null && k.isValid() ? BROKEN : registered;
+            r.r2 = f.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * cancel() vs selectNow() on a listed key: the selector may still count it, but the next
+     * select must drop it (cancel marks the key before it bumps the counter select compares).
+     */
+
+    @JCStressTest
+    @Description("cancel() vs selectNow() of a listed key: the racing select may count it; the next one must not.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The racing select ran first (or missed the counter); the next dropped the key.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The racing select already dropped the key.")
+    @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
+    @State
+    public static class CancelVsSelect {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key;
+
+        {
+            f.signal();
+            key = poller.register(soleFile(f), null);
+            poller.selectNow(); // listed
+        }
+
+        @Actor
+        public void canceller() {
+            key.cancel();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            r.r1 = poller.selectNow();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = poller.selectNow();
+        }
+    }
+}
