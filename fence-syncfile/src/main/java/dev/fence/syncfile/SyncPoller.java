@@ -512,16 +512,22 @@ public final class SyncPoller implements AutoCloseable {
         if (timeout < 0) {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
-        Fence[] fences = new Fence[files.length];
+        BitSet ready = new BitSet(files.length);
         for (int i = 0; i < files.length; i++) {
-            if (files[i] == null) {
+            SyncFile f = files[i];
+            if (f == null) {
                 throw new NullPointerException("files[" + i + "]"); // message built only here
             }
-            fences[i] = files[i].peek();
+            if (f.peek().isSignaled()) {
+                ready.set(i);
+            }
         }
-        BitSet ready = scan(fences);
-        if (!ready.isEmpty() || timeout == 0 || fences.length == 0) {
+        if (!ready.isEmpty() || timeout == 0 || files.length == 0) {
             return ready;
+        }
+        Fence[] fences = new Fence[files.length]; // only when waiting
+        for (int i = 0; i < files.length; i++) {
+            fences[i] = files[i].peek();
         }
         // One waiter for all of them: Fences.awaitAny queues one node per fence and removes
         // every node before it returns (throwing InterruptedException only if nothing is ready).
