@@ -54,6 +54,7 @@ public final class Soak {
                 new Weighted(new ContainerWorkload(core, ctx), 18),
                 new Weighted(new TimelineWorkload(ctx), 12),
                 new Weighted(new SyncFileWorkload(ctx), 15),
+                new Weighted(new PollerWorkload(ctx), 6),
                 new Weighted(new ReservationWorkload(ctx), 10));
     }
 

@@ -181,8 +181,9 @@ public final class SyncPoller implements AutoCloseable {
      *
      * @param timeout how long to wait; 0 only collects (the same as {@link #selectNow()})
      * @param unit the unit of {@code timeout}
-     * @return the number of ready keys (the size of {@link #readyKeys()}); 0 if the timeout
-     *     elapsed, or possibly 0 after a wake-up or close
+     * @return the number of ready keys (the size of {@link #readyKeys()}); 0 only if the
+     *     timeout elapsed, {@link #wakeup()} was called or the poller was closed (keys that became
+     *     ready and were cancelled before this call collected them do not end the wait)
      * @throws InterruptedException if interrupted while waiting and nothing was ready (a ready
      *     result wins, with the interrupt status left set)
      * @throws IllegalArgumentException if {@code timeout} is negative
@@ -201,9 +202,14 @@ public final class SyncPoller implements AutoCloseable {
             if (!ready.isEmpty() || timeout == 0 || takeWakeup()) {
                 return ready.size();
             }
-            boolean interrupted = awaitReady(me, unit.toNanos(timeout));
-            collect();
-            if (interrupted) {
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            int why;
+            do {
+                // PUSHED can still leave the list empty: the pushed keys were cancelled since
+                why = awaitReady(me, deadline);
+                collect();
+            } while (why == PUSHED && ready.isEmpty());
+            if (why == INTERRUPTED) {
                 if (ready.isEmpty()) {
                     throw new InterruptedException();
                 }
@@ -313,22 +319,31 @@ public final class SyncPoller implements AutoCloseable {
         return false;
     }
 
-    /** Parks until a push, a wake-up, close or the deadline; returns whether interrupted. */
-    private boolean awaitReady(Thread me, long nanos) {
-        long deadline = System.nanoTime() + nanos;
+    private static final int PUSHED = 0;
+    private static final int WOKEN = 1;
+    private static final int TIMED_OUT = 2;
+    private static final int INTERRUPTED = 3;
+
+    /** Parks until a push, a wake-up or close, the deadline, or an interrupt; says which. */
+    private int awaitReady(Thread me, long deadline) {
         waiter = me;
         try {
-            while (READY_HEAD.getVolatile(this) == null && !takeWakeup() && !closed) {
+            for (;;) {
+                if (READY_HEAD.getVolatile(this) != null) {
+                    return PUSHED;
+                }
+                if (takeWakeup() || closed) {
+                    return WOKEN;
+                }
                 if (Thread.interrupted()) {
-                    return true;
+                    return INTERRUPTED;
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    return false;
+                    return TIMED_OUT;
                 }
                 LockSupport.parkNanos(this, left);
             }
-            return false;
         } finally {
             waiter = null;
         }

@@ -141,6 +141,21 @@ class SyncPollerSelectTest {
     }
 
     @Test
+    void keysCancelledBeforeCollectionDoNotEndTheWait() throws Exception {
+        Fence a = fresh();
+        try (SyncPoller p = SyncPoller.open(); SyncFile fa = SyncFile.create(a);
+                SyncFile fb = SyncFile.create(fresh())) {
+            SyncPoller.Key ka = p.register(fa, null);
+            p.register(fb, null);
+            a.signal(); // pushes ka
+            ka.cancel(); // before any select collected it
+            long t0 = System.nanoTime();
+            assertEquals(0, p.select(40, TimeUnit.MILLISECONDS));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(40));
+        }
+    }
+
+    @Test
     void emptyPollerSelectTimesOut() throws Exception {
         try (SyncPoller p = SyncPoller.open()) {
             assertEquals(0, p.select(5, TimeUnit.MILLISECONDS));
