@@ -66,6 +66,10 @@ public final class Chart {
     private static final String FI = "FenceFanInBenchmark.";
     private static final String CH = "FenceChainBenchmark.";
     private static final String RING = "GpuRingBenchmark.";
+    private static final String MRG = "SyncFileMergeBenchmark.";
+    private static final String POLL = "SyncPollerBenchmark.";
+    private static final String EXEC = "ExecContextLockBenchmark.";
+    private static final String RESV = "ReservationFencesBenchmark.";
 
     private static List<Pair> pairs() {
         List<Pair> p = new ArrayList<>();
@@ -109,6 +113,30 @@ public final class Chart {
                 Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("11", "GPU ring, 256 in flight (jobs/s)", RING + "fence", RING + "cf",
                 "CF + ArrayBlockingQueue", Metric.EMITTER, 1.5, true, NONE, NONE));
+        p.add(new Pair("12", "merge two SyncFiles of 64 fences each", MRG + "syncFileMerge",
+                MRG + "cfAllOf", "CF.allOf over the 128", Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("12", "registered SyncPoller, 1 ready of 1,000", POLL + "syncPollerRegistered",
+                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, 1.0, false, NONE,
+                NONE));
+        p.add(new Pair("12", "one-shot SyncPoller.poll, 1 ready of 1,000 (O(n))", POLL + "syncPoller",
+                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, NONE, false, NONE,
+                NONE));
+        p.add(new Pair("12", "Selector over 1,000 SyncFile.channel()s", POLL + "selectorSyncFileChannels",
+                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, NONE, false, NONE,
+                NONE));
+        for (String t : new String[] {"2", "4", "8"}) {
+            for (String impl : new String[] {"WAIT_DIE", "WOUND_WAIT"}) {
+                p.add(new Pair("13", "ExecContext 8 of 64, " + t + " threads, "
+                        + impl.toLowerCase(Locale.ROOT).replace('_', '-') + " (txn/ms)",
+                        EXEC + "t" + t + " impl=" + impl, EXEC + "t" + t + " impl=SORTED_LOCKS",
+                        "sorted ReentrantLocks", Metric.SCORE, 0.8, true, NONE, NONE));
+            }
+        }
+        p.add(new Pair("13", "Reservation.fences(READ) of 4, returned", RESV + "fencesReadReturned",
+                null, "-", Metric.SCORE, NONE, false, 0.5, NONE));
+        p.add(new Pair("13", "Reservation.fences(READ) of 4, iterated", RESV + "fencesReadIterate",
+                RESV + "cowListIterate", "CopyOnWriteArrayList iterated", Metric.SCORE, NONE, false,
+                0.5, NONE));
         // diagnostics: the same operations with a caller-supplied timestamp (no System.nanoTime)
         p.add(new Pair("1d", "create + signal(ts) (diagnostic: no clock read)",
                 SIG + "fenceCreateSignalGivenTimestamp", SIG + "cfCreateComplete", "new CF + complete",
