@@ -42,7 +42,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>CPU accesses belong to threads: the thread that began an access ends it, with the same
  * direction. Ending an access that this thread did not begin, with a different direction, or
  * beginning a write inside one's own read (it would wait for itself) is an
- * {@link IllegalStateException}. Reads may nest.
+ * {@link IllegalStateException}. Reads may nest: a nested read does not wait (the outer read
+ * already did, and writers queued since wait for it), so it cannot deadlock against a writer
+ * queued behind the outer read.
  *
  * <h2>Explicit synchronization bridge</h2>
  * {@link #exportFence(Direction)} and {@link #importFence(Fence, Direction)} are the kernel's
@@ -80,7 +82,8 @@ public final class SharedBuffer {
      * how many read accesses are open), writeFence / writeDirection / writer (the single open CPU
      * write access), and perThread (open accesses by thread, for misuse checks).
      *
-     * beginCpuAccess: wait (no lock held) for the fences of the direction's usage; then lock the
+     * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
+     * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage; then lock the
      * reservation (plain lock) and re-check: if new fences arrived meanwhile, unlock and wait
      * again. Otherwise, under cpuLock, install the CPU fence (a reader reuses the open read
      * fence), and unlock the reservation. Lock order: reservation, then cpuLock.
@@ -182,10 +185,19 @@ public final class SharedBuffer {
                 throw new IllegalStateException("beginCpuAccess(" + direction + ") inside this"
                         + " thread's own " + open.write + " access to " + this);
             }
-            if (open != null && open.reads > 0 && direction.writes()) {
-                throw new IllegalStateException("beginCpuAccess(" + direction + ") inside this"
-                        + " thread's own READ access would wait for itself; end it first or"
-                        + " begin with READ_WRITE");
+            if (open != null && open.reads > 0) {
+                if (direction.writes()) {
+                    throw new IllegalStateException("beginCpuAccess(" + direction + ") inside"
+                            + " this thread's own READ access would wait for itself; end it first"
+                            + " or begin with READ_WRITE");
+                }
+                // A nested read: the outer one already waited for the writers before it, and its
+                // fence (still installed: readers > 0) holds back every writer queued since, so
+                // there is nothing to wait for. Waiting would deadlock: a device writer queued
+                // behind the outer read waits for this thread to end it.
+                open.reads++;
+                readers++;
+                return;
             }
         } finally {
             cpuLock.unlock();

@@ -41,6 +41,37 @@ class SharedBufferTest {
     }
 
     @Test
+    void nestedReadDoesNotWaitForAWriterQueuedBehindTheOuterRead() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate(16);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch outer = new CountDownLatch(1);
+        CountDownLatch queued = new CountDownLatch(1);
+        CountDownLatch nested = new CountDownLatch(1);
+        Fence deviceWrite = fresh();
+        Thread cpu = start("cpu-reader", errors, () -> {
+            buf.beginCpuAccess(SharedBuffer.Direction.READ);
+            outer.countDown();
+            queued.await();
+            // a device writer is queued behind the outer read: its fence waits for our READ fence
+            buf.beginCpuAccess(SharedBuffer.Direction.READ);
+            nested.countDown();
+            buf.endCpuAccess(SharedBuffer.Direction.READ);
+            buf.endCpuAccess(SharedBuffer.Direction.READ);
+        });
+        assertTrue(outer.await(20, TimeUnit.SECONDS));
+        // the device's submission: lock, take the READ dependencies (the CPU read), add WRITE
+        Fence deps = buf.exportFence(SharedBuffer.Direction.WRITE);
+        assertFalse(deps.isSignaled(), "the CPU read's fence must hold the device writer back");
+        addFence(buf, deviceWrite, Usage.WRITE);
+        queued.countDown();
+        assertTrue(nested.await(20, TimeUnit.SECONDS), "nested read waited for the queued writer");
+        join(cpu);
+        assertNoErrors(errors);
+        assertTrue(deps.await(20, TimeUnit.SECONDS)); // both reads ended: the writer may run
+        deviceWrite.signal();
+    }
+
+    @Test
     void cpuReadWaitsForWritersOnly() throws Exception {
         SharedBuffer buf = SharedBuffer.allocate(16);
         Fence reader = fresh();
