@@ -264,26 +264,29 @@ public final class SyncObj {
         if (!(h instanceof FenceChain)) {
             return 0L;
         }
-        // reached(p) is monotone (reaching p means every earlier point was reached), so the
-        // answer is the largest p with reached(p); it is always a point that was added, or 0.
-        long lo = 0L;
-        long hi = h.seqno();
-        if (reached(h, hi)) {
-            return hi;
+        // One walk from the newest link, like the kernel's query. A link covers the points
+        // above its prevSeqno up to its seqno. Links between a link and its prev() were
+        // collected because their fences signalled, so while walking from a pending link: if its
+        // predecessor's chain has signalled (or was collected away: null), every point up to the
+        // pending link's prevSeqno is reached; else the predecessor is pending too: move to it.
+        FenceChain node = (FenceChain) h;
+        if (node.isSignaled()) {
+            return node.seqno();
         }
-        while (hi - lo > 1L) {
-            long mid = lo + (hi - lo) / 2L;
-            if (reached(h, mid)) {
-                lo = mid;
-            } else {
-                hi = mid;
+        for (;;) {
+            Fence p = node.prev();
+            if (p == null) {
+                return node.prevSeqno();
             }
+            boolean foreign = !(p instanceof FenceChain) || p.context() != h.context();
+            if (p.isSignaled()) {
+                return node.prevSeqno();
+            }
+            if (foreign) {
+                return 0L; // points up to prevSeqno are p's, and p is pending
+            }
+            node = (FenceChain) p;
         }
-        return lo;
-    }
-
-    private static boolean reached(Fence h, long point) {
-        return point == 0L || FenceChain.find(h, point).isSignaled();
     }
 
     /**
