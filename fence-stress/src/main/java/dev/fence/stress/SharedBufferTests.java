@@ -13,6 +13,7 @@ import dev.fence.reservation.SharedBuffer;
 import dev.fence.reservation.SharedBuffer.Direction;
 import dev.fence.reservation.Usage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -20,6 +21,7 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
@@ -48,7 +50,10 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *
  * <p>Data outcomes are the two bytes of a two-byte buffer (0 before, 1 after a write); a writer
  * writes byte 1 first, then byte 0, so a reader (byte 0, then byte 1) that overlaps it can see
- * {@code 1, 0} or {@code 0, 1}: a half-written buffer. A "device" is an actor that follows the
+ * {@code 1, 0} or {@code 0, 1}: a half-written buffer. Because two bytes are written in a few
+ * nanoseconds, the exclusion tests also count the two accesses in and out of their critical
+ * sections and report an overlap (last value 1) even when the data happen to read whole. A
+ * "device" is an actor that follows the
  * reservation protocol by hand (lock, take its dependencies, add its fence, unlock, wait, work,
  * signal).
  *
@@ -98,13 +103,49 @@ public final class SharedBufferTests {
     /** Fills the two-byte buffer with 1, byte 1 first. */
     static void write(SharedBuffer buf) {
         buf.buffer().put(1, (byte) 1);
+        Thread.onSpinWait();
         buf.buffer().put(0, (byte) 1);
     }
 
     /** Reads byte 0, then byte 1, into the result. */
-    static void read(SharedBuffer buf, II_Result r) {
+    static void read(SharedBuffer buf, III_Result r) {
         r.r1 = buf.buffer().get(0);
+        Thread.onSpinWait();
         r.r2 = buf.buffer().get(1);
+    }
+
+    /**
+     * Two accesses that must exclude each other: each counts itself in and out around its work.
+     * A second entrant that finds the other inside records the overlap, even when the data
+     * happens to read whole.
+     */
+    abstract static class Exclusive {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        private final AtomicInteger inside = new AtomicInteger();
+        private volatile boolean overlap;
+
+        final void enter() {
+            if (inside.getAndIncrement() != 0) {
+                overlap = true;
+            }
+        }
+
+        final void exit() {
+            inside.decrementAndGet();
+        }
+
+        /** Stays inside for about a microsecond, so that two writers let in together overlap. */
+        static void hold() {
+            long until = System.nanoTime() + 1_000;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+        }
+
+        /** Whether the two accesses were ever inside at once. */
+        final int overlap() {
+            return overlap ? 1 : 0;
+        }
     }
 
     /* ------------------------------------------------------------------------------------------
@@ -145,7 +186,8 @@ public final class SharedBufferTests {
                 return;
             }
             try {
-                read(buf, r);
+                r.r1 = buf.buffer().get(0);
+                r.r2 = buf.buffer().get(1);
             } finally {
                 buf.endCpuAccess(Direction.READ);
             }
@@ -195,6 +237,77 @@ public final class SharedBufferTests {
         }
     }
 
+    /**
+     * A device job racing a CPU access, with a check of the registration order on top of the
+     * data and the overlap count. The device notes, under the reservation lock, whether nothing
+     * was pending when it submitted (it registered first). If it did, the CPU access must not
+     * begin until the job has signalled: the CPU, once inside, must find the job signalled, and
+     * the device, before it signals, must not find the CPU inside (whichever of the two looks
+     * second sees the other; the CPU clears its flag before it ends, and a CPU access that ended
+     * before the device submitted makes the device "first" without having waited for it). The device holds its job up to HOLD_NANOS after its work (less if
+     * the CPU shows up), so that an access that wrongly registered behind it is seen even when
+     * the data happen to come out clean; the device stays counted inside while it holds, so a
+     * device that did not wait for a CPU access registered before it shows as an overlap.
+     */
+    abstract static class DeviceVsCpu extends Exclusive {
+        static final long HOLD_NANOS = 20_000;
+        final Fence job = newFence();
+        private volatile boolean deviceFirst;
+        private volatile boolean cpuInside;
+        private volatile boolean misordered;
+
+        /** The device's submission (lock, dependencies, add, unlock), noting who came first. */
+        final Fence deviceSubmit(boolean writes) {
+            Reservation r = buf.reservation();
+            r.lock();
+            try {
+                Fence deps = r.singleton(Usage.forAccess(writes));
+                deviceFirst = deps.isSignaled(); // the only fence that can be pending is the CPU's
+                r.reserveFences(1);
+                r.addFence(job, writes ? Usage.WRITE : Usage.READ);
+                return deps;
+            } finally {
+                r.unlock();
+            }
+        }
+
+        /**
+         * The device's work is done: hold the job a little (still counted inside), check, count
+         * out, signal.
+         */
+        final void deviceDone(boolean entered) {
+            long until = System.nanoTime() + HOLD_NANOS;
+            while (!cpuInside && System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            if (deviceFirst && cpuInside) {
+                misordered = true;
+            }
+            if (entered) {
+                exit();
+            }
+            job.signal();
+        }
+
+        /** The CPU access has begun. */
+        final void cpuBegun() {
+            cpuInside = true;
+            if (deviceFirst && !job.isSignaled()) {
+                misordered = true;
+            }
+        }
+
+        /** The CPU access is about to end. */
+        final void cpuEnding() {
+            cpuInside = false;
+        }
+
+        /** 1 if the accesses overlapped or the CPU began behind a pending job that came first. */
+        final int broken() {
+            return overlap() == 1 || misordered ? 1 : 0;
+        }
+    }
+
     /* ------------------------------------------------------------------------------------------
      * Claim 3a. A CPU write vs a device read submitted at the same time. Whoever registers first
      * (CPU fence or device fence, serialized by the reservation lock) goes first; the other
@@ -202,14 +315,12 @@ public final class SharedBufferTests {
      */
 
     @JCStressTest
-    @Description("beginCpuAccess(WRITE) + write vs a device reader (lock, deps, add READ, unlock, wait, read): never half-written.")
-    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The device registered first and read before the CPU write.")
-    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The CPU registered first; the device waited for its CPU fence.")
-    @Outcome(expect = FORBIDDEN, desc = "The device read a half-written buffer: it did not wait for the CPU, or the CPU did not wait for it.")
+    @Description("beginCpuAccess(WRITE) + write vs a device reader (lock, deps, add READ, unlock, wait, read): never half-written, never out of registration order.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The device registered first and read before the CPU write.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The CPU registered first; the device waited for its CPU fence.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU write begun while the device's earlier READ fence was pending.")
     @State
-    public static class DeviceReadVsCpuWrite {
-        final SharedBuffer buf = SharedBuffer.allocate(2);
-        final Fence job = newFence();
+    public static class DeviceReadVsCpuWrite extends DeviceVsCpu {
 
         @Actor
         public void cpuWriter() {
@@ -220,57 +331,70 @@ public final class SharedBufferTests {
                 return;
             }
             try {
+                enter();
+                cpuBegun();
                 write(buf);
+                cpuEnding();
+                exit();
             } finally {
                 buf.endCpuAccess(Direction.WRITE);
             }
         }
 
         @Actor
-        public void deviceReader(II_Result r) {
-            Fence deps = submit(buf.reservation(), job, false);
+        public void deviceReader(III_Result r) {
+            Fence deps = deviceSubmit(false);
+            boolean entered = false;
             try {
                 deps.await();
+                enter();
+                entered = true;
                 read(buf, r);
             } catch (InterruptedException e) {
                 r.r1 = BROKEN;
             } finally {
-                job.signal();
+                deviceDone(entered);
             }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = broken();
         }
     }
 
     /* ------------------------------------------------------------------------------------------
      * Claim 3b. A device write submitted while a CPU read begins. If the device registers after
      * the CPU read's wait but before its lock, only the re-check under the reservation lock
-     * stops the read from starting in the middle of the device's write.
+     * stops the read from starting while the device's job is pending.
      */
 
     @JCStressTest
-    @Description("A device writer (lock, deps, add WRITE, unlock, wait, write) vs beginCpuAccess(READ) + read: never half-written.")
-    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The CPU read registered first; the device waited for its CPU fence.")
-    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The device registered first; the CPU read waited for the device's fence.")
-    @Outcome(expect = FORBIDDEN, desc = "The CPU read a half-written buffer (registered without waiting for the device, or the device ignored the CPU fence).")
+    @Description("A device writer (lock, deps, add WRITE, unlock, wait, write) vs beginCpuAccess(READ) + read: never half-written, never out of registration order.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The CPU read registered first; the device waited for its CPU fence.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The device registered first; the CPU read waited for the device's fence.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU read begun while the device's earlier WRITE fence was pending (no re-check).")
     @State
-    public static class DeviceWriteVsCpuRead {
-        final SharedBuffer buf = SharedBuffer.allocate(2);
-        final Fence job = newFence();
+    public static class DeviceWriteVsCpuRead extends DeviceVsCpu {
 
         @Actor
         public void deviceWriter() {
-            Fence deps = submit(buf.reservation(), job, true);
+            Fence deps = deviceSubmit(true);
+            boolean entered = false;
             try {
                 deps.await();
+                enter();
+                entered = true;
                 write(buf);
             } catch (InterruptedException e) {
                 buf.buffer().put(0, (byte) BROKEN);
             } finally {
-                job.signal();
+                deviceDone(entered);
             }
         }
 
         @Actor
-        public void cpuReader(II_Result r) {
+        public void cpuReader(III_Result r) {
             try {
                 buf.beginCpuAccess(Direction.READ);
             } catch (InterruptedException e) {
@@ -278,10 +402,19 @@ public final class SharedBufferTests {
                 return;
             }
             try {
+                enter();
+                cpuBegun();
                 read(buf, r);
+                cpuEnding();
+                exit();
             } finally {
                 buf.endCpuAccess(Direction.READ);
             }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = broken();
         }
     }
 
@@ -291,12 +424,11 @@ public final class SharedBufferTests {
 
     @JCStressTest
     @Description("beginCpuAccess(WRITE) + write vs beginCpuAccess(READ) + read: the reader never sees a half-written buffer.")
-    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The read came first; the writer waited for the CPU read fence.")
-    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The write came first; the reader waited for the CPU write fence.")
-    @Outcome(expect = FORBIDDEN, desc = "The read overlapped the write.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The read came first; the writer waited for the CPU read fence.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The write came first; the reader waited for the CPU write fence.")
+    @Outcome(expect = FORBIDDEN, desc = "The read overlapped the write (half-written data, or both inside at once: last 1).")
     @State
-    public static class CpuWriteVsCpuRead {
-        final SharedBuffer buf = SharedBuffer.allocate(2);
+    public static class CpuWriteVsCpuRead extends Exclusive {
 
         @Actor
         public void cpuWriter() {
@@ -307,14 +439,16 @@ public final class SharedBufferTests {
                 return;
             }
             try {
+                enter();
                 write(buf);
+                exit();
             } finally {
                 buf.endCpuAccess(Direction.WRITE);
             }
         }
 
         @Actor
-        public void cpuReader(II_Result r) {
+        public void cpuReader(III_Result r) {
             try {
                 buf.beginCpuAccess(Direction.READ);
             } catch (InterruptedException e) {
@@ -322,10 +456,17 @@ public final class SharedBufferTests {
                 return;
             }
             try {
+                enter();
                 read(buf, r);
+                exit();
             } finally {
                 buf.endCpuAccess(Direction.READ);
             }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = overlap();
         }
     }
 
@@ -336,12 +477,11 @@ public final class SharedBufferTests {
 
     @JCStressTest
     @Description("Two CPU writers (WRITE, READ_WRITE) each x = x + 1 inside their access: one reads 0, the other 1; x ends at 2.")
-    @Outcome(id = "0, 1, 2", expect = ACCEPTABLE, desc = "The WRITE access went first.")
-    @Outcome(id = "1, 0, 2", expect = ACCEPTABLE, desc = "The READ_WRITE access went first.")
-    @Outcome(expect = FORBIDDEN, desc = "Both were inside at once (a lost update), or an access failed.")
+    @Outcome(id = "0, 1, 2, 0", expect = ACCEPTABLE, desc = "The WRITE access went first.")
+    @Outcome(id = "1, 0, 2, 0", expect = ACCEPTABLE, desc = "The READ_WRITE access went first.")
+    @Outcome(expect = FORBIDDEN, desc = "Both were inside at once (a lost update, or last 1), or an access failed.")
     @State
-    public static class CpuWriteVsCpuWrite {
-        final SharedBuffer buf = SharedBuffer.allocate(2);
+    public static class CpuWriteVsCpuWrite extends Exclusive {
 
         int increment(Direction d) {
             try {
@@ -350,8 +490,11 @@ public final class SharedBufferTests {
                 return BROKEN;
             }
             try {
+                enter();
                 int v = buf.buffer().get(0);
+                hold();
                 buf.buffer().put(0, (byte) (v + 1));
+                exit();
                 return v;
             } finally {
                 buf.endCpuAccess(d);
@@ -359,18 +502,19 @@ public final class SharedBufferTests {
         }
 
         @Actor
-        public void writer(III_Result r) {
+        public void writer(IIII_Result r) {
             r.r1 = increment(Direction.WRITE);
         }
 
         @Actor
-        public void readWriter(III_Result r) {
+        public void readWriter(IIII_Result r) {
             r.r2 = increment(Direction.READ_WRITE);
         }
 
         @Arbiter
-        public void arbiter(III_Result r) {
+        public void arbiter(IIII_Result r) {
             r.r3 = buf.buffer().get(0);
+            r.r4 = overlap();
         }
     }
 
