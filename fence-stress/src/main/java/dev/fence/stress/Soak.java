@@ -54,7 +54,8 @@ public final class Soak {
                 new Weighted(new ContainerWorkload(core, ctx), 18),
                 new Weighted(new TimelineWorkload(ctx), 12),
                 new Weighted(new SyncFileWorkload(ctx), 15),
-                new Weighted(new ReservationWorkload(ctx), 10));
+                new Weighted(new ReservationWorkload(ctx), 10),
+                new Weighted(new SharedBufferWorkload(ctx), 10));
     }
 
     /** A workload and its share of the operations. */
