@@ -55,7 +55,8 @@ public final class Soak {
                 new Weighted(new TimelineWorkload(ctx), 12),
                 new Weighted(new SyncFileWorkload(ctx), 15),
                 new Weighted(new PollerWorkload(ctx), 6),
-                new Weighted(new ReservationWorkload(ctx), 10));
+                new Weighted(new ReservationWorkload(ctx), 10),
+                new Weighted(new SharedBufferWorkload(ctx), 10));
     }
 
     /** A workload and its share of the operations. */

@@ -1,5 +1,6 @@
 package dev.fence.stress;
 
+import static dev.fence.stress.Probes.BAD_HANDLE;
 import static dev.fence.stress.Probes.BROKEN;
 import static dev.fence.stress.Probes.NOT_SUBMITTED;
 import static dev.fence.stress.Probes.RELEASED;
@@ -8,7 +9,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
 import dev.fence.stress.Probes.DriverFence;
+import dev.fence.syncfile.BadHandleException;
 import dev.fence.syncfile.PointNotSubmittedException;
+import dev.fence.syncfile.SyncFile;
 import dev.fence.syncfile.SyncObj;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +31,9 @@ import org.openjdk.jcstress.infra.results.JJI_Result;
  * reference of its own, never a released one; a wait keeps the fence it captured (no lost
  * wake-up when that fence signals after a reset or replace) and a wait for submission sees a
  * submission racing its registration; query() never goes backwards and never reports a point
- * whose fences (or an earlier point's) have not signalled.
+ * whose fences (or an earlier point's) have not signalled; importing a sync file that is being
+ * closed either fails with BadHandleException or installs the fence with a reference of the
+ * object's own, never a released one.
  *
  * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SyncObjTests[.SubTestName]}
  */
@@ -280,6 +285,94 @@ public final class SyncObjTests {
         public void arbiter(II_Result r) {
             r.r1 = runs.get();
             r.r2 = sawSignalled;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * importSyncFile vs SyncFile.close(), the file holding its fence's only reference. The
+     * import reads the file's fence and then takes the object's reference; a close in between
+     * drops the count to zero. The import must then fail as if the file had been closed first
+     * (BadHandleException), not install the released fence uncounted. ImportVsClose installs
+     * it as the binary payload (point 0), ImportPointVsClose as timeline point 1.
+     */
+
+    /** The shared state of the import-vs-close tests: a file holding f's last reference. */
+    abstract static class ImportRace {
+        final DriverFence f = new DriverFence();
+        final SyncFile file = SyncFileTests.soleOwner(f);
+        final SyncObj obj = SyncObj.create();
+
+        final void closer() {
+            file.close();
+        }
+
+        final void importer(III_Result r, long point) {
+            try {
+                obj.importSyncFile(file, point);
+                r.r1 = f.refCnt() >= 1 ? 1 : RELEASED;
+            } catch (BadHandleException e) {
+                r.r1 = obj.hasFence() ? BROKEN : BAD_HANDLE;
+            }
+        }
+
+        final void judge(III_Result r) {
+            obj.reset(); // drops the object's reference on a binary fence (not a point's)
+            r.r2 = f.deallocateCalls.get();
+            r.r3 = f.refCnt();
+        }
+    }
+
+    @JCStressTest
+    @Description("importSyncFile(file, 0) vs file.close(), the file holding the fence's only reference: BadHandleException or the fence installed with its own reference.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE,
+            desc = "The import won: the object holds the fence with its own reference (count >= 1); deallocated once after close() and reset().")
+    @Outcome(id = "3, 1, 0", expect = ACCEPTABLE,
+            desc = "close() won: BadHandleException, nothing installed; deallocated once by close().")
+    @Outcome(id = "5, 1, 0", expect = FORBIDDEN,
+            desc = "The import installed the fence after close() had released it to zero: the object holds a released fence, uncounted.")
+    @Outcome(expect = FORBIDDEN, desc = "A double or missing deallocate, a reference left over, or something installed despite BadHandleException.")
+    @State
+    public static class ImportVsClose extends ImportRace {
+        @Actor
+        public void fileCloser() {
+            closer();
+        }
+
+        @Actor
+        public void fileImporter(III_Result r) {
+            importer(r, 0L);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("importSyncFile(file, 1) vs file.close(), the file holding the fence's only reference: BadHandleException or point 1 holding the fence with its own reference.")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE,
+            desc = "The import won: point 1 holds the fence with its own reference, kept for as long as the chain exists (reset() does not drop it); close() released the file's.")
+    @Outcome(id = "3, 1, 0", expect = ACCEPTABLE,
+            desc = "close() won: BadHandleException, no point added; deallocated once by close().")
+    @Outcome(id = "5, 1, 0", expect = FORBIDDEN,
+            desc = "Point 1 was added on the fence after close() had released it to zero.")
+    @Outcome(expect = FORBIDDEN, desc = "A double or missing deallocate, a reference left over, or a point added despite BadHandleException.")
+    @State
+    public static class ImportPointVsClose extends ImportRace {
+        @Actor
+        public void fileCloser() {
+            closer();
+        }
+
+        @Actor
+        public void fileImporter(III_Result r) {
+            importer(r, 1L);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            judge(r);
         }
     }
 }

@@ -386,12 +386,15 @@ public final class SyncObj {
     /**
      * Installs the fence of {@code file}: as the current fence for point 0, else as timeline
      * point {@code point}; the kernel's {@code FD_TO_HANDLE} with {@code IMPORT_SYNC_FILE}. The
-     * file stays open and unchanged.
+     * file stays open and unchanged. Closing the file in another thread while this runs is a race
+     * in the caller: the import either completes (the object holds its own reference) or fails
+     * as if the file had been closed first.
      *
      * @param file an open sync file
      * @param point 0, or a point above the newest one
      * @throws NullPointerException if {@code file} is null
-     * @throws BadHandleException if {@code file} is closed
+     * @throws BadHandleException if {@code file} is closed, or is closed concurrently before the
+     *     import has taken its reference on the fence
      * @throws IllegalArgumentException if {@code point} is negative or not above the newest point,
      *     or the file's fence is a chain link and {@code point} is not 0
      */
@@ -399,17 +402,32 @@ public final class SyncObj {
         Objects.requireNonNull(file, "file");
         checkPoint(point);
         Fence f = file.peek();
-        if (point == 0L) {
-            replaceFence(f);
-        } else if (f instanceof FenceChain) {
-            Fence merged = Fences.merge(f);
-            if (Refs.isFresh(merged, f)) {
-                install(merged, true, true, point);
+        // Hold a reference of our own while importing, as the kernel holds the file (fdget) for
+        // the ioctl. An open file that counts its reference keeps the count at one or more, so a
+        // failed retain means a concurrent close() released the last one (close() clears the
+        // file before releasing): the fence is gone and so is the file. A file that never
+        // counted (a released member of an uncounted container) stays importable uncounted.
+        boolean held = f.tryRetain();
+        if (!held && file.isClosed()) {
+            throw new BadHandleException("sync file closed concurrently");
+        }
+        try {
+            if (point == 0L) {
+                replaceFence(f);
+            } else if (f instanceof FenceChain) {
+                Fence merged = Fences.merge(f);
+                if (Refs.isFresh(merged, f)) {
+                    install(merged, true, true, point);
+                } else {
+                    addPoint(point, merged);
+                }
             } else {
-                addPoint(point, merged);
+                addPoint(point, f);
             }
-        } else {
-            addPoint(point, f);
+        } finally {
+            if (held) {
+                f.release();
+            }
         }
     }
 

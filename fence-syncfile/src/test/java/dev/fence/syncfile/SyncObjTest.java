@@ -400,6 +400,51 @@ class SyncObjTest {
         assertThrows(BadHandleException.class, () -> obj.importSyncFile(closed, 0));
     }
 
+    /**
+     * The import holds a reference of its own while it runs (so a close() racing it cannot
+     * release the fence in between; the race itself is jcstress's SyncObjTests.ImportVsClose)
+     * and gives it back: afterwards the object's reference is the only one added.
+     */
+    @Test
+    void importGivesBackItsTemporaryReference() {
+        Fence f = fresh();
+        SyncFile sf = SyncFile.create(f);
+        assertEquals(2, f.refCnt(), "creator and file");
+        SyncObj binary = SyncObj.create();
+        binary.importSyncFile(sf, 0);
+        assertEquals(3, f.refCnt(), "creator, file, object");
+        SyncObj timeline = SyncObj.create();
+        timeline.importSyncFile(sf, 1);
+        assertEquals(4, f.refCnt(), "creator, file, object, timeline point");
+        sf.close();
+        binary.reset();
+        assertEquals(2, f.refCnt(), "creator and the point (kept while the chain exists)");
+        assertThrows(BadHandleException.class, () -> binary.importSyncFile(sf, 0));
+        assertThrows(BadHandleException.class, () -> timeline.importSyncFile(sf, 2));
+        assertFalse(binary.hasFence(), "a failed import installs nothing");
+        assertEquals(1, timeline.lastSubmitted(), "a failed import adds no point");
+    }
+
+    /**
+     * A file that never counted its fence (created on a fence already released to zero, like a
+     * member of an uncounted container) stays importable: a failed retain means "closed
+     * concurrently" only for a file that is closed.
+     */
+    @Test
+    void importOfAnUncountedOpenFileStillWorks() {
+        Fence f = fresh();
+        f.release();
+        assertEquals(0, f.refCnt());
+        try (SyncFile sf = SyncFile.create(f)) {
+            SyncObj obj = SyncObj.create();
+            obj.importSyncFile(sf, 0);
+            assertSame(f, obj.fence(), "installed uncounted");
+            SyncObj timeline = SyncObj.create();
+            timeline.importSyncFile(sf, 1);
+            assertEquals(1, timeline.lastSubmitted());
+        }
+    }
+
     // ---- handle table ------------------------------------------------------------------------
 
     @Test

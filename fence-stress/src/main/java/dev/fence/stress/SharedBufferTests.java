@@ -1,0 +1,849 @@
+package dev.fence.stress;
+
+import static dev.fence.stress.Probes.BROKEN;
+import static dev.fence.stress.Probes.ISE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
+import dev.fence.reservation.Reservation;
+import dev.fence.reservation.SharedBuffer;
+import dev.fence.reservation.SharedBuffer.Direction;
+import dev.fence.reservation.Usage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/**
+ * {@link SharedBuffer}: CPU accesses ({@code beginCpuAccess}/{@code endCpuAccess}), device work
+ * following the reservation protocol, and the explicit bridge ({@code exportFence},
+ * {@code importFence}) racing each other. Claims, one test each:
+ * <ol>
+ * <li>a CPU read waits for pending KERNEL and WRITE fences and sees what their work wrote
+ *     ({@link CpuReadWaitsForDeviceWrite});</li>
+ * <li>a CPU write (READ_WRITE) waits for pending READ fences ({@link CpuWriteWaitsForDeviceRead});</li>
+ * <li>the CPU fence: device work submitted during a CPU access waits for it, and a CPU access
+ *     begun while device work is being submitted waits for that work (the re-check under the
+ *     reservation lock) ({@link DeviceReadVsCpuWrite}, {@link DeviceWriteVsCpuRead});</li>
+ * <li>CPU readers and writers exclude each other ({@link CpuWriteVsCpuRead}), and there is one
+ *     writer at a time ({@link CpuWriteVsCpuWrite});</li>
+ * <li>concurrent CPU readers share one CPU fence, pending until the last of them ends
+ *     ({@link ReadersShareFence});</li>
+ * <li>reads nest ({@link NestedReadVsDeviceWrite});</li>
+ * <li>an interrupted {@code beginCpuAccess} starts no access ({@link InterruptVsBegin});</li>
+ * <li>accesses belong to threads: another thread cannot end one ({@link EndByAnotherThread});</li>
+ * <li>{@code exportFence} (lock-free) sees a CPU access that has begun and signals only when it
+ *     ends ({@link ExportDuringCpuWrite});</li>
+ * <li>{@code importFence} of a container makes a CPU read begun after it wait for every member
+ *     ({@link ImportVsCpuRead}).</li>
+ * </ol>
+ *
+ * <p>Data outcomes are the two bytes of a two-byte buffer (0 before, 1 after a write); a writer
+ * writes byte 1 first, then byte 0, so a reader (byte 0, then byte 1) that overlaps it can see
+ * {@code 1, 0} or {@code 0, 1}: a half-written buffer. Because two bytes are written in a few
+ * nanoseconds, the exclusion tests also count the two accesses in and out of their critical
+ * sections and report an overlap (last value 1) even when the data happen to read whole. A
+ * "device" is an actor that follows the
+ * reservation protocol by hand (lock, take its dependencies, add its fence, unlock, wait, work,
+ * signal).
+ *
+ * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SharedBufferTests[.SubTestName]}
+ */
+public final class SharedBufferTests {
+
+    /** How long a device waits before it looks for a deadlock (a wait that should end at once). */
+    static final long DEADLOCK_PROBE_MILLIS = 200;
+
+    private SharedBufferTests() {
+    }
+
+    static Fence newFence() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
+    /** Adds {@code f} with {@code usage} under the lock, outside any actor. */
+    static void add(Reservation r, Fence f, Usage usage) {
+        r.lock();
+        try {
+            r.reserveFences(1);
+            r.addFence(f, usage);
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /**
+     * The device side of the reservation protocol: under the lock, takes what an access in this
+     * direction must wait for and adds {@code job} (WRITE for a writer, READ for a reader).
+     *
+     * @return the dependencies to wait for before the work runs
+     */
+    static Fence submit(Reservation r, Fence job, boolean writes) {
+        r.lock();
+        try {
+            Fence deps = r.singleton(Usage.forAccess(writes));
+            r.reserveFences(1);
+            r.addFence(job, writes ? Usage.WRITE : Usage.READ);
+            return deps;
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /** Fills the two-byte buffer with 1, byte 1 first. */
+    static void write(SharedBuffer buf) {
+        buf.buffer().put(1, (byte) 1);
+        Thread.onSpinWait();
+        buf.buffer().put(0, (byte) 1);
+    }
+
+    /** Reads byte 0, then byte 1, into the result. */
+    static void read(SharedBuffer buf, III_Result r) {
+        r.r1 = buf.buffer().get(0);
+        Thread.onSpinWait();
+        r.r2 = buf.buffer().get(1);
+    }
+
+    /**
+     * Two accesses that must exclude each other: each counts itself in and out around its work.
+     * A second entrant that finds the other inside records the overlap, even when the data
+     * happens to read whole.
+     */
+    abstract static class Exclusive {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        private final AtomicInteger inside = new AtomicInteger();
+        private volatile boolean overlap;
+
+        final void enter() {
+            if (inside.getAndIncrement() != 0) {
+                overlap = true;
+            }
+        }
+
+        final void exit() {
+            inside.decrementAndGet();
+        }
+
+        /** Stays inside for about a microsecond, so that two writers let in together overlap. */
+        static void hold() {
+            long until = System.nanoTime() + 1_000;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+        }
+
+        /** Whether the two accesses were ever inside at once. */
+        final int overlap() {
+            return overlap ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 1. The buffer holds pending KERNEL and WRITE fences (a move, then a device write).
+     * The device writes byte 0, signals K, writes byte 1, signals W. A CPU read must wait for
+     * both, and then sees both bytes (the fences publish the device's writes).
+     */
+
+    @JCStressTest
+    @Description("Pending KERNEL + WRITE fences, device writes then signals each vs beginCpuAccess(READ): the read sees both writes.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The CPU read began after K and W signalled and saw both device writes.")
+    @Outcome(expect = FORBIDDEN, desc = "The CPU read began before K or W signalled (a device write missing).")
+    @State
+    public static class CpuReadWaitsForDeviceWrite {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        final Fence k = newFence();
+        final Fence w = newFence();
+
+        {
+            add(buf.reservation(), k, Usage.KERNEL);
+            add(buf.reservation(), w, Usage.WRITE);
+        }
+
+        @Actor
+        public void device() {
+            buf.buffer().put(0, (byte) 1);
+            k.signal();
+            buf.buffer().put(1, (byte) 1);
+            w.signal();
+        }
+
+        @Actor
+        public void cpuReader(II_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                r.r1 = buf.buffer().get(0);
+                r.r2 = buf.buffer().get(1);
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 2. The buffer holds a pending READ fence: a device is reading it. The device reads
+     * byte 0 and then signals R. A CPU READ_WRITE access (synchronizes like WRITE) must wait for
+     * R, so the device never sees the CPU's write.
+     */
+
+    @JCStressTest
+    @Description("Pending READ fence, device reads then signals vs beginCpuAccess(READ_WRITE) + write: the device never sees the CPU write.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The device read before the CPU wrote; the CPU access began after R signalled.")
+    @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "The CPU wrote while the device was still reading (did not wait for R).")
+    @Outcome(expect = FORBIDDEN, desc = "The CPU access failed.")
+    @State
+    public static class CpuWriteWaitsForDeviceRead {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        final Fence rd = newFence();
+
+        {
+            add(buf.reservation(), rd, Usage.READ);
+        }
+
+        @Actor
+        public void device(II_Result r) {
+            r.r1 = buf.buffer().get(0);
+            rd.signal();
+        }
+
+        @Actor
+        public void cpuWriter(II_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ_WRITE);
+            } catch (InterruptedException e) {
+                r.r2 = BROKEN;
+                return;
+            }
+            try {
+                buf.buffer().put(0, (byte) 1);
+            } finally {
+                buf.endCpuAccess(Direction.READ_WRITE);
+            }
+            r.r2 = 1;
+        }
+    }
+
+    /**
+     * A device job racing a CPU access, with a check of the registration order on top of the
+     * data and the overlap count. The device notes, under the reservation lock, whether nothing
+     * was pending when it submitted (it registered first). If it did, the CPU access must not
+     * begin until the job has signalled: the CPU, once inside, must find the job signalled, and
+     * the device, before it signals, must not find the CPU inside (whichever of the two looks
+     * second sees the other; the CPU clears its flag before it ends, and a CPU access that ended
+     * before the device submitted makes the device "first" without having waited for it). The device holds its job up to HOLD_NANOS after its work (less if
+     * the CPU shows up), so that an access that wrongly registered behind it is seen even when
+     * the data happen to come out clean; the device stays counted inside while it holds, so a
+     * device that did not wait for a CPU access registered before it shows as an overlap.
+     */
+    abstract static class DeviceVsCpu extends Exclusive {
+        static final long HOLD_NANOS = 20_000;
+        final Fence job = newFence();
+        private volatile boolean deviceFirst;
+        private volatile boolean cpuInside;
+        private volatile boolean misordered;
+
+        /** The device's submission (lock, dependencies, add, unlock), noting who came first. */
+        final Fence deviceSubmit(boolean writes) {
+            Reservation r = buf.reservation();
+            r.lock();
+            try {
+                Fence deps = r.singleton(Usage.forAccess(writes));
+                deviceFirst = deps.isSignaled(); // the only fence that can be pending is the CPU's
+                r.reserveFences(1);
+                r.addFence(job, writes ? Usage.WRITE : Usage.READ);
+                return deps;
+            } finally {
+                r.unlock();
+            }
+        }
+
+        /**
+         * The device's work is done: hold the job a little (still counted inside), check, count
+         * out, signal.
+         */
+        final void deviceDone(boolean entered) {
+            long until = System.nanoTime() + HOLD_NANOS;
+            while (!cpuInside && System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            if (deviceFirst && cpuInside) {
+                misordered = true;
+            }
+            if (entered) {
+                exit();
+            }
+            job.signal();
+        }
+
+        /** The CPU access has begun. */
+        final void cpuBegun() {
+            cpuInside = true;
+            if (deviceFirst && !job.isSignaled()) {
+                misordered = true;
+            }
+        }
+
+        /** The CPU access is about to end. */
+        final void cpuEnding() {
+            cpuInside = false;
+        }
+
+        /** 1 if the accesses overlapped or the CPU began behind a pending job that came first. */
+        final int broken() {
+            return overlap() == 1 || misordered ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 3a. A CPU write vs a device read submitted at the same time. Whoever registers first
+     * (CPU fence or device fence, serialized by the reservation lock) goes first; the other
+     * waits. The device never sees half of the CPU's write.
+     */
+
+    @JCStressTest
+    @Description("beginCpuAccess(WRITE) + write vs a device reader (lock, deps, add READ, unlock, wait, read): never half-written, never out of registration order.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The device registered first and read before the CPU write.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The CPU registered first; the device waited for its CPU fence.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU write begun while the device's earlier READ fence was pending.")
+    @State
+    public static class DeviceReadVsCpuWrite extends DeviceVsCpu {
+
+        @Actor
+        public void cpuWriter() {
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+                return;
+            }
+            try {
+                enter();
+                cpuBegun();
+                write(buf);
+                cpuEnding();
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Actor
+        public void deviceReader(III_Result r) {
+            Fence deps = deviceSubmit(false);
+            boolean entered = false;
+            try {
+                deps.await();
+                enter();
+                entered = true;
+                read(buf, r);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            } finally {
+                deviceDone(entered);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = broken();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 3b. A device write submitted while a CPU read begins. If the device registers after
+     * the CPU read's wait but before its lock, only the re-check under the reservation lock
+     * stops the read from starting while the device's job is pending.
+     */
+
+    @JCStressTest
+    @Description("A device writer (lock, deps, add WRITE, unlock, wait, write) vs beginCpuAccess(READ) + read: never half-written, never out of registration order.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The CPU read registered first; the device waited for its CPU fence.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The device registered first; the CPU read waited for the device's fence.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU read begun while the device's earlier WRITE fence was pending (no re-check).")
+    @State
+    public static class DeviceWriteVsCpuRead extends DeviceVsCpu {
+
+        @Actor
+        public void deviceWriter() {
+            Fence deps = deviceSubmit(true);
+            boolean entered = false;
+            try {
+                deps.await();
+                enter();
+                entered = true;
+                write(buf);
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+            } finally {
+                deviceDone(entered);
+            }
+        }
+
+        @Actor
+        public void cpuReader(III_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                enter();
+                cpuBegun();
+                read(buf, r);
+                cpuEnding();
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = broken();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 4a. A CPU writer and a CPU reader exclude each other.
+     */
+
+    @JCStressTest
+    @Description("beginCpuAccess(WRITE) + write vs beginCpuAccess(READ) + read: the reader never sees a half-written buffer.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The read came first; the writer waited for the CPU read fence.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The write came first; the reader waited for the CPU write fence.")
+    @Outcome(expect = FORBIDDEN, desc = "The read overlapped the write (half-written data, or both inside at once: last 1).")
+    @State
+    public static class CpuWriteVsCpuRead extends Exclusive {
+
+        @Actor
+        public void cpuWriter() {
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+                return;
+            }
+            try {
+                enter();
+                write(buf);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Actor
+        public void cpuReader(III_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                enter();
+                read(buf, r);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = overlap();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 4b. One CPU writer at a time: two writers (WRITE and READ_WRITE) each increment
+     * byte 0 non-atomically inside their access. No lost update.
+     */
+
+    @JCStressTest
+    @Description("Two CPU writers (WRITE, READ_WRITE) each x = x + 1 inside their access: one reads 0, the other 1; x ends at 2.")
+    @Outcome(id = "0, 1, 2, 0", expect = ACCEPTABLE, desc = "The WRITE access went first.")
+    @Outcome(id = "1, 0, 2, 0", expect = ACCEPTABLE, desc = "The READ_WRITE access went first.")
+    @Outcome(expect = FORBIDDEN, desc = "Both were inside at once (a lost update, or last 1), or an access failed.")
+    @State
+    public static class CpuWriteVsCpuWrite extends Exclusive {
+
+        int increment(Direction d) {
+            try {
+                buf.beginCpuAccess(d);
+            } catch (InterruptedException e) {
+                return BROKEN;
+            }
+            try {
+                enter();
+                int v = buf.buffer().get(0);
+                hold();
+                buf.buffer().put(0, (byte) (v + 1));
+                exit();
+                return v;
+            } finally {
+                buf.endCpuAccess(d);
+            }
+        }
+
+        @Actor
+        public void writer(IIII_Result r) {
+            r.r1 = increment(Direction.WRITE);
+        }
+
+        @Actor
+        public void readWriter(IIII_Result r) {
+            r.r2 = increment(Direction.READ_WRITE);
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            r.r3 = buf.buffer().get(0);
+            r.r4 = overlap();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 5. Two CPU readers: the second reuses the open read fence while the first is inside,
+     * and only the last to end signals it. Inside its access each reader checks that a device
+     * writer would wait (exportFence(WRITE) is pending); after both, nothing is pending.
+     */
+
+    @JCStressTest
+    @Description("Two CPU readers, each checking exportFence(WRITE) pending inside its access: the shared CPU fence stays pending until the last ends.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "Each reader saw its CPU fence pending throughout; all signalled after both ended.")
+    @Outcome(expect = FORBIDDEN, desc = "A reader's CPU fence signalled while it was still inside (the other's end signalled the shared fence), or a fence was left pending.")
+    @State
+    public static class ReadersShareFence {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+
+        int readAndCheck() {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                return BROKEN;
+            }
+            try {
+                boolean pending = !buf.exportFence(Direction.WRITE).isSignaled();
+                Thread.onSpinWait();
+                pending &= !buf.exportFence(Direction.WRITE).isSignaled();
+                return pending ? 1 : BROKEN;
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+
+        @Actor
+        public void reader1(III_Result r) {
+            r.r1 = readAndCheck();
+        }
+
+        @Actor
+        public void reader2(III_Result r) {
+            r.r2 = readAndCheck();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = buf.reservation().testSignaled(Usage.BOOKKEEP) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 6. "Reads may nest." A CPU reader begins READ, then READ again inside it; a device
+     * writer submits meanwhile. If the device registers between the two begins, its
+     * dependencies hold the outer read's fence, while the nested begin waits for the device's
+     * WRITE fence: a cycle. The device waits DEADLOCK_PROBE_MILLIS for its dependencies; if they
+     * have not signalled and the reader is still inside its nested begin, that is the deadlock.
+     * The device then signals its job anyway to break the cycle, so the test always ends.
+     */
+
+    @JCStressTest
+    @Description("begin(READ), nested begin(READ) vs a device writer submitting between them: the nested read must not wait for a writer queued behind the outer read.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The device's dependencies signalled in time; both reads completed.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE_INTERESTING,
+            desc = "The device's dependencies took over the probe time, but the reader was not blocked in its nested begin (a slow machine, not a cycle).")
+    @Outcome(id = "9, 1", expect = FORBIDDEN,
+            desc = "Deadlock: the nested begin waited for the device's WRITE fence, whose dependencies wait for the outer read (broken by the probe).")
+    @Outcome(expect = FORBIDDEN, desc = "An access failed.")
+    @State
+    public static class NestedReadVsDeviceWrite {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        final Fence job = newFence();
+        volatile boolean inNestedBegin;
+
+        @Actor
+        public void cpuReader(II_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+                try {
+                    inNestedBegin = true;
+                    buf.beginCpuAccess(Direction.READ);
+                    inNestedBegin = false;
+                    buf.endCpuAccess(Direction.READ);
+                } finally {
+                    buf.endCpuAccess(Direction.READ);
+                }
+                r.r2 = 1;
+            } catch (InterruptedException e) {
+                r.r2 = BROKEN;
+            }
+        }
+
+        @Actor
+        public void deviceWriter(II_Result r) {
+            Fence deps = submit(buf.reservation(), job, true);
+            try {
+                if (deps.await(DEADLOCK_PROBE_MILLIS, TimeUnit.MILLISECONDS)) {
+                    r.r1 = 1;
+                } else {
+                    r.r1 = inNestedBegin ? BROKEN : 0;
+                    job.signal(); // break the cycle so that the reader can finish
+                    deps.await();
+                }
+            } catch (InterruptedException e) {
+                r.r1 = -1;
+            } finally {
+                job.signal();
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 7. An interrupt racing beginCpuAccess(WRITE), which waits for a pending device READ
+     * fence. The interrupter signals the fence and then interrupts the CPU thread. Either the
+     * access began (and is ended normally) or begin threw InterruptedException and no access
+     * was started: endCpuAccess then throws ISE, and no CPU fence is left in the reservation.
+     * The CPU actor waits until the interrupt was delivered and clears it, so it never leaks
+     * into the next sample.
+     */
+
+    @JCStressTest
+    @Description("Interrupt vs beginCpuAccess(WRITE) waiting for a READ fence: the access began, or InterruptedException and no access started.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The access began before the interrupt mattered and was ended; nothing pending after.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "beginCpuAccess threw InterruptedException; no access was registered (end threw ISE), nothing pending after.")
+    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending.")
+    @State
+    public static class InterruptVsBegin {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        final Fence rd = newFence();
+        volatile Thread cpuThread;
+        volatile boolean delivered;
+
+        {
+            add(buf.reservation(), rd, Usage.READ);
+        }
+
+        @Actor
+        public void cpuWriter(II_Result r) {
+            cpuThread = Thread.currentThread();
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+                buf.endCpuAccess(Direction.WRITE);
+                r.r1 = 1;
+            } catch (InterruptedException e) {
+                try {
+                    buf.endCpuAccess(Direction.WRITE);
+                    r.r1 = BROKEN; // an access was registered although begin failed
+                } catch (IllegalStateException expected) {
+                    r.r1 = 0;
+                }
+            }
+            while (!delivered) {
+                Thread.onSpinWait();
+            }
+            Thread.interrupted();
+        }
+
+        @Actor
+        public void interrupter() {
+            Thread t;
+            while ((t = cpuThread) == null) {
+                Thread.onSpinWait();
+            }
+            rd.signal();
+            t.interrupt();
+            delivered = true;
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = buf.reservation().testSignaled(Usage.BOOKKEEP) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 8. Accesses belong to threads. While (or after) the owner has a READ access open,
+     * another thread's endCpuAccess(READ) or (WRITE) is an ISE and changes nothing: the owner
+     * ends its own access normally and the CPU fence is signalled once it does.
+     */
+
+    @JCStressTest
+    @Description("begin/end(READ) in one thread vs endCpuAccess(READ) and (WRITE) in another: the other always gets ISE; the owner ends normally.")
+    @Outcome(id = "1, 2, 1", expect = ACCEPTABLE, desc = "The owner's access was unaffected; both foreign ends threw ISE; nothing pending after.")
+    @Outcome(expect = FORBIDDEN, desc = "A foreign end succeeded (ending the owner's access or corrupting its count), or the owner's end failed, or a fence stayed pending.")
+    @State
+    public static class EndByAnotherThread {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+
+        @Actor
+        public void owner(III_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            boolean pending = !buf.exportFence(Direction.WRITE).isSignaled();
+            try {
+                buf.endCpuAccess(Direction.READ);
+                r.r1 = pending ? 1 : BROKEN;
+            } catch (IllegalStateException e) {
+                r.r1 = ISE;
+            }
+        }
+
+        @Actor
+        public void stranger(III_Result r) {
+            int isEs = 0;
+            for (Direction d : new Direction[] {Direction.READ, Direction.WRITE}) {
+                try {
+                    buf.endCpuAccess(d);
+                } catch (IllegalStateException expected) {
+                    isEs++;
+                }
+            }
+            r.r2 = isEs == 2 ? ISE : BROKEN;
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = buf.reservation().testSignaled(Usage.BOOKKEEP) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 9. exportFence is lock-free and sees a CPU access that has begun. The CPU writer
+     * begins WRITE and announces it; the exporter, once it has seen the announcement, exports
+     * for a reader and tells the writer to go on; the writer then writes and ends. The exported
+     * fence must be pending (the access had begun), and once it has signalled the exporter sees
+     * the whole write.
+     */
+
+    @JCStressTest
+    @Description("exportFence(READ) after beginCpuAccess(WRITE) returned, before endCpuAccess: pending, and after awaiting it the write is visible.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The export was pending while the CPU access was open; after it signalled both bytes were written.")
+    @Outcome(expect = FORBIDDEN, desc = "The export missed the CPU fence (signalled at once), or signalled before the write was complete.")
+    @State
+    public static class ExportDuringCpuWrite {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        volatile boolean begun;
+        volatile boolean exported;
+
+        @Actor
+        public void cpuWriter() {
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+                begun = true;
+                return;
+            }
+            try {
+                begun = true;
+                while (!exported) {
+                    Thread.onSpinWait();
+                }
+                write(buf);
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Actor
+        public void exporter(III_Result r) {
+            while (!begun) {
+                Thread.onSpinWait();
+            }
+            Fence e = buf.exportFence(Direction.READ);
+            r.r1 = e.isSignaled() ? 0 : 1;
+            exported = true;
+            try {
+                e.await();
+            } catch (InterruptedException ex) {
+                r.r1 = BROKEN;
+                return;
+            }
+            r.r2 = buf.buffer().get(0);
+            r.r3 = buf.buffer().get(1);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 10. importFence of an explicit job's container FenceArray.all(j1, j2) as WRITE: each
+     * member is added, so a CPU read begun after the import returned waits for both. The job
+     * writes byte 1, signals j1, writes byte 0, signals j2. The reader notes whether the import
+     * had returned before it began; if it had, it must see both bytes. (If it had not, the
+     * explicit job ran without waiting for the CPU read, which is the caller's race: export,
+     * submit and import are not atomic, and this job did not even export.)
+     */
+
+    @JCStressTest
+    @Description("importFence(all(j1, j2), WRITE), then the job writes and signals j1, j2 vs beginCpuAccess(READ): a read begun after the import sees the whole write.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The read began after the import returned and waited for both members.")
+    @Outcome(id = {"0, 0, 0", "0, 1, 1"}, expect = ACCEPTABLE, desc = "The read began before the import returned; it saw the buffer before or after the job.")
+    @Outcome(id = {"0, 0, 1", "0, 1, 0"}, expect = ACCEPTABLE,
+            desc = "The read began before the import returned and overlapped the unsynchronized job (the caller's race, allowed).")
+    @Outcome(expect = FORBIDDEN, desc = "A read begun after the import did not wait for every member of the imported fence.")
+    @State
+    public static class ImportVsCpuRead {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        final Fence j1 = newFence();
+        final Fence j2 = newFence();
+        final Fence job = FenceArray.all(j1, j2);
+        volatile boolean imported;
+
+        @Actor
+        public void importer() {
+            buf.importFence(job, Direction.WRITE);
+            imported = true;
+            buf.buffer().put(1, (byte) 1);
+            j1.signal();
+            buf.buffer().put(0, (byte) 1);
+            j2.signal();
+        }
+
+        @Actor
+        public void cpuReader(III_Result r) {
+            boolean after = imported;
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                r.r1 = after ? 1 : 0;
+                r.r2 = buf.buffer().get(0);
+                r.r3 = buf.buffer().get(1);
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+    }
+}
