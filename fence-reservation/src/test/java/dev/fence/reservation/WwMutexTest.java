@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -308,6 +309,40 @@ class WwMutexTest {
         m.unlock();
         join(t);
         assertNoErrors(errors);
+    }
+
+    @Test
+    void aStrayWakeUpIsNotTakenForAStolenMutex() throws Exception {
+        // A waiter whose park() returns without a release (a permit left by a wound, a wait-die
+        // wake-up, an unpark meant for an earlier wait) must not conclude that a barger stole
+        // the mutex: that used to spin on the holder and then set the hand-off flag, so the next
+        // release handed the mutex to a parked thread and nobody could barge until it woke.
+        WwClass cls = WwClass.woundWait("c");
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread w = start("waiter", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                LockSupport.unpark(Thread.currentThread());   // a stray permit
+                m.lockSlow(ctx);
+                release.await();
+                m.unlock();
+            }
+        });
+        waitUntil(() -> m.queueLength() == 1, "waiter queued");
+        // Nobody releases: give the waiter time to consume the permit, run its rounds and park.
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (System.nanoTime() - end < 0) {
+            assertFalse(m.handoffPending(), "hand-off asked for although the mutex was never released");
+            Thread.sleep(1);
+        }
+        m.unlock();
+        release.countDown();
+        join(w);
+        assertNoErrors(errors);
+        assertFalse(m.isLocked());
+        assertFalse(m.handoffPending());
     }
 
     @Test
