@@ -93,7 +93,9 @@ public final class WwMutex {
      *      changes: a wait-die R holding locks that meets an older holder dies at once (DEADLK,
      *      the kill check's verdict without queueing); a wound-wait R holding locks that meets
      *      a younger holder wounds it (sets holder.wounded if not yet set, unparks its thread)
-     *      and may then wait; a wounded R goes to step 4, whose kill check backs it off.
+     *      and may then wait; a wounded R (also one wounded while it spins: the flag is read in
+     *      every spin iteration, so an older context waiting for R does not wait out R's spin)
+     *      goes to step 4, whose kill check backs it off.
      *      Spin with onSpinWait for at most SPIN_NANOS (a few microseconds; the owner is a Java
      *      thread that may be descheduled, so never unbounded), CASing whenever the mutex is free,
      *      and stop as soon as the holder is a context that is itself queued on some mutex (the
@@ -717,6 +719,8 @@ public final class WwMutex {
                     }
                 }
                 seen = o;
+            } else if (ctx != null && ctx.wounded && ctx.acquired > 0) {
+                return SLOW;          // wounded while spinning: the kill check backs it off now
             }
             if ((i & 15) == 0
                     && ((!queued && waiters != 0) || System.nanoTime() - deadline >= 0)) {
