@@ -113,9 +113,10 @@ public final class WwMutex {
      *          dequeue, acquired (step 6 if waiters remain);
      *        - interruptible and interrupted: dequeue (waking the new head if the mutex is free),
      *          throw InterruptedException;
-     *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK; wait-die: the
-     *          holder is an older context, or any ctx waiter is queued ahead of R -> DEADLK
-     *          (dequeue as above);
+     *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK, and (unlike
+     *          the kernel, CHAIN_BACKOFF) the holder is an older context that is itself queued on
+     *          some mutex -> DEADLK; wait-die: the holder is an older context, or any ctx waiter
+     *          is queued ahead of R -> DEADLK (dequeue as above);
      *        - R was woken by a release (its armed flag was cleared, see Release) and is the
      *          head, so the mutex was stolen from it: the first time
      *          after a wake-up, release waitLock, spin as in step 3 (bounded; only waiting for
@@ -180,6 +181,23 @@ public final class WwMutex {
      */
     static final long SPIN_NANOS =
             Math.max(0L, Math.min(100_000L, Long.getLong("dev.fence.reservation.spinNanos", 3000L)));
+
+    /**
+     * Wound-wait only, a deliberate difference from the kernel: a context holding locks that
+     * would wait for an <em>older</em> holder which is itself queued on some mutex backs off
+     * instead of parking (system property {@code dev.fence.reservation.woundWaitChainBackoff},
+     * default {@code true}). Plain wound-wait lets it park holding its locks; on few CPUs such
+     * waits chain (parked holders behind parked holders), every link costs a wake-up, and an
+     * older context that needs one of the parked holder's locks must wound it, wake it and wait
+     * for a second wake-up. Measured on 2 CPUs at 8 threads: this is what collapsed wound-wait
+     * throughput for 100 ms stretches (fence-bench/results/row13-session2.md). The oldest
+     * context is never younger than a holder, so it still never backs off; a context keeps its
+     * stamp, so starvation freedom is unchanged; a back-off can only remove a wait, so deadlock
+     * freedom is unchanged; and callers must already handle a back-off at any lock made while
+     * holding others (the kernel's own debug build injects them at random).
+     */
+    static final boolean CHAIN_BACKOFF =
+            !"false".equals(System.getProperty("dev.fence.reservation.woundWaitChainBackoff"));
 
     private static final int ACQUIRED = 0;
     private static final int ALREADY = 1;
@@ -811,7 +829,15 @@ public final class WwMutex {
             return false;
         }
         if (!wwClass.isWaitDie()) {
-            return ctx.wounded;
+            if (ctx.wounded) {
+                return true;
+            }
+            if (!CHAIN_BACKOFF) {
+                return false;
+            }
+            Object h = owner;
+            return h instanceof WwAcquireContext && ((WwAcquireContext) h).queued
+                    && WwAcquireContext.younger(ctx, (WwAcquireContext) h);
         }
         Object o = owner;
         if (o instanceof WwAcquireContext && WwAcquireContext.younger(ctx, (WwAcquireContext) o)) {
