@@ -67,7 +67,8 @@ public final class WwMutex {
      *   waitLock  a j.u.c ReentrantLock (the kernel's wait_lock) guarding the wait list and
      *             `handoff` writes. Held only for a few list operations, never while user code
      *             runs, spinning, or parking.
-     *   head/tail the wait list of Waiter nodes (plain fields, edited and read under waitLock).
+     *   head/tail the wait list of Waiter nodes, edited under waitLock; `head` is volatile because
+     *             unlock() reads it without the lock to wake the head (see Release).
      *             Waiters with a context are kept in stamp order, oldest first; context-free
      *             waiters keep their FIFO position (new ones go to the tail) and are skipped by
      *             every stamp comparison, as in the kernel. A context waits on at most one mutex
@@ -92,9 +93,14 @@ public final class WwMutex {
      *      changes: a wait-die R holding locks that meets an older holder dies at once (DEADLK,
      *      the kill check's verdict without queueing); a wound-wait R holding locks that meets
      *      a younger holder wounds it (sets holder.wounded if not yet set, unparks its thread)
-     *      and may then wait; a wounded R goes to step 4, whose kill check backs it off.
+     *      and may then wait; a wounded R (also one wounded while it spins: the flag is read in
+     *      every spin iteration, so an older context waiting for R does not wait out R's spin)
+     *      goes to step 4, whose kill check backs it off.
      *      Spin with onSpinWait for at most SPIN_NANOS (a few microseconds; the owner is a Java
-     *      thread that may be descheduled, so never unbounded), CASing whenever the mutex is free.
+     *      thread that may be descheduled, so never unbounded), CASing whenever the mutex is free,
+     *      and stop as soon as the holder is a context that is itself queued on some mutex (the
+     *      kernel spins only while the owner is on a CPU; a queued holder is most likely parked,
+     *      and on a 2-CPU machine spinning on it only takes the CPU its wake-up needs).
      *   4. Under waitLock: retry the CAS (then step 6). Otherwise enqueue:
      *        - no ctx: at the tail.
      *        - ctx, scanning from the tail: stop at the first ctx waiter older than C (wait-die:
@@ -107,10 +113,12 @@ public final class WwMutex {
      *          dequeue, acquired (step 6 if waiters remain);
      *        - interruptible and interrupted: dequeue (waking the new head if the mutex is free),
      *          throw InterruptedException;
-     *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK; wait-die: the
-     *          holder is an older context, or any ctx waiter is queued ahead of R -> DEADLK
-     *          (dequeue as above);
-     *        - R was woken and is the head, so the mutex was stolen from it: the first time
+     *        - kill check (only if C holds locks): wound-wait: C.wounded -> DEADLK, and (unlike
+     *          the kernel, CHAIN_BACKOFF) the holder is an older context that is itself queued on
+     *          some mutex -> DEADLK; wait-die: the holder is an older context, or any ctx waiter
+     *          is queued ahead of R -> DEADLK (dequeue as above);
+     *        - R was woken by a release (its armed flag was cleared, see Release) and is the
+     *          head, so the mutex was stolen from it: the first time
      *          after a wake-up, release waitLock, spin as in step 3 (bounded; only waiting for
      *          owner to become null or R, not taking it) and re-run the round; the second time
      *          (or with SPIN_NANOS = 0) set handoff, so the next release hands the mutex to the
@@ -122,15 +130,28 @@ public final class WwMutex {
      *      C, C wounds itself (it backs off at its next wait).
      *
      * Release: the holder checks ownership and decrements its context's count (a release store:
-     * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile)
-     * and then, if waiters != 0, unparks the head under waitLock. If handoff is set it takes
+     * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile),
+     * reads `head` (volatile) and, if the head is armed, clears head.armed by CAS and unparks it,
+     * all without waitLock. A waiter sets its `armed` flag at the start of every round (under
+     * waitLock) before it tries the mutex, so of a burst of releases only the first one after a
+     * round unparks a parked head (the others see it disarmed), as AQS does with its node status;
+     * and the woken head knows whether a release woke it (armed cleared) or something else did
+     * (a wound, a wait-die wake-up, a stray permit), which is what the steal heuristics of step 5
+     * count. Taking waitLock in every contended release made waitLock itself a convoy: in a
+     * t8 profile 28% of the running samples were AQS.signalNext unparking threads queued on it. If handoff is set it takes
      * waitLock, and if the list is not empty stores owner = head's requester, clears handoff and
      * unparks the head (which finds owner == itself in step 5); an empty list just frees it.
      *
-     * No lost wake-up: a waiter increments `waiters` and then, under waitLock, tries the CAS before
-     * parking; a releaser stores owner = null and then reads `waiters`. Both are volatile, so either
-     * the waiter sees the mutex free or the releaser sees the waiter and unparks the head (a permit
-     * given before park() is not lost). A handoff set after the releaser read it clear is
+     * No lost wake-up: in every round the waiter stores armed = true and then reads owner (the
+     * CAS); a releaser stores owner = null and then reads head and head.armed. All are volatile,
+     * so either the waiter sees the mutex free, or the releaser sees it armed and unparks it (or
+     * another releaser already disarmed and unparked it; a permit given before park() is not
+     * lost). A waiter that is not yet the head when the mutex is released becomes the head either
+     * because the old head took the mutex (whose release will see the new head) or because it
+     * left: leave() removes it (volatile head write) and then reads owner, and unparks the new
+     * head if the mutex is free, so the releaser (owner store, then head read) or the leaver sees
+     * the other. An unpark meant for a node that has since left this mutex and queued elsewhere
+     * (nodes are reused per context) is a spurious wake-up there: the round simply re-runs. A handoff set after the releaser read it clear is
      * harmless: that releaser still frees the mutex and unparks the head.
      *
      * No starvation: barging lets a running thread take a free mutex, but a head that loses such
@@ -142,10 +163,12 @@ public final class WwMutex {
      */
 
     private static final VarHandle OWNER;
+    private static final VarHandle ARMED;
 
     static {
         try {
             OWNER = MethodHandles.lookup().findVarHandle(WwMutex.class, "owner", Object.class);
+            ARMED = MethodHandles.lookup().findVarHandle(Waiter.class, "armed", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -158,6 +181,23 @@ public final class WwMutex {
      */
     static final long SPIN_NANOS =
             Math.max(0L, Math.min(100_000L, Long.getLong("dev.fence.reservation.spinNanos", 3000L)));
+
+    /**
+     * Wound-wait only, a deliberate difference from the kernel: a context holding locks that
+     * would wait for an <em>older</em> holder which is itself queued on some mutex backs off
+     * instead of parking (system property {@code dev.fence.reservation.woundWaitChainBackoff},
+     * default {@code true}). Plain wound-wait lets it park holding its locks; on few CPUs such
+     * waits chain (parked holders behind parked holders), every link costs a wake-up, and an
+     * older context that needs one of the parked holder's locks must wound it, wake it and wait
+     * for a second wake-up. Measured on 2 CPUs at 8 threads: this is what collapsed wound-wait
+     * throughput for 100 ms stretches (fence-bench/results/row13-session2.md). The oldest
+     * context is never younger than a holder, so it still never backs off; a context keeps its
+     * stamp, so starvation freedom is unchanged; a back-off can only remove a wait, so deadlock
+     * freedom is unchanged; and callers must already handle a back-off at any lock made while
+     * holding others (the kernel's own debug build injects them at random).
+     */
+    static final boolean CHAIN_BACKOFF =
+            !"false".equals(System.getProperty("dev.fence.reservation.woundWaitChainBackoff"));
 
     private static final int ACQUIRED = 0;
     private static final int ALREADY = 1;
@@ -172,6 +212,13 @@ public final class WwMutex {
         final Object requester;
         Waiter prev;
         Waiter next;
+        /**
+         * Set by the waiter (under waitLock) at the start of every round that may end in park();
+         * cleared by the one releaser that unparks it (compareAndSet, without waitLock), so a
+         * stream of releases wakes a parked head once, and the waiter can tell a release's
+         * wake-up (armed cleared) from a wound, die or stray wake-up (still armed).
+         */
+        volatile boolean armed;
 
         Waiter(Thread thread, WwAcquireContext ctx) {
             this.thread = thread;
@@ -186,7 +233,7 @@ public final class WwMutex {
     private volatile Object owner;
     private volatile int waiters;
     private volatile boolean handoff;
-    private Waiter head;
+    private volatile Waiter head;
     private Waiter tail;
     private int generation;
 
@@ -422,8 +469,9 @@ public final class WwMutex {
             return;
         }
         OWNER.setVolatile(this, null);
-        if (waiters != 0) {
-            wakeHead();
+        Waiter h = head;
+        if (h != null && h.armed && ARMED.compareAndSet(h, true, false)) {
+            LockSupport.unpark(h.thread);
         }
     }
 
@@ -441,18 +489,6 @@ public final class WwMutex {
             handoff = false;
             OWNER.setVolatile(this, null);
             if (h != null) {
-                LockSupport.unpark(h.thread);
-            }
-        } finally {
-            waitLock.unlock();
-        }
-    }
-
-    private void wakeHead() {
-        waitLock.lock();
-        try {
-            Waiter h = head;
-            if (h != null && owner == null) {
                 LockSupport.unpark(h.thread);
             }
         } finally {
@@ -612,14 +648,16 @@ public final class WwMutex {
             waitLock.unlock();
         }
         boolean interruptedWhileWaiting = false;
-        boolean woken = false;
+        boolean signalled = false;
         boolean spun = false;
         try {
             for (;;) {
                 boolean spinNow = false;
                 waitLock.lock();
                 try {
+                    w.armed = true;
                     if (owner == me || OWNER.compareAndSet(this, null, me)) {
+                        w.armed = false;
                         remove(w);
                         acquired(ctx);
                         if (ctx != null && head != null) {
@@ -628,14 +666,16 @@ public final class WwMutex {
                         return ACQUIRED;
                     }
                     if (interruptible && Thread.interrupted()) {
+                        w.armed = false;
                         leave(w);
                         throw new InterruptedException();
                     }
                     if (ctx != null && mustBackOff(w, ctx)) {
+                        w.armed = false;
                         leave(w);
                         return DEADLK;
                     }
-                    if (woken && head == w) {
+                    if (signalled && head == w) {
                         if (spun || handoff || SPIN_NANOS == 0) {
                             handoff = true;   // stolen after a wake-up (and a spin)
                         } else {
@@ -651,7 +691,7 @@ public final class WwMutex {
                     continue;
                 }
                 LockSupport.park(this);
-                woken = true;
+                signalled = !w.armed;
                 spun = false;
                 if (!interruptible && Thread.interrupted()) {
                     interruptedWhileWaiting = true;
@@ -686,6 +726,9 @@ public final class WwMutex {
                 }
                 continue;
             }
+            if (o instanceof WwAcquireContext && ((WwAcquireContext) o).queued) {
+                return SLOW;          // the holder is waiting itself (parked): spinning is futile
+            }
             if (o != seen) {
                 if (ctx != null) {
                     int v = mayWaitFor(ctx, o);
@@ -694,6 +737,8 @@ public final class WwMutex {
                     }
                 }
                 seen = o;
+            } else if (ctx != null && ctx.wounded && ctx.acquired > 0) {
+                return SLOW;          // wounded while spinning: the kill check backs it off now
             }
             if ((i & 15) == 0
                     && ((!queued && waiters != 0) || System.nanoTime() - deadline >= 0)) {
@@ -784,7 +829,15 @@ public final class WwMutex {
             return false;
         }
         if (!wwClass.isWaitDie()) {
-            return ctx.wounded;
+            if (ctx.wounded) {
+                return true;
+            }
+            if (!CHAIN_BACKOFF) {
+                return false;
+            }
+            Object h = owner;
+            return h instanceof WwAcquireContext && ((WwAcquireContext) h).queued
+                    && WwAcquireContext.younger(ctx, (WwAcquireContext) h);
         }
         Object o = owner;
         if (o instanceof WwAcquireContext && WwAcquireContext.younger(ctx, (WwAcquireContext) o)) {

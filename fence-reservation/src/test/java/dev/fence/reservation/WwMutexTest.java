@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -308,6 +309,93 @@ class WwMutexTest {
         m.unlock();
         join(t);
         assertNoErrors(errors);
+    }
+
+    @Test
+    void woundWaitBacksOffInsteadOfParkingBehindAnOlderHolderThatWaitsItself() throws Exception {
+        // oldest holds m2; older holds m1 and waits for m2 (it is younger than oldest, so it
+        // waits without wounding); younger holds m3 and asks for m1. Plain wound-wait would
+        // park younger (holding m3) behind older, which is parked itself; this port backs it
+        // off instead (CHAIN_BACKOFF). Nobody older backs off: oldest and older just wait.
+        WwClass cls = WwClass.woundWait("c");
+        WwMutex m1 = new WwMutex(cls, "m1");
+        WwMutex m2 = new WwMutex(cls, "m2");
+        WwMutex m3 = new WwMutex(cls, "m3");
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        try (WwAcquireContext oldest = new WwAcquireContext(cls)) {
+            assertTrue(m2.lock(oldest));
+            CountDownLatch olderHoldsM1 = new CountDownLatch(1);
+            AtomicReference<WwAcquireContext> olderCtx = new AtomicReference<>();
+            Thread older = start("older", errors, () -> {
+                try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                    olderCtx.set(ctx);
+                    assertTrue(m1.lock(ctx));
+                    olderHoldsM1.countDown();
+                    assertTrue(m2.lock(ctx));         // waits for oldest, never backs off
+                    assertFalse(ctx.isWounded());
+                    m2.unlock();
+                    m1.unlock();
+                }
+            });
+            olderHoldsM1.await();
+            waitUntil(() -> m2.queueLength() == 1, "older queued on m2");
+            Thread younger = start("younger", errors, () -> {
+                try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                    assertTrue(WwAcquireContext.younger(ctx, olderCtx.get()));
+                    assertTrue(m3.lock(ctx));
+                    WwDeadlockException e = assertThrows(WwDeadlockException.class,
+                            () -> m1.lock(ctx));
+                    assertSame(m1, e.contended());
+                    assertFalse(ctx.isWounded(), "not wounded: it backed off because older waits");
+                    m3.unlock();
+                    m1.lockSlow(ctx);                 // holding nothing, it waits for m1
+                    m1.unlock();
+                }
+            });
+            // younger must back off while oldest still holds m2 (older stays parked): with
+            // plain wound-wait it would still be waiting here, holding m3.
+            waitUntil(() -> !m3.isLocked() && m1.queueLength() == 1, "younger backed off and waits in lockSlow");
+            assertSame(olderCtx.get(), m1.owningContext());
+            m2.unlock();
+            join(older);
+            join(younger);
+        }
+        assertNoErrors(errors);
+        assertFalse(m1.isLocked() || m2.isLocked() || m3.isLocked());
+    }
+
+    @Test
+    void aStrayWakeUpIsNotTakenForAStolenMutex() throws Exception {
+        // A waiter whose park() returns without a release (a permit left by a wound, a wait-die
+        // wake-up, an unpark meant for an earlier wait) must not conclude that a barger stole
+        // the mutex: that used to spin on the holder and then set the hand-off flag, so the next
+        // release handed the mutex to a parked thread and nobody could barge until it woke.
+        WwClass cls = WwClass.woundWait("c");
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread w = start("waiter", errors, () -> {
+            try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+                LockSupport.unpark(Thread.currentThread());   // a stray permit
+                m.lockSlow(ctx);
+                release.await();
+                m.unlock();
+            }
+        });
+        waitUntil(() -> m.queueLength() == 1, "waiter queued");
+        // Nobody releases: give the waiter time to consume the permit, run its rounds and park.
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+        while (System.nanoTime() - end < 0) {
+            assertFalse(m.handoffPending(), "hand-off asked for although the mutex was never released");
+            Thread.sleep(1);
+        }
+        m.unlock();
+        release.countDown();
+        join(w);
+        assertNoErrors(errors);
+        assertFalse(m.isLocked());
+        assertFalse(m.handoffPending());
     }
 
     @Test
