@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns the RUN RESULTS section of a `jcstress -v` log into the markdown table of docs/stress.md:
-one row per test, its outcomes summed over every run (JVM configuration and fork) of the log.
+one row per test. jcstress already sums each test over its JVM configurations and forks in that
+section ("Results across all configurations"); a test listed more than once is summed here too.
 
 usage: jcstress-table.py jcstress.log
 """
@@ -20,18 +21,15 @@ def main(path):
     if 'RUN RESULTS:' not in text:
         sys.exit('no RUN RESULTS section in ' + path)
     text = text[text.index('RUN RESULTS:'):]
-    # A test appears once per run (JVM configuration x fork); sum its outcomes over all runs,
-    # keep the worst status, and count the runs.
+    # Should a test be listed more than once, sum its outcomes and keep the worst status.
     tests = OrderedDict()
     current = None
     for line in text.splitlines():
         m = HEAD.search(line)
         if m:
-            current = tests.setdefault(m.group(2), {'status': 'OK', 'runs': 0,
-                                                    'rows': OrderedDict()})
+            current = tests.setdefault(m.group(2), {'status': 'OK', 'rows': OrderedDict()})
             if STATUS_RANK[m.group(1)] > STATUS_RANK[current['status']]:
                 current['status'] = m.group(1)
-            current['runs'] += 1
             continue
         m = ROW.match(line)
         if m and current is not None:
@@ -40,25 +38,22 @@ def main(path):
             prev = current['rows'].get(key, (0, expect))
             current['rows'][key] = (prev[0] + n, expect)
     total = 0
-    runs = 0
     failures = 0
-    print('| test | runs | samples | outcomes seen (samples) | interesting | status |')
-    print('|---|---:|---:|---|---:|---|')
+    print('| test | samples | outcomes seen (samples) | interesting | status |')
+    print('|---|---:|---|---:|---|')
     for name, t in sorted(tests.items()):
         rows = sorted(t['rows'].items())
         n = sum(r[1][0] for r in rows)
         total += n
-        runs += t['runs']
         seen = ', '.join('`%s` %s' % (k, format(v[0], ',')) for k, v in rows if v[0] > 0)
         inter = sum(v[0] for k, v in rows if v[1] == 'Interesting')
         forb = sum(v[0] for k, v in rows if v[1] == 'Forbidden')
         if t['status'] != 'OK' or forb:
             failures += 1
-        print('| %s | %d | %s | %s | %s | %s |' % (name, t['runs'], format(n, ','), seen,
-                                                   format(inter, ','), t['status']))
+        print('| %s | %s | %s | %s | %s |' % (name, format(n, ','), seen, format(inter, ','),
+                                              t['status']))
     print()
-    print('%d tests, %d runs, %s samples, %d failed' % (len(tests), runs, format(total, ','),
-                                                        failures))
+    print('%d tests, %s samples, %d failed' % (len(tests), format(total, ','), failures))
 
 
 if __name__ == '__main__':

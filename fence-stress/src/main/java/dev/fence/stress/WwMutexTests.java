@@ -8,6 +8,7 @@ import dev.fence.reservation.WwAcquireContext;
 import dev.fence.reservation.WwClass;
 import dev.fence.reservation.WwDeadlockException;
 import dev.fence.reservation.WwMutex;
+import java.util.concurrent.ThreadLocalRandom;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -338,6 +339,78 @@ public final class WwMutexTests {
             } catch (WwDeadlockException e) {
                 r.r2 = BROKEN;
             }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Release vs a waiter that is spinning, queueing or parked. unlock() wakes the head waiter
+     * without the wait-list lock (WwMutex's "No lost wake-up" argument: the waiter stores
+     * armed = true and then tries the owner; the releaser stores owner = null and then reads
+     * head and armed). LockHandoff rarely gets that far: its critical sections are shorter than
+     * the optimistic spin, so the second locker almost never queues. Here the waiter always
+     * asks while the mutex is held, and the holder releases after a random 0-12 us, which lands
+     * the release in the waiter's spin (the first 3 us), in its queueing, or after it parked.
+     * A lost wake-up leaves the waiter parked for good, so the holder stands watchdog: if the
+     * waiter has not taken the mutex a second after the release, it reports that and interrupts
+     * the waiter (which then gives up), so a lost wake-up is a FORBIDDEN outcome, not a hang.
+     */
+
+    @JCStressTest
+    @Description("unlock() racing a waiter that spins, queues or parks: the waiter always gets the mutex, promptly.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The waiter took the mutex after the release, within the watchdog's second.")
+    @Outcome(expect = FORBIDDEN, desc = "The waiter still waited a second after the release (a lost wake-up; the watchdog interrupted it), or got the mutex while it was held.")
+    @State
+    public static class ReleaseWakesWaiter {
+        /** How long after its release the holder waits for the waiter before calling it lost. */
+        private static final long WATCHDOG_NANOS = 1_000_000_000L;
+
+        final WwMutex m = new WwMutex(WwClass.waitDie("stress"));
+        volatile Thread waiterThread;
+        volatile boolean held;
+        volatile boolean released;
+        volatile boolean got;
+
+        @Actor
+        public void holder(II_Result r) {
+            m.lock();
+            held = true;
+            Thread w;
+            while ((w = waiterThread) == null) {
+                Thread.onSpinWait();
+            }
+            long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(12_000);
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            released = true;
+            m.unlock();
+            long deadline = System.nanoTime() + WATCHDOG_NANOS;
+            while (!got && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            if (got) {
+                r.r1 = 1;
+            } else {
+                r.r1 = 0;
+                w.interrupt();
+            }
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            while (!held) {
+                Thread.onSpinWait();
+            }
+            waiterThread = Thread.currentThread();
+            try {
+                m.lockInterruptible();
+            } catch (InterruptedException e) {
+                r.r2 = 0;
+                return;
+            }
+            r.r2 = released ? 1 : BROKEN;
+            got = true;
+            m.unlock();
         }
     }
 }
