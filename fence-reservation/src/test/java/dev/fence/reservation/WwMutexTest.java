@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -292,6 +293,55 @@ class WwMutexTest {
         m.unlock();
         assertTrue(m.tryLock());
         m.unlock();
+    }
+
+    /**
+     * The departure race of the wake-up protocol: the head waiter (A) is interrupted and leaves
+     * the list at about the moment the holder releases. If the releaser read the list before A
+     * left, it saw A (disarmed: nobody to wake), so A's leave() must see the mutex free and wake
+     * the next waiter (B). Repeated with the release at a random point of A's departure; B must
+     * get the mutex every time.
+     */
+    @Test
+    void aHeadThatLeavesAsTheMutexIsReleasedWakesTheNextWaiter() throws Exception {
+        WwMutex m = new WwMutex(WwClass.waitDie("c"));
+        SplittableRandom rnd = new SplittableRandom(0x1eaf);
+        for (int round = 0; round < 400; round++) {
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            CountDownLatch bGot = new CountDownLatch(1);
+            m.lock();
+            Thread a = start("A", errors, () -> {
+                try {
+                    m.lockInterruptible();
+                    m.unlock();
+                } catch (InterruptedException e) {
+                    // gave up: the case under test
+                }
+            });
+            waitUntil(() -> m.queueLength() == 1, "A queued");
+            Thread b = start("B", errors, () -> {
+                m.lock();
+                bGot.countDown();
+                m.unlock();
+            });
+            waitUntil(() -> m.queueLength() == 2, "B queued behind A");
+            long pause = rnd.nextInt(30_000);
+            a.interrupt();
+            long until = System.nanoTime() + pause;
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            m.unlock();
+            if (!bGot.await(10, TimeUnit.SECONDS)) {
+                fail("round " + round + " (release " + pause + " ns after the interrupt): the "
+                        + "second waiter was never woken after the head left");
+            }
+            join(a);
+            join(b);
+            assertNoErrors(errors);
+            assertEquals(0, m.queueLength());
+            assertFalse(m.isLocked());
+        }
     }
 
     @Test
