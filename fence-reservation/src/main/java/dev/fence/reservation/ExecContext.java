@@ -10,6 +10,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,14 +226,15 @@ public final class ExecContext implements AutoCloseable {
             prelocked = null;
             return true;
         }
-        boolean got;
-        try {
-            got = interruptible ? resv.lockInterruptible(ctx) : resv.lock(ctx);
-        } catch (WwDeadlockException e) {
-            contended = resv;
-            throw e;
+        if (interruptible && Thread.interrupted()) {
+            throw new InterruptedException();
         }
-        if (!got) {
+        int r = resv.lockOrBackOff(ctx, interruptible);
+        if (r == WwMutex.DEADLK) {
+            contended = resv;
+            throw new WwDeadlockException(resv.mutex(), ctx);
+        }
+        if (r == WwMutex.ALREADY) {
             if (ignoreDuplicates) {
                 return false;
             }
@@ -436,11 +438,35 @@ public final class ExecContext implements AutoCloseable {
 
     private void unlockAll() {
         Reservation[] objs = objects;
-        for (int i = count - 1; i >= 0; i--) {
-            Reservation r = objs[i];
-            objs[i] = null;
-            count = i;
-            r.unlock();
+        Thread wake = null;
+        Thread[] more = null;
+        int nmore = 0;
+        try {
+            for (int i = count - 1; i >= 0; i--) {
+                Reservation r = objs[i];
+                objs[i] = null;
+                count = i;
+                Thread t = r.unlockDeferringWakeup();
+                if (t == null) {
+                    continue;
+                }
+                if (wake == null) {
+                    wake = t;
+                } else {
+                    if (more == null) {
+                        more = new Thread[i + 1];
+                    }
+                    more[nmore++] = t;
+                }
+            }
+        } finally {
+            // Wake-ups only once nothing is held (see WwMutex.release), and even if an unlock threw.
+            if (wake != null) {
+                LockSupport.unpark(wake);
+                for (int k = 0; k < nmore; k++) {
+                    LockSupport.unpark(more[k]);
+                }
+            }
         }
         prelocked = null;
     }

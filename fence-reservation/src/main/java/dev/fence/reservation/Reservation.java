@@ -297,6 +297,25 @@ public final class Reservation {
     }
 
     /**
+     * {@link #lock(WwAcquireContext)} reporting a back-off as {@link WwMutex#DEADLK} instead of
+     * throwing (see {@link WwMutex#lockOrBackOff}).
+     *
+     * @return {@link WwMutex#ACQUIRED}, {@link WwMutex#ALREADY} or {@link WwMutex#DEADLK}
+     */
+    int lockOrBackOff(WwAcquireContext ctx, boolean interruptible) throws InterruptedException {
+        return mutex.lockOrBackOff(ctx, interruptible);
+    }
+
+    /**
+     * {@link #unlock()} that leaves the wake-up to the caller (see {@link WwMutex#release()}).
+     *
+     * @return the thread the caller must unpark, or {@code null}
+     */
+    Thread unlockDeferringWakeup() {
+        return mutex.release();
+    }
+
+    /**
      * Whether anyone holds the lock, the kernel's {@code dma_resv_is_locked}.
      *
      * @return {@code true} if locked

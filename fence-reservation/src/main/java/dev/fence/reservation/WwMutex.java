@@ -138,9 +138,20 @@ public final class WwMutex {
      * and the woken head knows whether a release woke it (armed cleared) or something else did
      * (a wound, a wait-die wake-up, a stray permit), which is what the steal heuristics of step 5
      * count. Taking waitLock in every contended release made waitLock itself a convoy: in a
-     * t8 profile 28% of the running samples were AQS.signalNext unparking threads queued on it. If handoff is set it takes
-     * waitLock, and if the list is not empty stores owner = head's requester, clears handoff and
-     * unparks the head (which finds owner == itself in step 5); an empty list just frees it.
+     * t8 profile 28% of the running samples were AQS.signalNext unparking threads queued on it.
+     * If handoff is set it takes waitLock, and if the list is not empty stores owner = head's
+     * requester and clears handoff; an empty list just frees it. In both cases it unparks the
+     * head (which finds owner == itself, or a free mutex, in step 5) after releasing waitLock.
+     *
+     * Deferred wake-up: release() does all of the above but returns the thread to unpark instead
+     * of unparking it; unlock() unparks at once, and ExecContext, which releases a whole
+     * transaction, unparks every returned thread only after its last release (in a finally, so
+     * an unlock that throws cannot strand a disarmed head). A woken thread may preempt its waker
+     * (the wakee has slept, so the scheduler favours it); a waker preempted while it still holds
+     * the rest of its locks stalls every thread that needs them, which on 2 CPUs was the largest
+     * cost in wound-wait profiles. The kernel defers its wake-ups past wait_lock with a wake_q
+     * for the same reason. Deferral changes only when the unpark happens, not whether: the
+     * releaser that disarmed the head by CAS is the one that owes it the unpark.
      *
      * No lost wake-up: in every round the waiter stores armed = true and then reads owner (the
      * CAS); a releaser stores owner = null and then reads head and head.armed. All are volatile,
@@ -151,8 +162,9 @@ public final class WwMutex {
      * left: leave() removes it (volatile head write) and then reads owner, and unparks the new
      * head if the mutex is free, so the releaser (owner store, then head read) or the leaver sees
      * the other. An unpark meant for a node that has since left this mutex and queued elsewhere
-     * (nodes are reused per context) is a spurious wake-up there: the round simply re-runs. A handoff set after the releaser read it clear is
-     * harmless: that releaser still frees the mutex and unparks the head.
+     * (nodes are reused per context) is a spurious wake-up there: the round simply re-runs. A
+     * handoff set after the releaser read it clear is harmless: that releaser still frees the
+     * mutex and unparks the head.
      *
      * No starvation: barging lets a running thread take a free mutex, but a head that loses such
      * a race once sets handoff, and the release after that gives the mutex to the head directly.
@@ -199,9 +211,9 @@ public final class WwMutex {
     static final boolean CHAIN_BACKOFF =
             !"false".equals(System.getProperty("dev.fence.reservation.woundWaitChainBackoff"));
 
-    private static final int ACQUIRED = 0;
-    private static final int ALREADY = 1;
-    private static final int DEADLK = 2;
+    static final int ACQUIRED = 0;
+    static final int ALREADY = 1;
+    static final int DEADLK = 2;
     private static final int SLOW = 3;
 
     /** A queued requester. A context keeps one for all its waits (it waits on one mutex at a time). */
@@ -448,6 +460,24 @@ public final class WwMutex {
      *     by a context of another thread)
      */
     public void unlock() {
+        Thread t = release();
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Releases the mutex like {@link #unlock()} but returns the thread that must be woken instead
+     * of waking it, so that a caller releasing several mutexes (ExecContext) wakes
+     * waiters only once it holds none of them; the caller must unpark the returned thread. The
+     * kernel defers wake-ups past its wait_lock with a wake_q for the same reason: a woken thread
+     * may preempt its waker, and a waker preempted while holding locks stalls everyone who needs
+     * them.
+     *
+     * @return the thread to unpark, or {@code null}
+     * @throws IllegalStateException as for {@link #unlock()}
+     */
+    Thread release() {
         Object o = owner;
         Thread me = Thread.currentThread();
         if (o == null) {
@@ -465,32 +495,29 @@ public final class WwMutex {
                     + ", but it is held by " + ((Thread) o).getName());
         }
         if (handoff) {
-            handOff();
-            return;
+            return handOff();
         }
         OWNER.setVolatile(this, null);
         Waiter h = head;
         if (h != null && h.armed && ARMED.compareAndSet(h, true, false)) {
-            LockSupport.unpark(h.thread);
+            return h.thread;
         }
+        return null;
     }
 
-    /** Release with the hand-off flag seen set (see the overview). */
-    private void handOff() {
+    /** Release with the hand-off flag seen set (see the overview); returns whom to wake. */
+    private Thread handOff() {
         waitLock.lock();
         try {
             Waiter h = head;
             if (h != null && handoff) {
                 handoff = false;
                 OWNER.setVolatile(this, h.requester);
-                LockSupport.unpark(h.thread);
-                return;
+                return h.thread;
             }
             handoff = false;
             OWNER.setVolatile(this, null);
-            if (h != null) {
-                LockSupport.unpark(h.thread);
-            }
+            return h != null ? h.thread : null;
         } finally {
             waitLock.unlock();
         }
@@ -568,10 +595,24 @@ public final class WwMutex {
 
     private boolean lockCtx(WwAcquireContext ctx, boolean interruptible)
             throws WwDeadlockException, InterruptedException {
+        int r = lockOrBackOff(ctx, interruptible);
+        if (r == DEADLK) {
+            throw new WwDeadlockException(this, ctx);
+        }
+        return r == ACQUIRED;
+    }
+
+    /**
+     * {@link #lock(WwAcquireContext)} without the exception: returns {@link #ACQUIRED},
+     * {@link #ALREADY} or {@link #DEADLK} (the back-off is recorded on {@code ctx} as for a
+     * thrown one). For ExecContext, which reports the back-off to its block itself, so that one
+     * back-off unwinds the stack once.
+     */
+    int lockOrBackOff(WwAcquireContext ctx, boolean interruptible) throws InterruptedException {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
         if (owner == ctx) {
-            return false;
+            return ALREADY;
         }
         WwMutex contending = ctx.contending;
         if (contending != null) {
@@ -587,10 +628,10 @@ public final class WwMutex {
         if (r == DEADLK) {
             ctx.contending = this;
             ctx.countBackoff();
-            throw new WwDeadlockException(this, ctx);
+            return DEADLK;
         }
         ctx.contending = null;
-        return true;
+        return ACQUIRED;
     }
 
     private void lockPlain(boolean interruptible) throws InterruptedException {

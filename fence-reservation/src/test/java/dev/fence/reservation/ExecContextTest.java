@@ -276,6 +276,58 @@ class ExecContextTest {
         a.unlock();
     }
 
+    /**
+     * close() releases every reservation first and wakes the parked waiters afterwards (the
+     * deferred wake-up of WwMutex.release): every waiter of every released reservation must
+     * still be woken, not just the first one found. Four reservations, one parked waiter each
+     * (context-free, so nothing backs off); the waiters only time out if a wake-up is lost.
+     */
+    @ParameterizedTest
+    @EnumSource(WwClass.Algorithm.class)
+    void closeWakesTheWaitersOfEveryReleasedReservation(WwClass.Algorithm alg) throws Exception {
+        WwClass cls = WwClass.create("wakeall", alg);
+        for (int round = 0; round < 50; round++) {
+            Reservation[] resv = new Reservation[4];
+            for (int i = 0; i < resv.length; i++) {
+                resv[i] = new Reservation(cls, "r" + i);
+            }
+            ExecContext exec = ExecContext.create(cls);
+            exec.lockAll(e -> {
+                for (Reservation r : resv) {
+                    e.lock(r);
+                }
+            });
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            CountDownLatch acquired = new CountDownLatch(resv.length);
+            Thread[] waiters = new Thread[resv.length];
+            for (int i = 0; i < resv.length; i++) {
+                Reservation r = resv[i];
+                waiters[i] = start("waiter-" + i, errors, () -> {
+                    r.lock();
+                    r.unlock();
+                    acquired.countDown();
+                });
+            }
+            for (int i = 0; i < resv.length; i++) {
+                // queued and parked (not spinning): only a wake-up can get it out
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while ((resv[i].mutex().queueLength() != 1
+                        || waiters[i].getState() != Thread.State.WAITING)
+                        && System.nanoTime() - end < 0) {
+                    Thread.onSpinWait();
+                }
+                assertEquals(Thread.State.WAITING, waiters[i].getState(), "waiter " + i);
+            }
+            exec.close();
+            assertTrue(acquired.await(10, TimeUnit.SECONDS), "round " + round + ": "
+                    + acquired.getCount() + " waiter(s) never woken");
+            for (Thread t : waiters) {
+                join(t);
+            }
+            assertNoErrors(errors);
+        }
+    }
+
     @Test
     void addFenceAndDependencies() throws Exception {
         Reservation a = new Reservation();
