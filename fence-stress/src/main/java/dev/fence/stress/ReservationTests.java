@@ -12,12 +12,14 @@ import dev.fence.reservation.WwClass;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.LLI_Result;
 import org.openjdk.jcstress.infra.results.LL_Result;
 import org.openjdk.jcstress.infra.results.L_Result;
@@ -27,7 +29,8 @@ import org.openjdk.jcstress.infra.results.L_Result;
  * transactions locking two reservations in opposite orders. Claims: a reader sees one published
  * list, old or new, never a mix of two updates; successive reads never go back to an older list;
  * two transactions that each add a fence to both reservations are serialized (the same order on
- * both), complete without deadlock, and leave nothing locked.
+ * both), complete without deadlock, and leave nothing locked; an ExecContext that releases its
+ * reservations wakes their waiters although it unparks them only after its last release.
  *
  * <p>Reader outcomes list the fences as {@code label/usage} in list order, usage by its initial
  * (k, w, r, b).
@@ -266,6 +269,88 @@ public final class ReservationTests {
             boolean ok = !r1.isLocked() && !r2.isLocked() && olderBackoffs == 0
                     && backoffs1 >= 0 && backoffs2 >= 0;
             r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * ExecContext.close() vs a waiter. close() releases every reservation first and unparks the
+     * waiters it disarmed only afterwards (WwMutex's "Deferred wake-up": the releaser that
+     * cleared the head's armed flag owes it the unpark, later but always). The holder locks R1
+     * and R2 through a context; the waiter asks for R2 (context-free) while it is held, and the
+     * holder closes after a random 0-12 us, so the release lands in the waiter's spin, its
+     * queueing or its park. A lost wake-up would leave the waiter parked for good: the holder
+     * stands watchdog for a second after close() and then interrupts it, so a lost wake-up is a
+     * FORBIDDEN outcome, not a hang.
+     */
+
+    @JCStressTest
+    @Description("ExecContext.close() (deferred wake-ups) racing a waiter on one of its reservations: the waiter always gets it, promptly.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The waiter took R2 after close(), within the watchdog's second.")
+    @Outcome(expect = FORBIDDEN, desc = "The waiter still waited a second after close() (a lost wake-up; the watchdog interrupted it), or got R2 while it was held.")
+    @State
+    public static class ExecCloseWakesWaiter {
+        /** How long after close() the holder waits for the waiter before calling it lost. */
+        private static final long WATCHDOG_NANOS = 1_000_000_000L;
+
+        final WwClass cls = WwClass.waitDie("stress-exec-close");
+        final Reservation r1 = new Reservation(cls, "R1");
+        final Reservation r2 = new Reservation(cls, "R2");
+        volatile Thread waiterThread;
+        volatile boolean held;
+        volatile boolean released;
+        volatile boolean got;
+
+        @Actor
+        public void holder(II_Result r) {
+            ExecContext e = ExecContext.create(cls);
+            try {
+                e.lockAll(x -> {
+                    x.lock(r1);
+                    x.lock(r2);
+                });
+            } catch (InterruptedException ex) {
+                r.r1 = BROKEN;
+                e.close();
+                return;
+            }
+            held = true;
+            Thread w;
+            while ((w = waiterThread) == null) {
+                Thread.onSpinWait();
+            }
+            long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(12_000);
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            released = true;
+            e.close();
+            long deadline = System.nanoTime() + WATCHDOG_NANOS;
+            while (!got && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            if (got) {
+                r.r1 = 1;
+            } else {
+                r.r1 = 0;
+                w.interrupt();
+            }
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            while (!held) {
+                Thread.onSpinWait();
+            }
+            waiterThread = Thread.currentThread();
+            try {
+                r2.lockInterruptible();
+            } catch (InterruptedException e) {
+                r.r2 = 0;
+                return;
+            }
+            r.r2 = released ? 1 : BROKEN;
+            got = true;
+            r2.unlock();
         }
     }
 }
