@@ -624,6 +624,21 @@ public final class WwMutex {
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
+        if (OWNER.compareAndSet(this, null, ctx)) {
+            // Step 2's fast path kept small enough to inline into the caller; acquire() is the
+            // rest (it tries the CAS again before spinning or queueing).
+            acquired(ctx);
+            if (waiters != 0) {
+                waitLock.lock();
+                try {
+                    checkWaiters(ctx);
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+            ctx.contending = null;
+            return ACQUIRED;
+        }
         int r = acquire(ctx, ctx, interruptible);
         if (r == DEADLK) {
             ctx.contending = this;
