@@ -20,7 +20,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * {@link WwMutex}: two transactions taking two mutexes in opposite orders (ABBA) under both
- * algorithms, and plain lock/unlock handoff.
+ * algorithms, plain lock/unlock handoff, a release racing a waiter, and a barging holder's
+ * check of the waiters it overtook.
  *
  * <p>The ABBA actors run the retry loop of WwMutex's javadoc inside the actor (back-off: unlock
  * everything, {@code lockSlow} the contended mutex, retry with the same ticket), so a test can
@@ -411,6 +412,86 @@ public final class WwMutexTests {
             r.r2 = released ? 1 : BROKEN;
             got = true;
             m.unlock();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * A barging holder checks the waiters it overtook (the kernel's check-waiters, step 6 of
+     * WwMutex's overview). Wound-wait: the older context W holds X and is queued (parked) on M
+     * behind a context-free holder H; H releases M and at once takes it back with a younger
+     * context, ahead of the woken W. The new holder is younger than a queued waiter that holds
+     * locks, so it must be wounded the moment it owns M: otherwise it could go on to wait for X
+     * while W waits for M. W's own wound (from its spin after the wake-up) usually comes later,
+     * so a holder that skipped the check is seen unwounded right after tryLock. If W runs
+     * between the release and the trylock, it takes M first: the trylock fails, or, if W has
+     * already released M again, succeeds with nobody queued (no wound due).
+     */
+
+    @JCStressTest
+    @Description("Wound-wait: a younger context that barges past a queued older waiter holding locks is wounded at once.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The woken older waiter took M first; the trylock failed.")
+    @Outcome(id = "2, 1, 1", expect = ACCEPTABLE, desc = "The woken older waiter took and released M before the trylock, which then found nobody queued.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The barger took M and was wounded (it must back off at its next wait).")
+    @Outcome(expect = FORBIDDEN, desc = "The barger took M past a queued older waiter holding locks and was not wounded, the waiter never parked, or it backed off.")
+    @State
+    public static class BargerChecksQueuedWaiters {
+        /** How long the holder waits for the waiter to park before calling it lost. */
+        private static final long PARK_WAIT_NANOS = 1_000_000_000L;
+
+        final WwClass cls = WwClass.woundWait("stress-barge");
+        final WwMutex m = new WwMutex(cls, "M");
+        final WwMutex x = new WwMutex(cls, "X");
+        volatile boolean olderCreated;
+        volatile boolean plainHeld;
+        volatile Thread waiterThread;
+        volatile boolean olderGotM;
+
+        @Actor
+        public void barger(III_Result r) {
+            while (!olderCreated) {
+                Thread.onSpinWait();
+            }
+            WwAcquireContext young = new WwAcquireContext(cls);
+            m.lock();
+            plainHeld = true;
+            long deadline = System.nanoTime() + PARK_WAIT_NANOS;
+            boolean parked = false;
+            while (!parked && System.nanoTime() - deadline < 0) {
+                Thread w = waiterThread;
+                parked = w != null && w.getState() == Thread.State.WAITING;
+            }
+            m.unlock();
+            boolean got = m.tryLock(young);
+            boolean wounded = young.isWounded();
+            boolean olderFirst = olderGotM; // read while holding M: the older waiter is queued or done
+            if (got) {
+                m.unlock();
+            }
+            young.close();
+            r.r1 = !parked ? BROKEN : !got ? 0 : olderFirst ? 2 : 1;
+            r.r2 = got && !olderFirst ? (wounded ? 1 : 0) : 1;
+        }
+
+        @Actor
+        public void olderWaiter(III_Result r) {
+            WwAcquireContext old = new WwAcquireContext(cls);
+            olderCreated = true;
+            try {
+                x.lock(old);
+                while (!plainHeld) {
+                    Thread.onSpinWait();
+                }
+                waiterThread = Thread.currentThread();
+                m.lock(old);
+                olderGotM = true;
+                m.unlock();
+                x.unlock();
+                r.r3 = 1;
+            } catch (WwDeadlockException e) {
+                r.r3 = BROKEN; // the oldest context never backs off
+                x.unlock();
+            }
+            old.close();
         }
     }
 }
