@@ -226,9 +226,6 @@ public final class ExecContext implements AutoCloseable {
             prelocked = null;
             return true;
         }
-        if (interruptible && Thread.interrupted()) {
-            throw new InterruptedException();
-        }
         int r = resv.lockOrBackOff(ctx, interruptible);
         if (r == WwMutex.DEADLK) {
             contended = resv;
@@ -438,34 +435,25 @@ public final class ExecContext implements AutoCloseable {
 
     private void unlockAll() {
         Reservation[] objs = objects;
-        Thread wake = null;
-        Thread[] more = null;
-        int nmore = 0;
+        Thread[] wake = null; // allocated at the first waiter found: most releases wake nobody
+        int nwake = 0;
         try {
             for (int i = count - 1; i >= 0; i--) {
                 Reservation r = objs[i];
                 objs[i] = null;
                 count = i;
                 Thread t = r.unlockDeferringWakeup();
-                if (t == null) {
-                    continue;
-                }
-                if (wake == null) {
-                    wake = t;
-                } else {
-                    if (more == null) {
-                        more = new Thread[i + 1];
+                if (t != null) {
+                    if (wake == null) {
+                        wake = new Thread[i + 1];
                     }
-                    more[nmore++] = t;
+                    wake[nwake++] = t;
                 }
             }
         } finally {
             // Wake-ups only once nothing is held (see WwMutex.release), and even if an unlock threw.
-            if (wake != null) {
-                LockSupport.unpark(wake);
-                for (int k = 0; k < nmore; k++) {
-                    LockSupport.unpark(more[k]);
-                }
+            for (int k = 0; k < nwake; k++) {
+                LockSupport.unpark(wake[k]);
             }
         }
         prelocked = null;

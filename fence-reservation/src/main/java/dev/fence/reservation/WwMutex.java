@@ -90,8 +90,8 @@ public final class WwMutex {
      * Acquire (requester R, ctx C or none):
      *   1. C already owns this mutex -> ALREADY (-EALREADY). C holds nothing -> C.wounded = false.
      *   2. Trylock: CAS(owner, null, R), whether or not others wait (barging). On success, step 6
-     *      from firstCtx, without waitLock. (lockOrBackOff does this CAS inline; acquire() is the
-     *      rest, out of line.)
+     *      from firstCtx, without waitLock. (grab(): small, inlined into every lock method;
+     *      acquire(), steps 3 to 6, stays out of line.)
      *   3. Optimistic spin, only while the list is empty (the kernel does not spin past waiters,
      *      so a newcomer does not overtake an older queued context by spinning) and only while
      *      the algorithm lets R wait for the current holder, re-judged whenever the holder
@@ -132,8 +132,8 @@ public final class WwMutex {
      *   6. After acquiring with waiters present (check-waiters, the kernel's
      *      __ww_mutex_check_waiters): wait-die: wake the first ctx waiter if it holds locks and is
      *      younger than C (it must die); wound-wait: if some ctx waiter holding locks is older than
-     *      C, C wounds itself (it backs off at its next wait). A holder that acquired under
-     *      waitLock walks the list; one that barged reads firstCtx instead. No waiter is missed:
+     *      C, C wounds itself (it backs off at its next wait). Every holder reads both from
+     *      firstCtx, with or without waitLock (under it, firstCtx is exact). No waiter is missed:
      *      the barger CASes owner and then reads firstCtx; a queueing waiter writes firstCtx
      *      (inserting) and then reads owner (wound-wait: addCtxWaiter wounds a younger holder;
      *      wait-die: its first round's kill check dies for an older holder). All volatile, so
@@ -336,9 +336,6 @@ public final class WwMutex {
      */
     public boolean lockInterruptible(WwAcquireContext ctx)
             throws WwDeadlockException, InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
         return lockCtx(ctx, true);
     }
 
@@ -376,9 +373,6 @@ public final class WwMutex {
      */
     public void lockSlowInterruptible(WwAcquireContext ctx) throws InterruptedException {
         checkSlow(ctx);
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
         try {
             lockCtx(ctx, true);
         } catch (WwDeadlockException e) {
@@ -404,12 +398,7 @@ public final class WwMutex {
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
-        if (OWNER.compareAndSet(this, null, ctx)) {
-            acquired(ctx);
-            checkWaitersUnlocked(ctx);
-            return true;
-        }
-        return false;
+        return grab(ctx, ctx);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -450,11 +439,7 @@ public final class WwMutex {
      * @return {@code true} if acquired
      */
     public boolean tryLock() {
-        if (OWNER.compareAndSet(this, null, Thread.currentThread())) {
-            acquired(null);
-            return true;
-        }
-        return false;
+        return grab(Thread.currentThread(), null);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -616,6 +601,9 @@ public final class WwMutex {
      * back-off unwinds the stack once.
      */
     int lockOrBackOff(WwAcquireContext ctx, boolean interruptible) throws InterruptedException {
+        if (interruptible && Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
         if (owner == ctx) {
@@ -631,15 +619,7 @@ public final class WwMutex {
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
-        if (OWNER.compareAndSet(this, null, ctx)) {
-            // Step 2's fast path kept small enough to inline into the caller; acquire() is the
-            // rest (it tries the CAS again before spinning or queueing).
-            acquired(ctx);
-            checkWaitersUnlocked(ctx);
-            ctx.contending = null;
-            return ACQUIRED;
-        }
-        int r = acquire(ctx, ctx, interruptible);
+        int r = grab(ctx, ctx) ? ACQUIRED : acquire(ctx, ctx, interruptible);
         if (r == DEADLK) {
             ctx.contending = this;
             ctx.countBackoff();
@@ -655,7 +635,24 @@ public final class WwMutex {
             throw new IllegalStateException(this + " is already held by the calling thread "
                     + me.getName() + " (not reentrant)");
         }
-        acquire(me, null, interruptible);
+        if (!grab(me, null)) {
+            acquire(me, null, interruptible);
+        }
+    }
+
+    /**
+     * Step 2, the barging trylock, with step 6 on success: small enough to inline into every
+     * caller (acquire() is the out-of-line rest: spin, queue, park).
+     */
+    private boolean grab(Object me, WwAcquireContext ctx) {
+        if (!OWNER.compareAndSet(this, null, me)) {
+            return false;
+        }
+        acquired(ctx);
+        if (ctx != null) {
+            checkWaiters(ctx);
+        }
+        return true;
     }
 
     private void acquired(WwAcquireContext ctx) {
@@ -665,29 +662,17 @@ public final class WwMutex {
         generation++;
     }
 
-    /** Steps 2 to 6 of the overview. Returns ACQUIRED or DEADLK. */
+    /** Steps 3 to 6 of the overview, after grab() failed. Returns ACQUIRED or DEADLK. */
     private int acquire(Object me, WwAcquireContext ctx, boolean interruptible)
             throws InterruptedException {
-        int r = OWNER.compareAndSet(this, null, me) ? ACQUIRED
-                : SPIN_NANOS > 0 && waiters == 0 ? spin(me, ctx, false) : SLOW;
-        if (r == ACQUIRED) {
-            acquired(ctx);
-            if (ctx != null) {
-                checkWaitersUnlocked(ctx);
-            }
-            return ACQUIRED;
-        }
-        if (r == DEADLK) {
-            return DEADLK;
+        int r = SPIN_NANOS > 0 && waiters == 0 ? spin(me, ctx, false) : SLOW;
+        if (r != SLOW) {
+            return r;
         }
         Waiter w = ctx != null ? ctx.waiterNode() : new Waiter(Thread.currentThread(), null);
         waitLock.lock();
         try {
-            if (OWNER.compareAndSet(this, null, me)) {
-                acquired(ctx);
-                if (ctx != null && head != null) {
-                    checkWaiters(ctx);
-                }
+            if (grab(me, ctx)) {
                 return ACQUIRED;
             }
             if (ctx == null) {
@@ -711,7 +696,7 @@ public final class WwMutex {
                         w.armed = false;
                         remove(w);
                         acquired(ctx);
-                        if (ctx != null && head != null) {
+                        if (ctx != null) {
                             checkWaiters(ctx);
                         }
                         return ACQUIRED;
@@ -772,7 +757,7 @@ public final class WwMutex {
                 if (queued) {
                     return SLOW;
                 }
-                if (OWNER.compareAndSet(this, null, me)) {
+                if (grab(me, ctx)) {
                     return ACQUIRED;
                 }
                 continue;
@@ -902,32 +887,12 @@ public final class WwMutex {
         return false;
     }
 
-    /** Step 5, run by the new holder {@code ctx}. Under waitLock. */
-    private void checkWaiters(WwAcquireContext ctx) {
-        boolean waitDie = wwClass.isWaitDie();
-        for (Waiter c = head; c != null; c = c.next) {
-            if (c.ctx == null) {
-                continue;
-            }
-            if (waitDie) {
-                if (c.ctx.acquired > 0 && WwAcquireContext.younger(c.ctx, ctx)) {
-                    LockSupport.unpark(c.thread);
-                }
-                return;
-            }
-            if (c.ctx.acquired > 0 && WwAcquireContext.younger(ctx, c.ctx)) {
-                ctx.wounded = true;
-                return;
-            }
-        }
-    }
-
     /**
-     * Step 6 for a holder that took the mutex without waitLock (trylock, fast path, spin): the
-     * same verdict as {@link #checkWaiters}, read from {@code firstCtx} alone (see the overview),
-     * so a barging acquire never takes waitLock.
+     * Step 6, run by the new holder {@code ctx}, with or without waitLock: the verdict depends
+     * only on the waiter {@code firstCtx} names (see the overview), so no holder walks the list
+     * or takes waitLock for it.
      */
-    private void checkWaitersUnlocked(WwAcquireContext ctx) {
+    private void checkWaiters(WwAcquireContext ctx) {
         Waiter f = firstCtx;
         if (f == null) {
             return;
