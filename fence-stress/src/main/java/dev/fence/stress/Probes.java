@@ -2,7 +2,9 @@ package dev.fence.stress;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * Small instruments shared by the jcstress tests: a counting callback, a driver fence whose hooks
@@ -34,6 +36,82 @@ final class Probes {
     static final int RELEASED = 5;
     /** Outcome code: an observation that breaks the contract (details in the test's desc). */
     static final int BROKEN = 9;
+
+    /**
+     * A release racing a waiter, with a watchdog: the holder takes the lock, waits for the waiter
+     * to ask for it, releases after a random 0-12 us (so the release lands in the waiter's spin,
+     * its queueing or its park), then waits up to a second for the waiter to report the lock
+     * taken; if it never does (a lost wake-up), the holder interrupts it, so the test reports a
+     * FORBIDDEN outcome instead of hanging. r1 (holder): 1 if the waiter got the lock in time,
+     * else 0. r2 (waiter): 1 if it got the lock after the release, BROKEN if before, 0 if
+     * interrupted. Subclasses say what "lock" and "release" are and call {@link #runHolder} and
+     * {@link #runWaiter} from their actors.
+     */
+    abstract static class ReleaseRace {
+        /** How long after its release the holder waits for the waiter before calling it lost. */
+        private static final long WATCHDOG_NANOS = 1_000_000_000L;
+
+        private volatile Thread waiterThread;
+        private volatile boolean held;
+        private volatile boolean released;
+        private volatile boolean got;
+
+        /** Takes the lock in the holder; false if that failed (reported as BROKEN). */
+        abstract boolean hold();
+
+        /** Releases what {@link #hold()} took. */
+        abstract void release();
+
+        /** The waiter's interruptible lock. */
+        abstract void waiterLock() throws InterruptedException;
+
+        /** The waiter's unlock. */
+        abstract void waiterUnlock();
+
+        final void runHolder(II_Result r) {
+            if (!hold()) {
+                r.r1 = BROKEN;
+                return;
+            }
+            held = true;
+            Thread w;
+            while ((w = waiterThread) == null) {
+                Thread.onSpinWait();
+            }
+            long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(12_000);
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            released = true;
+            release();
+            long deadline = System.nanoTime() + WATCHDOG_NANOS;
+            while (!got && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            if (got) {
+                r.r1 = 1;
+            } else {
+                r.r1 = 0;
+                w.interrupt();
+            }
+        }
+
+        final void runWaiter(II_Result r) {
+            while (!held) {
+                Thread.onSpinWait();
+            }
+            waiterThread = Thread.currentThread();
+            try {
+                waiterLock();
+            } catch (InterruptedException e) {
+                r.r2 = 0;
+                return;
+            }
+            r.r2 = released ? 1 : BROKEN;
+            got = true;
+            waiterUnlock();
+        }
+    }
 
     private Probes() {
     }

@@ -12,7 +12,6 @@ import dev.fence.reservation.WwClass;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -288,69 +287,50 @@ public final class ReservationTests {
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The waiter took R2 after close(), within the watchdog's second.")
     @Outcome(expect = FORBIDDEN, desc = "The waiter still waited a second after close() (a lost wake-up; the watchdog interrupted it), or got R2 while it was held.")
     @State
-    public static class ExecCloseWakesWaiter {
-        /** How long after close() the holder waits for the waiter before calling it lost. */
-        private static final long WATCHDOG_NANOS = 1_000_000_000L;
-
+    public static class ExecCloseWakesWaiter extends Probes.ReleaseRace {
         final WwClass cls = WwClass.waitDie("stress-exec-close");
         final Reservation r1 = new Reservation(cls, "R1");
         final Reservation r2 = new Reservation(cls, "R2");
-        volatile Thread waiterThread;
-        volatile boolean held;
-        volatile boolean released;
-        volatile boolean got;
+        ExecContext exec;
 
-        @Actor
-        public void holder(II_Result r) {
-            ExecContext e = ExecContext.create(cls);
+        @Override
+        boolean hold() {
+            exec = ExecContext.create(cls);
             try {
-                e.lockAll(x -> {
+                exec.lockAll(x -> {
                     x.lock(r1);
                     x.lock(r2);
                 });
-            } catch (InterruptedException ex) {
-                r.r1 = BROKEN;
-                e.close();
-                return;
+                return true;
+            } catch (InterruptedException e) {
+                exec.close();
+                return false;
             }
-            held = true;
-            Thread w;
-            while ((w = waiterThread) == null) {
-                Thread.onSpinWait();
-            }
-            long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(12_000);
-            while (System.nanoTime() - until < 0) {
-                Thread.onSpinWait();
-            }
-            released = true;
-            e.close();
-            long deadline = System.nanoTime() + WATCHDOG_NANOS;
-            while (!got && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
-            if (got) {
-                r.r1 = 1;
-            } else {
-                r.r1 = 0;
-                w.interrupt();
-            }
+        }
+
+        @Override
+        void release() {
+            exec.close();
+        }
+
+        @Override
+        void waiterLock() throws InterruptedException {
+            r2.lockInterruptible();
+        }
+
+        @Override
+        void waiterUnlock() {
+            r2.unlock();
+        }
+
+        @Actor
+        public void holder(II_Result r) {
+            runHolder(r);
         }
 
         @Actor
         public void waiter(II_Result r) {
-            while (!held) {
-                Thread.onSpinWait();
-            }
-            waiterThread = Thread.currentThread();
-            try {
-                r2.lockInterruptible();
-            } catch (InterruptedException e) {
-                r.r2 = 0;
-                return;
-            }
-            r.r2 = released ? 1 : BROKEN;
-            got = true;
-            r2.unlock();
+            runWaiter(r);
         }
     }
 }

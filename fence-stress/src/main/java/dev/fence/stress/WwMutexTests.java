@@ -8,7 +8,6 @@ import dev.fence.reservation.WwAcquireContext;
 import dev.fence.reservation.WwClass;
 import dev.fence.reservation.WwDeadlockException;
 import dev.fence.reservation.WwMutex;
-import java.util.concurrent.ThreadLocalRandom;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -361,57 +360,38 @@ public final class WwMutexTests {
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The waiter took the mutex after the release, within the watchdog's second.")
     @Outcome(expect = FORBIDDEN, desc = "The waiter still waited a second after the release (a lost wake-up; the watchdog interrupted it), or got the mutex while it was held.")
     @State
-    public static class ReleaseWakesWaiter {
-        /** How long after its release the holder waits for the waiter before calling it lost. */
-        private static final long WATCHDOG_NANOS = 1_000_000_000L;
-
+    public static class ReleaseWakesWaiter extends Probes.ReleaseRace {
         final WwMutex m = new WwMutex(WwClass.waitDie("stress"));
-        volatile Thread waiterThread;
-        volatile boolean held;
-        volatile boolean released;
-        volatile boolean got;
+
+        @Override
+        boolean hold() {
+            m.lock();
+            return true;
+        }
+
+        @Override
+        void release() {
+            m.unlock();
+        }
+
+        @Override
+        void waiterLock() throws InterruptedException {
+            m.lockInterruptible();
+        }
+
+        @Override
+        void waiterUnlock() {
+            m.unlock();
+        }
 
         @Actor
         public void holder(II_Result r) {
-            m.lock();
-            held = true;
-            Thread w;
-            while ((w = waiterThread) == null) {
-                Thread.onSpinWait();
-            }
-            long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(12_000);
-            while (System.nanoTime() - until < 0) {
-                Thread.onSpinWait();
-            }
-            released = true;
-            m.unlock();
-            long deadline = System.nanoTime() + WATCHDOG_NANOS;
-            while (!got && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
-            if (got) {
-                r.r1 = 1;
-            } else {
-                r.r1 = 0;
-                w.interrupt();
-            }
+            runHolder(r);
         }
 
         @Actor
         public void waiter(II_Result r) {
-            while (!held) {
-                Thread.onSpinWait();
-            }
-            waiterThread = Thread.currentThread();
-            try {
-                m.lockInterruptible();
-            } catch (InterruptedException e) {
-                r.r2 = 0;
-                return;
-            }
-            r.r2 = released ? 1 : BROKEN;
-            got = true;
-            m.unlock();
+            runWaiter(r);
         }
     }
 
