@@ -433,6 +433,56 @@ public final class ExecContext implements AutoCloseable {
         ctx.close();
     }
 
+    /**
+     * Starts the next transaction on this context, so that a thread running one transaction after
+     * another allocates nothing per transaction (the kernel runs {@code drm_exec_init} again on
+     * the same {@code struct drm_exec}). The flags stay; the {@linkplain #context() acquisition
+     * context} stays the same object and is {@linkplain WwAcquireContext#reopen() reopened} with a
+     * new stamp, so the new transaction is the youngest, as a new context's would be; the pass
+     * and back-off counts start again from zero.
+     *
+     * <p>Legal after {@link #close()}, and also on a context whose {@code lockAll} has not run
+     * and which holds nothing (it then only takes a fresh stamp), so a loop can open every
+     * transaction the same way:
+     *
+     * <pre>{@code
+     * ExecContext exec = ExecContext.create(cls);          // once per thread
+     * for (Job job : jobs) {
+     *     try (ExecContext e = exec.reopen()) {
+     *         e.lockAll(b -> { for (Reservation r : job.buffers()) b.prepare(r, 1); });
+     *         // ... submit, addFence ...
+     *     }                                                // unlocks everything
+     * }
+     * }</pre>
+     *
+     * <p>Measured on row 13 of {@code docs/benchmarks.md} (8 of 64 objects, 4 and 8 threads on
+     * 2 CPUs): a reopened context runs contended transactions 15-30 % faster than one created per
+     * transaction, because it is the long-lived context object, not the allocation as such, that
+     * pays (fence-bench/results/row13-session7.md).
+     *
+     * @return this context
+     * @throws IllegalStateException if called from another thread, or if the context is open and
+     *     has run {@code lockAll} or holds locks (close it first)
+     */
+    public ExecContext reopen() {
+        ctx.checkThread();
+        if (!closed) {
+            if (ran || count != 0) {
+                throw new IllegalStateException("reopen() of " + this
+                        + " while in use: close() it first");
+            }
+            ctx.close(); // throws if locks were taken through context() directly
+        }
+        ctx.reopen();
+        contended = null;
+        prelocked = null;
+        inBlock = false;
+        ran = false;
+        passes = 0;
+        closed = false;
+        return this;
+    }
+
     private void unlockAll() {
         Reservation[] objs = objects;
         Thread[] wake = null; // allocated at the first waiter found: most releases wake nobody

@@ -22,39 +22,55 @@ import java.util.Objects;
  * }                                  // closing with locks still held is an IllegalStateException
  * }</pre>
  *
+ * <p>A thread that runs one transaction after another can keep one context and
+ * {@link #reopen()} it after each {@code close()} instead of creating a new one: the kernel
+ * re-initialises the same {@code ww_acquire_ctx} the same way. Measured on row 13 of
+ * {@code docs/benchmarks.md}, a long-lived context is worth a fifth to a third of the throughput
+ * of contended transactions (fence-bench/results/row13-session7.md).
+ *
  * <p>Not thread-safe: the context is confined to its thread, although other threads read its
  * stamp, lock count and wounded flag (through volatile fields) to decide conflicts.
  */
 public final class WwAcquireContext implements AutoCloseable {
 
     /*
-     * Field access: `stamp`, `wwClass`, `thread` are final. `acquired` is written only by the owner
-     * thread (in WwMutex, once it owns or gives up a mutex) and read by other threads deciding
-     * die/wound, so it is volatile for readers and written with a release store (acquireOne,
-     * releaseOne): a single writer needs no StoreLoad fence, and the readers' decisions are racy
-     * snapshots in the kernel too. `wounded` is written by other threads (wound-wait wounders, under the wait lock
-     * of the mutex they block on) and by the owner (reset when it holds nothing), and read by the
-     * owner: volatile. `queued` is written by the owner thread
-     * under the wait lock of the mutex it queues on (true while its node is in a wait list) and
-     * read by wounders to decide whether to unpark it. `contending`, `done`, `closed`, `backoffs`
-     * are owner-thread only, and so is `waiter`, the
-     * WwMutex wait-list node reused by every wait of this context (created at the first wait; a
-     * context waits on at most one mutex at a time).
+     * Field access: `wwClass` and `thread` are final. `stamp` is written only by the owner thread,
+     * in the constructor and in reopen() (a release store), and only while the context holds
+     * nothing and waits nowhere; other threads read it (volatile) after finding the context in a
+     * mutex's owner field or wait list (volatile reads), so they see the stamp of the transaction
+     * that published it there or a later one, never an earlier one. A reader may thus judge a
+     * context younger than the transaction it met (which is over: reopen() needs everything
+     * released) or older than the one now running; WwMutex's overview ("Reopened contexts")
+     * shows that either costs at most a needless back-off, wound or wake-up. `acquired` is
+     * written only by the owner thread (in WwMutex, once it owns or gives up a mutex) and read by
+     * other threads deciding die/wound, so it is volatile for readers and written with a release
+     * store (acquireOne, releaseOne): a single writer needs no StoreLoad fence, and the readers'
+     * decisions are racy snapshots in the kernel too. `wounded` is written by other threads
+     * (wound-wait wounders, under the wait lock of the mutex they block on) and by the owner
+     * (reset when it holds nothing, and by reopen()), and read by the owner: volatile. `queued`
+     * is written by the owner thread under the wait lock of the mutex it queues on (true while
+     * its node is in a wait list) and read by wounders to decide whether to unpark it.
+     * `contending`, `done`, `closed`, `backoffs` are owner-thread only, and so is `waiter`, the
+     * WwMutex wait-list node reused by every wait of this context, across reopen() too (created
+     * at the first wait; a context waits on at most one mutex at a time).
      */
 
     private static final VarHandle ACQUIRED;
+    private static final VarHandle STAMP;
 
     static {
         try {
             ACQUIRED = MethodHandles.lookup()
                     .findVarHandle(WwAcquireContext.class, "acquired", int.class);
+            STAMP = MethodHandles.lookup()
+                    .findVarHandle(WwAcquireContext.class, "stamp", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final WwClass wwClass;
-    private final long stamp;
+    private volatile long stamp;
     private final Thread thread;
     volatile int acquired;
     volatile boolean wounded;
@@ -76,6 +92,39 @@ public final class WwAcquireContext implements AutoCloseable {
         this.wwClass = Objects.requireNonNull(wwClass, "wwClass");
         this.stamp = wwClass.nextStamp();
         this.thread = Thread.currentThread();
+    }
+
+    /**
+     * Starts the next acquisition with this closed context, the kernel's {@code ww_acquire_init}
+     * on a context that was {@code ww_acquire_fini}ed: takes a new stamp from the class (the
+     * context is now the youngest, as a new one would be) and clears the done, closed, wounded
+     * and back-off state. Nothing is allocated, which is the point: a thread running transaction
+     * after transaction keeps one context.
+     *
+     * <p>Other threads may still hold a reference to this context from its previous transaction
+     * (read from a mutex it held, or from a wait list it was in) and read its stamp or wound it.
+     * Both are harmless: the new stamp is younger than the old one, so such a reader sees the
+     * context younger than the transaction it met, never older than the one now running; and a
+     * stale wound makes the new transaction back off once if it must wait while holding locks,
+     * a back-off every caller must already handle.
+     *
+     * @return this context
+     * @throws IllegalStateException if the context is not closed, or if called from another thread
+     */
+    public WwAcquireContext reopen() {
+        checkThread();
+        if (!closed) {
+            throw new IllegalStateException("reopen() of " + this + ", which is not closed");
+        }
+        // closed implies acquired == 0 and not queued: close() refuses while locks are held, and
+        // a thread waits on a mutex only inside a lock call.
+        STAMP.setRelease(this, wwClass.nextStamp());
+        wounded = false;
+        contending = null;
+        backoffs = 0;
+        done = false;
+        closed = false;
+        return this;
     }
 
     /**

@@ -185,6 +185,31 @@ public final class WwMutex {
      * of younger ones and is served within a bounded number of releases. Deadlock avoidance is
      * unchanged by barging: a barger with a context runs step 6 exactly as the kernel's fast path
      * does, and every wait (spin or park) is one the algorithm allows.
+     *
+     * Reopened contexts (WwAcquireContext.reopen(): the same object, a new and larger stamp, only
+     * while it holds nothing and waits nowhere). A thread that found context C as the owner or
+     * in a wait list reads C's stamp after that volatile read, so it sees the stamp of the
+     * transaction that published C there, or a later one:
+     *   - Later: the transaction it met is over (reopen() needs everything released). A verdict
+     *     about it concerns a holder that is gone; the requester's next look at `owner` (the
+     *     spin re-judges a changed owner; every queued round reads it afresh) or the new holder's
+     *     step 6 decides about whoever holds the mutex then. The one case a changed owner is not
+     *     seen as a change is the spin meeting C itself, reopened and holding the mutex again:
+     *     its new stamp is larger, so a wait-die wait allowed for the old transaction (C younger)
+     *     is allowed for the new one too, and a wound owed to the new transaction is delivered
+     *     when the bounded spin ends in the queue, whose insertion reads `owner` afresh.
+     *   - Earlier than C's current transaction (the reader met the old one and is slow): C looks
+     *     older than it is. Wait-die: the reader may die needlessly. Wound-wait: a spinning
+     *     reader may skip a wound until its bounded spin ends in the queue (as above); a queueing
+     *     reader may skip it and park, but it met the old owner after inserting itself, so C's
+     *     current transaction took the mutex after the reader's firstCtx write and its step 6
+     *     sees the reader (or an older waiter holding locks) and wounds itself, as for any
+     *     barger.
+     *   - A stale wound (set on the old transaction, landing on the new one) makes the new one
+     *     back off once at a wait while it holds locks: needless, and something every caller
+     *     handles. reopen() clears `wounded`, so a wound that arrived before it is dropped.
+     * So reuse adds needless back-offs, wounds and wake-ups in races, never a forbidden wait.
+     * jcstress WwMutexTests.ReopenPublishesStamp and the reopened ABBA tests exercise this.
      */
 
     private static final VarHandle OWNER;

@@ -5,11 +5,13 @@ import static dev.fence.reservation.WwMutexKernelTest.join;
 import static dev.fence.reservation.WwMutexKernelTest.start;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -23,9 +25,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -247,12 +252,129 @@ class ExecContextTest {
         ExecContext exec2 = ExecContext.create();
         assertThrows(IllegalArgumentException.class, () -> exec2.lockAll(e -> e.prepare(a, 0)));
         assertFalse(a.isLocked());
-        Thread t = new Thread(() -> assertThrows(IllegalStateException.class,
-                () -> exec2.lockAll(e -> { })));
-        t.start();
-        t.join();
+        assertInstanceOf(IllegalStateException.class,
+                thrownInAnotherThread(() -> exec2.lockAll(e -> { })), "another thread");
         exec2.close();
         assertThrows(NullPointerException.class, () -> ExecContext.create((ExecContext.Flag) null));
+    }
+
+    /** What {@code body} throws when run in a new thread, or null if it returns normally. */
+    static Throwable thrownInAnotherThread(Executable body) throws InterruptedException {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                body.execute();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        return thrown.get();
+    }
+
+    /**
+     * reopen(): a newer stamp each time (also on a fresh, unused context), the same acquisition
+     * context object, passes and back-offs from zero, the next lockAll runs; refused while in
+     * use, inside the block and from another thread.
+     */
+    @Test
+    void reopenStartsTheNextTransaction() throws Exception {
+        WwClass cls = WwClass.waitDie("reopen");
+        Reservation a = new Reservation(cls, "a");
+        Reservation b = new Reservation(cls, "b");
+        ExecContext exec = ExecContext.create(cls);
+        WwAcquireContext ctx = exec.context();
+        long s0 = ctx.stamp();
+        assertSame(exec, exec.reopen(), "fresh and unused: only a new stamp");
+        long s1 = ctx.stamp();
+        assertTrue(s1 - s0 > 0, s0 + " then " + s1);
+        exec.lockAll(e -> e.lock(a));
+        assertThrows(IllegalStateException.class, exec::reopen, "after lockAll, before close");
+        assertTrue(a.isLocked());
+        exec.close();
+        assertFalse(a.isLocked());
+        assertInstanceOf(IllegalStateException.class, thrownInAnotherThread(exec::reopen));
+
+        assertSame(exec, exec.reopen());
+        assertSame(ctx, exec.context());
+        assertTrue(ctx.stamp() - s1 > 0);
+        assertFalse(ctx.isClosed());
+        assertFalse(ctx.isDone());
+        assertEquals(0, exec.passes());
+        assertEquals(0, exec.backoffs());
+        exec.lockAll(e -> {
+            e.lock(a);
+            e.lock(b);
+        });
+        assertEquals(List.of(a, b), exec.locked());
+        assertEquals(1, exec.passes());
+        assertTrue(ctx.isDone());
+        exec.close();
+        assertFalse(a.isLocked() || b.isLocked());
+
+        exec.reopen();
+        assertThrows(IllegalStateException.class, () -> exec.lockAll(e -> {
+            e.lock(a);
+            exec.reopen();
+        }), "inside the block");
+        exec.close();
+        assertFalse(a.isLocked(), "close() after the failed block releases what it took");
+
+        // a lock taken through context() directly keeps a fresh context from being reopened
+        ExecContext other = ExecContext.create(cls);
+        assertTrue(b.mutex().lock(other.context()));
+        assertThrows(IllegalStateException.class, other::reopen);
+        b.mutex().unlock();
+        other.close();
+    }
+
+    /**
+     * The point of reopen(): transaction after transaction on one context allocates nothing.
+     * Fails if any per-transaction object comes back (measured with the thread's allocation
+     * counter after a warm-up, so that the JIT has compiled the path).
+     */
+    @Test
+    void aReopenedContextAllocatesNothingPerTransaction() throws Exception {
+        // the thread allocation counter, by reflection: the module does not read jdk.management
+        // (surefire runs the tests on the class path, where everything is readable)
+        Object bean = Class.forName("java.lang.management.ManagementFactory")
+                .getMethod("getThreadMXBean").invoke(null);
+        Class<?> sunBean = Class.forName("com.sun.management.ThreadMXBean");
+        if (!sunBean.isInstance(bean)
+                || !(Boolean) sunBean.getMethod("isThreadAllocatedMemorySupported").invoke(bean)) {
+            return; // not measurable on this JVM
+        }
+        Method allocatedBytes = sunBean.getMethod("getThreadAllocatedBytes", long.class);
+        WwClass cls = WwClass.woundWait("alloc");
+        Reservation[] resv = new Reservation[8];
+        for (int i = 0; i < resv.length; i++) {
+            resv[i] = new Reservation(cls, "r" + i);
+        }
+        ExecContext.LockingBlock block = e -> {
+            for (Reservation r : resv) {
+                e.lock(r);
+            }
+        };
+        ExecContext exec = ExecContext.create(cls);
+        exec.close();
+        Runnable txns = () -> {
+            for (int i = 0; i < 20_000; i++) {
+                try (ExecContext e = exec.reopen()) {
+                    e.lockAll(block);
+                } catch (InterruptedException ex) {
+                    throw new AssertionError(ex);
+                }
+            }
+        };
+        txns.run(); // warm-up
+        txns.run();
+        long tid = Thread.currentThread().getId();
+        long before = (Long) allocatedBytes.invoke(bean, tid);
+        txns.run();
+        long allocated = (Long) allocatedBytes.invoke(bean, tid) - before;
+        assertTrue(allocated < 20_000, allocated + " bytes over 20,000 transactions");
+        assertFalse(resv[0].isLocked());
     }
 
     @Test
@@ -377,9 +499,9 @@ class ExecContextTest {
      * {@link ExecContext}: everyone completes, every lock is released, nobody starves, and each
      * reservation's critical section stays exclusive.
      */
-    @ParameterizedTest
-    @EnumSource(WwClass.Algorithm.class)
-    void deadlockFreedom(WwClass.Algorithm alg) throws Exception {
+    @ParameterizedTest(name = "{0}, reopen = {1}")
+    @CsvSource({"WAIT_DIE, false", "WOUND_WAIT, false", "WAIT_DIE, true", "WOUND_WAIT, true"})
+    void deadlockFreedom(WwClass.Algorithm alg, boolean reopen) throws Exception {
         WwClass cls = WwClass.create("freedom", alg);
         int nres = 64;
         int nthreads = 8;
@@ -405,6 +527,10 @@ class ExecContextTest {
             threads[n] = start("freedom-" + n, errors, () -> {
                 go.await();
                 Timeline timeline = new Timeline(Fence.allocateContexts(1));
+                // with reopen, one context per thread for every transaction (ExecContext.reopen)
+                ExecContext mine = reopen
+                        ? ExecContext.create(cls, ExecContext.Flag.IGNORE_DUPLICATES) : null;
+                long lastStamp = reopen ? mine.context().stamp() - 1 : 0;
                 while (System.nanoTime() - end < 0) {
                     List<Reservation> subset = new ArrayList<>();
                     for (Reservation r : resv) {
@@ -414,8 +540,16 @@ class ExecContextTest {
                     }
                     subset.add(resv[rnd.nextInt(nres)]); // maybe a duplicate
                     Collections.shuffle(subset, rnd);
-                    try (ExecContext exec = ExecContext.create(cls,
+                    try (ExecContext exec = reopen ? mine.reopen() : ExecContext.create(cls,
                             ExecContext.Flag.IGNORE_DUPLICATES)) {
+                        if (reopen) {
+                            long stamp = exec.context().stamp();
+                            if (stamp - lastStamp <= 0) {
+                                throw new AssertionError("reopen() did not take a newer stamp: "
+                                        + lastStamp + " then " + stamp);
+                            }
+                            lastStamp = stamp;
+                        }
                         exec.lockAll(e -> {
                             for (Reservation r : subset) {
                                 e.prepare(r, 1);

@@ -54,6 +54,61 @@ class WwMutexTest {
         assertThrows(IllegalStateException.class, m::unlock, "unlock of an unlocked mutex");
     }
 
+    /**
+     * WwAcquireContext.reopen(): only when closed and only by its thread; a newer stamp; the
+     * back-off state of the old transaction (count, the contended mutex it had to lockSlow next,
+     * done) and a wound are gone, so the new transaction may lock anything.
+     */
+    @Test
+    void reopenedContextStartsClean() throws Exception {
+        WwClass cls = WwClass.waitDie("reopen");
+        WwMutex m1 = new WwMutex(cls, "m1");
+        WwMutex m2 = new WwMutex(cls, "m2");
+        WwAcquireContext older = new WwAcquireContext(cls);
+        WwAcquireContext ctx = new WwAcquireContext(cls);
+        assertThrows(IllegalStateException.class, ctx::reopen, "open");
+        assertTrue(m1.lock(older));
+        assertTrue(m2.lock(ctx));
+        WwDeadlockException e = assertThrows(WwDeadlockException.class, () -> m1.lock(ctx));
+        assertSame(m1, e.contended());
+        m2.unlock();
+        assertThrows(IllegalStateException.class, () -> m2.lock(ctx),
+                "a backed-off context must lockSlow the contended mutex first");
+        ctx.wounded = true; // as a stale wound from another thread would leave it
+        ctx.close();
+        long stamp = ctx.stamp();
+        AtomicReference<Throwable> fromOther = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                ctx.reopen();
+            } catch (Throwable x) {
+                fromOther.set(x);
+            }
+        });
+        t.start();
+        t.join();
+        assertTrue(fromOther.get() instanceof IllegalStateException, String.valueOf(fromOther.get()));
+
+        assertSame(ctx, ctx.reopen());
+        assertTrue(ctx.stamp() - stamp > 0, "reopened context is the youngest");
+        assertTrue(WwAcquireContext.younger(ctx, older));
+        assertEquals(0, ctx.backoffs());
+        assertFalse(ctx.isWounded());
+        assertFalse(ctx.isDone());
+        assertFalse(ctx.isClosed());
+        assertTrue(m2.lock(ctx), "no leftover contended mutex");
+        ctx.done();
+        assertThrows(IllegalStateException.class, ctx::reopen, "holding m2");
+        m2.unlock();
+        ctx.close();
+        m1.unlock();
+        older.close();
+        assertSame(ctx, ctx.reopen());
+        assertTrue(m1.lock(ctx), "reopen after done() clears it");
+        m1.unlock();
+        ctx.close();
+    }
+
     @Test
     void unlockByNonOwnerIsAnError() throws Exception {
         WwClass cls = WwClass.waitDie("c");

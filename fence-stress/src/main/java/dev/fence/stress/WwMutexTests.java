@@ -15,12 +15,13 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.I_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * {@link WwMutex}: two transactions taking two mutexes in opposite orders (ABBA) under both
- * algorithms, plain lock/unlock handoff, a release racing a waiter, and a barging holder's
- * check of the waiters it overtook.
+ * algorithms, plain lock/unlock handoff, a release racing a waiter, a barging holder's
+ * check of the waiters it overtook, and contexts reused with {@link WwAcquireContext#reopen()}.
  *
  * <p>The ABBA actors run the retry loop of WwMutex's javadoc inside the actor (back-off: unlock
  * everything, {@code lockSlow} the contended mutex, retry with the same ticket), so a test can
@@ -72,7 +73,12 @@ public final class WwMutexTests {
          * @return {stamp, backoffs}
          */
         final long[] transact(WwMutex first, WwMutex second, boolean rendezvous, boolean actor1) {
-            WwAcquireContext ctx = new WwAcquireContext(cls);
+            return transact(new WwAcquireContext(cls), first, second, rendezvous, actor1);
+        }
+
+        /** {@link #transact(WwMutex, WwMutex, boolean, boolean)} with a given open context. */
+        final long[] transact(WwAcquireContext ctx, WwMutex first, WwMutex second,
+                boolean rendezvous, boolean actor1) {
             WwMutex slow = null;
             boolean firstPass = true;
             for (;;) {
@@ -472,6 +478,146 @@ public final class WwMutexTests {
                 x.unlock();
             }
             old.close();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Reopened contexts (WwAcquireContext.reopen()): the same object with a new, larger stamp.
+     * Another thread may still hold the context from its previous transaction (as an owner it
+     * read, or a waiter it saw) and judge or wound it with what it reads; WwMutex's overview
+     * ("Reopened contexts") argues that this can cost needless back-offs, never a deadlock or a
+     * lost exclusion. These tests run two ABBA transactions per actor on one reopened context
+     * each, so the second transactions race the first ones' stale references; back-off counts
+     * are not judged (needless ones are allowed), completion, exclusion and the stamps are.
+     */
+
+    /** Two ABBA transactions per actor on one context, reopened in between. */
+    abstract static class ReopenedAbba extends Abba {
+        long stampA1;
+        long stampB1;
+        long stampA2;
+        long stampB2;
+
+        ReopenedAbba(WwClass cls) {
+            super(cls);
+        }
+
+        final void twice1() {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            stampA1 = transact(ctx, a, b, false, true)[0];
+            stampB1 = transact(ctx.reopen(), a, b, false, true)[0];
+        }
+
+        final void twice2() {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            stampA2 = transact(ctx, b, a, false, false)[0];
+            stampB2 = transact(ctx.reopen(), b, a, false, false)[0];
+        }
+
+        /** r1: all four critical sections ran and both mutexes are free; r2: stamps renewed. */
+        final void judgeTwice(II_Result r) {
+            r.r1 = countA == 4 && countB == 4 && !a.isLocked() && !b.isLocked() ? 1 : BROKEN;
+            r.r2 = stampB1 - stampA1 > 0 && stampB2 - stampA2 > 0 ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("Wait-die ABBA twice per thread on reopened contexts: all four transactions complete, exclusively.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "All four critical sections ran under both locks; each reopened context took a newer stamp.")
+    @Outcome(expect = FORBIDDEN, desc = "A critical section was lost or overlapped, a lock stayed held, or a reopened context kept an old stamp.")
+    @State
+    public static class ReopenedAbbaWaitDie extends ReopenedAbba {
+        public ReopenedAbbaWaitDie() {
+            super(WwClass.waitDie("stress-reopen-wd"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            twice1();
+        }
+
+        @Actor
+        public void lockerBA() {
+            twice2();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            judgeTwice(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("Wound-wait ABBA twice per thread on reopened contexts: all four transactions complete, exclusively.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "All four critical sections ran under both locks; each reopened context took a newer stamp.")
+    @Outcome(expect = FORBIDDEN, desc = "A critical section was lost or overlapped, a lock stayed held, or a reopened context kept an old stamp.")
+    @State
+    public static class ReopenedAbbaWoundWait extends ReopenedAbba {
+        public ReopenedAbbaWoundWait() {
+            super(WwClass.woundWait("stress-reopen-ww"));
+        }
+
+        @Actor
+        public void lockerAB() {
+            twice1();
+        }
+
+        @Actor
+        public void lockerBA() {
+            twice2();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            judgeTwice(r);
+        }
+    }
+
+    /*
+     * The stamp is published with the lock: a context closed, reopened and then locking a mutex
+     * it never held before is seen by a thread that finds it as that mutex's owner with the new
+     * stamp. (A thread that met the old transaction may see either stamp: see the overview.)
+     */
+
+    @JCStressTest
+    @Description("A reopened context found as a mutex's owner shows its new stamp, never the closed transaction's.")
+    @Outcome(id = "0", expect = ACCEPTABLE, desc = "The second mutex was still free when read.")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "Found the reopened context holding the second mutex, with its new stamp.")
+    @Outcome(expect = FORBIDDEN, desc = "Found it holding the second mutex with the old transaction's stamp (the reopen was not published with the lock), or another stamp.")
+    @State
+    public static class ReopenPublishesStamp {
+        final WwClass cls = WwClass.waitDie("stress-reopen-stamp");
+        final WwMutex first = new WwMutex(cls, "first");
+        final WwMutex second = new WwMutex(cls, "second");
+        long oldStamp;
+        long newStamp;
+        long seen;
+        boolean found;
+
+        @Actor
+        public void reopener() {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            oldStamp = ctx.stamp();
+            first.tryLock(ctx);
+            first.unlock();
+            ctx.close();
+            ctx.reopen();
+            newStamp = ctx.stamp();
+            second.tryLock(ctx);
+        }
+
+        @Actor
+        public void reader() {
+            WwAcquireContext c = second.owningContext();
+            if (c != null) {
+                found = true;
+                seen = c.stamp();
+            }
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            r.r1 = !found ? 0 : seen == newStamp ? 1 : seen == oldStamp ? 2 : BROKEN;
         }
     }
 }
