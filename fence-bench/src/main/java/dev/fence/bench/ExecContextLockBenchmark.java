@@ -35,9 +35,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       (no sorting: deadlock avoidance is the context's job), the critical section increments
  *       a plain counter per object, and {@code close()} unlocks. Each thread keeps one context
  *       and {@linkplain ExecContext#reopen() reopens} it for every transaction, the idiom for a
- *       thread that runs transaction after transaction (as the baseline keeps its sort buffer);
- *       nothing is allocated per transaction. Back-offs are counted per thread
- *       ({@code @AuxCounters}: {@code backoffs} is reported as a rate beside the score).</li>
+ *       thread that runs transaction after transaction (as the baseline keeps its sort buffer),
+ *       with one locking block per thread that reads the current subset: nothing is allocated
+ *       per transaction except a {@code WwDeadlockException} per back-off. Back-offs are
+ *       counted per thread ({@code @AuxCounters}: {@code backoffs} is reported as a rate beside
+ *       the score).</li>
  *   <li>{@code impl = SORTED_LOCKS}: the baseline a Java programmer writes without wound/wait:
  *       copy the ids, sort them, lock {@link ReentrantLock}s in id order, same critical section,
  *       unlock in reverse.</li>
@@ -124,6 +126,9 @@ public class ExecContextLockBenchmark {
 
         /** This thread's context, created at its first transaction and reopened for each. */
         ExecContext exec;
+        /** This thread's locking block: locks the objects of {@link #current}. */
+        ExecContext.LockingBlock block;
+        int[] current;
         int[][] subsets;
         int[] sorted = new int[PER_TXN];
         int next;
@@ -173,18 +178,21 @@ public class ExecContextLockBenchmark {
             }
             return sum;
         }
-        Reservation[] resvs = s.resvs;
         ExecContext mine = t.exec;
         if (mine == null) {
-            mine = ExecContext.create(s.wwClass); // in the benchmark thread: contexts are confined
+            // in the benchmark thread: contexts are confined to their thread
+            mine = ExecContext.create(s.wwClass);
             t.exec = mine;
-        }
-        try (ExecContext exec = mine.reopen()) {
-            exec.lockAll(e -> {
-                for (int id : pick) {
+            Reservation[] resvs = s.resvs;
+            t.block = e -> {
+                for (int id : t.current) {
                     e.lock(resvs[id]);
                 }
-            });
+            };
+        }
+        t.current = pick;
+        try (ExecContext exec = mine.reopen()) {
+            exec.lockAll(t.block);
             t.backoffs += exec.backoffs();
             return touch(s, pick);
         }

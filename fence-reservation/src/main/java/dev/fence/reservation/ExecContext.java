@@ -86,6 +86,10 @@ public final class ExecContext implements AutoCloseable {
     private final boolean interruptible;
     private final boolean ignoreDuplicates;
     private static final Reservation[] NONE = new Reservation[0];
+    private static final Thread[] NO_THREADS = new Thread[0];
+
+    /** Threads to unpark after a release of everything (unlockAll), reused by every release. */
+    private Thread[] wakeBuffer = NO_THREADS;
 
     /** The locked reservations, in locking order: objects[0 .. count) (grown on demand). */
     private Reservation[] objects = NONE;
@@ -455,10 +459,10 @@ public final class ExecContext implements AutoCloseable {
      * }
      * }</pre>
      *
-     * <p>Measured on row 13 of {@code docs/benchmarks.md} (8 of 64 objects, 4 and 8 threads on
-     * 2 CPUs): a reopened context runs contended transactions 15-30 % faster than one created per
-     * transaction, because it is the long-lived context object, not the allocation as such, that
-     * pays (fence-bench/results/row13-session7.md).
+     * <p>Measured on row 13 of {@code docs/benchmarks.md} (8 of 64 objects): no allocation per
+     * transaction, single-threaded 0.96x of sorted {@code ReentrantLock}s instead of 0.88x, and
+     * under contention on 2 CPUs as fast or faster in most alternated runs
+     * (fence-bench/results/row13-session7.md).
      *
      * @return this context
      * @throws IllegalStateException if called from another thread, or if the context is open and
@@ -485,7 +489,7 @@ public final class ExecContext implements AutoCloseable {
 
     private void unlockAll() {
         Reservation[] objs = objects;
-        Thread[] wake = null; // allocated at the first waiter found: most releases wake nobody
+        Thread[] wake = wakeBuffer; // kept across transactions (reopen): most releases wake nobody
         int nwake = 0;
         try {
             for (int i = count - 1; i >= 0; i--) {
@@ -494,8 +498,9 @@ public final class ExecContext implements AutoCloseable {
                 count = i;
                 Thread t = r.unlockDeferringWakeup();
                 if (t != null) {
-                    if (wake == null) {
-                        wake = new Thread[i + 1];
+                    if (wake.length <= i) {
+                        wake = new Thread[objs.length];
+                        wakeBuffer = wake;
                     }
                     wake[nwake++] = t;
                 }
@@ -504,6 +509,7 @@ public final class ExecContext implements AutoCloseable {
             // Wake-ups only once nothing is held (see WwMutex.release), and even if an unlock threw.
             for (int k = 0; k < nwake; k++) {
                 LockSupport.unpark(wake[k]);
+                wake[k] = null; // the buffer must not keep threads reachable
             }
         }
         prelocked = null;

@@ -24,9 +24,8 @@ import java.util.Objects;
  *
  * <p>A thread that runs one transaction after another can keep one context and
  * {@link #reopen()} it after each {@code close()} instead of creating a new one: the kernel
- * re-initialises the same {@code ww_acquire_ctx} the same way. Measured on row 13 of
- * {@code docs/benchmarks.md}, a long-lived context is worth a fifth to a third of the throughput
- * of contended transactions (fence-bench/results/row13-session7.md).
+ * re-initialises the same {@code ww_acquire_ctx} the same way ({@link ExecContext#reopen()} does
+ * it for a whole transaction).
  *
  * <p>Not thread-safe: the context is confined to its thread, although other threads read its
  * stamp, lock count and wounded flag (through volatile fields) to decide conflicts.

@@ -51,6 +51,9 @@ final class ReservationWorkload implements SoakWorkload {
     private final WwMutex[] mutexes = new WwMutex[MUTEXES];
     private final AtomicIntegerArray mutexHolders = new AtomicIntegerArray(MUTEXES);
     private final Timeline timeline = Timeline.create("soak-resv");
+    /** Per thread, one reusable context per (class, interruptible, duplicates) combination. */
+    private final ThreadLocal<ExecContext[]> kept =
+            ThreadLocal.withInitial(() -> new ExecContext[8]);
     private final AtomicLong maxIssued = new AtomicLong();
 
     private final LongAdder committed = new LongAdder();
@@ -126,8 +129,21 @@ final class ReservationWorkload implements SoakWorkload {
         if (dupes) {
             flags.add(ExecContext.Flag.IGNORE_DUPLICATES);
         }
-        ExecContext exec = ExecContext.create(wd ? waitDie : woundWait,
-                flags.toArray(new ExecContext.Flag[0]));
+        ExecContext exec;
+        if (rnd.nextBoolean()) {
+            // half the transactions reopen the thread's context for these flags (ExecContext
+            // .reopen()), so stale references to its previous transactions race the new ones
+            int slot = (wd ? 4 : 0) | (interruptible ? 2 : 0) | (dupes ? 1 : 0);
+            ExecContext[] mine = kept.get();
+            if (mine[slot] == null) {
+                mine[slot] = ExecContext.create(wd ? waitDie : woundWait,
+                        flags.toArray(new ExecContext.Flag[0]));
+            }
+            exec = mine[slot].reopen();
+        } else {
+            exec = ExecContext.create(wd ? waitDie : woundWait,
+                    flags.toArray(new ExecContext.Flag[0]));
+        }
         List<Integer> inside = new ArrayList<>();
         try {
             exec.lockAll(e -> {
