@@ -345,7 +345,7 @@ class ExecContextTest {
                 || !(Boolean) sunBean.getMethod("isThreadAllocatedMemorySupported").invoke(bean)) {
             return; // not measurable on this JVM
         }
-        Method allocatedBytes = sunBean.getMethod("getThreadAllocatedBytes", long.class);
+        Method allocatedBytes = sunBean.getMethod("getCurrentThreadAllocatedBytes");
         WwClass cls = WwClass.woundWait("alloc");
         Reservation[] resv = new Reservation[8];
         for (int i = 0; i < resv.length; i++) {
@@ -369,10 +369,9 @@ class ExecContextTest {
         };
         txns.run(); // warm-up
         txns.run();
-        long tid = Thread.currentThread().getId();
-        long before = (Long) allocatedBytes.invoke(bean, tid);
+        long before = (Long) allocatedBytes.invoke(bean);
         txns.run();
-        long allocated = (Long) allocatedBytes.invoke(bean, tid) - before;
+        long allocated = (Long) allocatedBytes.invoke(bean) - before;
         assertTrue(allocated < 20_000, allocated + " bytes over 20,000 transactions");
         assertFalse(resv[0].isLocked());
     }
