@@ -89,7 +89,7 @@ public final class WwAcquireContext implements AutoCloseable {
      */
     public WwAcquireContext(WwClass wwClass) {
         this.wwClass = Objects.requireNonNull(wwClass, "wwClass");
-        this.stamp = wwClass.nextStamp();
+        STAMP.setRelease(this, wwClass.nextStamp()); // published later by a volatile owner CAS
         this.thread = Thread.currentThread();
     }
 

@@ -306,6 +306,9 @@ public final class PipelineDemo {
     private final AtomicLong fencesCreated = new AtomicLong();
     private final AtomicLong fencesSignalled = new AtomicLong();
     private final AtomicLong backoffs = new AtomicLong();
+    /** Each worker thread's ExecContext, reopened for every transaction (ExecContext.reopen()). */
+    private final ThreadLocal<ExecContext> threadExec =
+            ThreadLocal.withInitial(() -> ExecContext.create());
     private final AtomicLong transactions = new AtomicLong();
     private final SeenSet seen = new SeenSet();
     private volatile boolean stop;
@@ -515,7 +518,7 @@ public final class PipelineDemo {
             long t1 = System.nanoTime();
             rec.add(0, t1 - t0);
             Fence job;
-            try (ExecContext exec = ExecContext.create()) {
+            try (ExecContext exec = threadExec.get().reopen()) {
                 exec.lockAll(e -> e.prepare(frame.reservation(), 1));
                 Fence deps = exec.dependency(Usage.forAccess(true));
                 job = submitToGpu(frame, deps);
@@ -677,7 +680,7 @@ public final class PipelineDemo {
         countSignals(blit);
         List<Fence> deps;
         try {
-            try (ExecContext exec = ExecContext.create()) {
+            try (ExecContext exec = threadExec.get().reopen()) {
                 exec.lockAll(e -> {
                     for (Reservation r : order) {
                         e.prepare(r, 1);
