@@ -478,9 +478,7 @@ public final class ExecContext implements AutoCloseable {
             ctx.close(); // throws if locks were taken through context() directly
         }
         ctx.reopen();
-        contended = null;
-        prelocked = null;
-        inBlock = false;
+        // close() (or never running lockAll) already left contended and prelocked null
         ran = false;
         passes = 0;
         closed = false;

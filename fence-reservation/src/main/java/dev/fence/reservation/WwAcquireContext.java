@@ -102,10 +102,11 @@ public final class WwAcquireContext implements AutoCloseable {
      *
      * <p>Other threads may still hold a reference to this context from its previous transaction
      * (read from a mutex it held, or from a wait list it was in) and read its stamp or wound it.
-     * Both are harmless: the new stamp is younger than the old one, so such a reader sees the
-     * context younger than the transaction it met, never older than the one now running; and a
-     * stale wound makes the new transaction back off once if it must wait while holding locks,
-     * a back-off every caller must already handle.
+     * Such a reader sees the stamp of the transaction it met or a later one, so it may judge the
+     * context younger than that transaction (which is over) or older than the one now running;
+     * and a stale wound makes the new transaction back off once if it must wait while holding
+     * locks. WwMutex's implementation overview ("Reopened contexts") shows that each of these
+     * costs at most a needless back-off, wound or wake-up, which every caller already handles.
      *
      * @return this context
      * @throws IllegalStateException if the context is not closed, or if called from another thread

@@ -77,17 +77,8 @@ class WwMutexTest {
         ctx.wounded = true; // as a stale wound from another thread would leave it
         ctx.close();
         long stamp = ctx.stamp();
-        AtomicReference<Throwable> fromOther = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                ctx.reopen();
-            } catch (Throwable x) {
-                fromOther.set(x);
-            }
-        });
-        t.start();
-        t.join();
-        assertTrue(fromOther.get() instanceof IllegalStateException, String.valueOf(fromOther.get()));
+        Throwable fromOther = ExecContextTest.thrownInAnotherThread(ctx::reopen);
+        assertTrue(fromOther instanceof IllegalStateException, String.valueOf(fromOther));
 
         assertSame(ctx, ctx.reopen());
         assertTrue(ctx.stamp() - stamp > 0, "reopened context is the youngest");

@@ -129,6 +129,8 @@ final class ReservationWorkload implements SoakWorkload {
         if (dupes) {
             flags.add(ExecContext.Flag.IGNORE_DUPLICATES);
         }
+        WwClass cls = wd ? waitDie : woundWait;
+        ExecContext.Flag[] flagArray = flags.toArray(new ExecContext.Flag[0]);
         ExecContext exec;
         if (rnd.nextBoolean()) {
             // half the transactions reopen the thread's context for these flags (ExecContext
@@ -136,13 +138,11 @@ final class ReservationWorkload implements SoakWorkload {
             int slot = (wd ? 4 : 0) | (interruptible ? 2 : 0) | (dupes ? 1 : 0);
             ExecContext[] mine = kept.get();
             if (mine[slot] == null) {
-                mine[slot] = ExecContext.create(wd ? waitDie : woundWait,
-                        flags.toArray(new ExecContext.Flag[0]));
+                mine[slot] = ExecContext.create(cls, flagArray);
             }
             exec = mine[slot].reopen();
         } else {
-            exec = ExecContext.create(wd ? waitDie : woundWait,
-                    flags.toArray(new ExecContext.Flag[0]));
+            exec = ExecContext.create(cls, flagArray);
         }
         List<Integer> inside = new ArrayList<>();
         try {
