@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -34,7 +35,13 @@ import org.openjdk.jmh.infra.Control;
  *       count and calls {@link Timeline#signalUpTo(long)}: the timeline itself is the queue;</li>
  *   <li>{@code cf}: jobs are {@link CompletableFuture}s handed to the receiver through an
  *       {@link ArrayBlockingQueue} of the ring's capacity, which drains it in batches
- *       ({@code drainTo}) and completes them in order.</li>
+ *       ({@code drainTo}) and completes them in order;</li>
+ *   <li>{@code fenceWoken} (diagnostic): the {@code fence} ring with the peer's idle policy. An
+ *       idle receiver parks until the emitter's next submission unparks it, as the
+ *       {@code cf} receiver does inside {@code ArrayBlockingQueue.poll(timeout)}, instead of
+ *       yielding and polling again. The two fence groups differ only in that policy, so the
+ *       pair tells how much of the comparison is the receiver's waiting rather than the
+ *       timeline.</li>
  * </ul>
  *
  * Only the emitter's secondary result ({@code fenceEmit}, {@code cfEmit}) is the rate; the
@@ -60,6 +67,21 @@ public class GpuRingBenchmark {
         final Fence[] slots = new Fence[IN_FLIGHT];
         long emitted; // emitter only
         volatile long issued; // publishes jobs to the receiver
+    }
+
+    /**
+     * The fence ring whose idle receiver parks. The receiver sets {@code receiverParked} and then
+     * re-reads {@code issued}; the emitter writes {@code issued} and then reads
+     * {@code receiverParked}: both volatile, so at least one of them sees the other's write and
+     * no submission is slept through (the park is also bounded by {@link #WAIT_STEP_NANOS}).
+     */
+    @State(Scope.Group)
+    public static class WokenFenceRing {
+        final Timeline ring = Timeline.create("gpu-ring-woken");
+        final Fence[] slots = new Fence[IN_FLIGHT];
+        long emitted; // emitter only
+        volatile long issued; // publishes jobs to the receiver
+        volatile Thread receiverParked; // set by the idle receiver, cleared by whoever wakes it
     }
 
     /** The CompletableFuture ring: slots and the submission queue. */
@@ -107,6 +129,52 @@ public class GpuRingBenchmark {
             s.ring.signalUpTo(target);
         } else {
             Thread.yield();
+        }
+        return target;
+    }
+
+    // ---- fence, receiver parks when idle (diagnostic) ----------------------------------------
+
+    @Benchmark
+    @Group("fenceWoken")
+    @GroupThreads(1)
+    public long fenceWokenEmit(WokenFenceRing s, Control control) throws InterruptedException {
+        int slot = (int) (s.emitted & MASK);
+        Fence old = s.slots[slot];
+        if (old != null) {
+            while (old.awaitNanos(WAIT_STEP_NANOS) <= 0L) {
+                if (control.stopMeasurement) {
+                    return -1L;
+                }
+            }
+        }
+        Fence job = s.ring.next();
+        s.slots[slot] = job;
+        s.issued = ++s.emitted;
+        Thread parked = s.receiverParked;
+        if (parked != null) {
+            s.receiverParked = null;
+            LockSupport.unpark(parked);
+        }
+        return job.seqno();
+    }
+
+    @Benchmark
+    @Group("fenceWoken")
+    @GroupThreads(1)
+    public long fenceWokenReceive(WokenFenceRing s) {
+        long target = s.issued;
+        if (target <= s.ring.value()) {
+            s.receiverParked = Thread.currentThread();
+            target = s.issued;
+            if (target <= s.ring.value()) {
+                LockSupport.parkNanos(WAIT_STEP_NANOS);
+            }
+            s.receiverParked = null;
+            target = s.issued;
+        }
+        if (target > s.ring.value()) {
+            s.ring.signalUpTo(target);
         }
         return target;
     }

@@ -113,6 +113,9 @@ public final class Chart {
                 Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("11", "GPU ring, 256 in flight (jobs/s)", RING + "fence", RING + "cf",
                 "CF + ArrayBlockingQueue", Metric.EMITTER, 1.5, true, NONE, NONE));
+        p.add(new Pair("11d", "GPU ring, receiver parks when idle like the peer's (diagnostic)",
+                RING + "fenceWoken", RING + "cf", "CF + ArrayBlockingQueue", Metric.EMITTER, NONE,
+                true, NONE, NONE));
         p.add(new Pair("12", "merge two SyncFiles of 64 fences each", MRG + "syncFileMerge",
                 MRG + "cfAllOf", "CF.allOf over the 128", Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("12", "registered SyncPoller, 1 ready of 1,000", POLL + "syncPollerRegistered",
