@@ -120,6 +120,51 @@ class TimelineTest {
     }
 
     @Test
+    void signalledPointsKeepNoLaterPointReachable() throws ReflectiveOperationException {
+        Timeline tl = Timeline.create("t");
+        List<Fence> points = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            points.add(tl.next());
+        }
+        points.add(tl.fenceAt(3)); // out of order: lives in the heap, merged into the batch
+        tl.signalUpTo(5); // a partial take: 1-5 and the second 3, while 6-8 stay pending
+        tl.signalUpTo(8); // a whole-list take
+        java.lang.reflect.Field next = points.get(0).getClass().getDeclaredField("next");
+        next.setAccessible(true);
+        for (Fence p : points) {
+            assertTrue(p.isSignaled(), p.describe());
+            assertEquals(null, next.get(p), "a signalled point must not link to a later one");
+        }
+    }
+
+    @Test
+    void pointsIssuedWhileTheWholeListIsSignallingStayInOrder() {
+        Timeline tl = Timeline.create("t");
+        List<Long> order = new ArrayList<>();
+        List<Fence> late = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            tl.next().onSignal(f -> {
+                order.add(f.seqno());
+                if (f.seqno() == 2) { // during the signalling of the list taken whole
+                    for (int k = 0; k < 3; k++) {
+                        Fence p = tl.next(); // seqnos 5, 6, 7
+                        late.add(p);
+                        p.onSignal(g -> order.add(g.seqno()));
+                    }
+                    assertTrue(tl.fenceAt(4).isSignaled(), "at or below the value: born signalled");
+                    tl.signalUpTo(6); // re-entrant: the running call signals 5 and 6
+                }
+            });
+        }
+        tl.signalUpTo(4);
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), order);
+        assertTrue(late.get(1).isSignaled());
+        assertFalse(late.get(2).isSignaled(), "7 is above the value");
+        tl.advance(1);
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), order);
+    }
+
+    @Test
     void distinctTimelinesHaveDistinctContexts() {
         assertTrue(Timeline.create("a").context() != Timeline.create("b").context());
     }

@@ -160,4 +160,66 @@ public final class TimelineTests {
             r.r2 = ok ? 1 : BROKEN;
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * Fence 1 is pending when next() appends fence 2 behind it in the in-order list while
+     * signalUpTo(2) takes that list whole (every pending point ready) or in part (fence 2 not
+     * yet linked): fence 2 ends signalled either way, born signalled or by this call, and the
+     * callbacks run once each, fence 1's first.
+     */
+
+    @JCStressTest
+    @Description("next() appending behind a pending point vs signalUpTo(2): nothing left pending, in order.")
+    @Outcome(id = "1, 12", expect = ACCEPTABLE, desc = "Fence 2 queued behind fence 1; both callbacks ran, in order.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Fence 2 born signalled (value already 2): only fence 1's callback.")
+    @Outcome(expect = FORBIDDEN, desc = "A fence left pending below the value, a callback lost, doubled or out of order.")
+    @State
+    public static class AppendVsSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final AtomicInteger order = new AtomicInteger();
+        final AtomicInteger runs1 = new AtomicInteger();
+        final AtomicInteger runs2 = new AtomicInteger();
+        volatile Fence p2;
+        volatile int added;
+
+        {
+            p1.addCallback(new Counter() {
+                @Override
+                protected void onSignaled(Fence fence) {
+                    runs1.incrementAndGet();
+                    order.compareAndSet(0, 1);
+                }
+            });
+        }
+
+        @Actor
+        public void issuer() {
+            Fence f = t.next();
+            p2 = f;
+            added = f.addCallback(new Counter() {
+                @Override
+                protected void onSignaled(Fence fence) {
+                    runs2.incrementAndGet();
+                    order.compareAndSet(1, 12);
+                }
+            }) ? 1 : 0;
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(2);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f = p2;
+            // counts first: isSignaled() on a pending fence must not hide one left behind
+            boolean counts = runs1.get() == 1 && runs2.get() == added;
+            boolean ok = counts && f.seqno() == 2 && t.value() == 2 && p1.isSignaled()
+                    && f.isSignaled();
+            r.r1 = added;
+            r.r2 = ok ? order.get() : BROKEN;
+        }
+    }
 }
