@@ -76,11 +76,7 @@ public class GpuRingBenchmark {
      * no submission is slept through (the park is also bounded by {@link #WAIT_STEP_NANOS}).
      */
     @State(Scope.Group)
-    public static class WokenFenceRing {
-        final Timeline ring = Timeline.create("gpu-ring-woken");
-        final Fence[] slots = new Fence[IN_FLIGHT];
-        long emitted; // emitter only
-        volatile long issued; // publishes jobs to the receiver
+    public static class WokenFenceRing extends FenceRing {
         volatile Thread receiverParked; // set by the idle receiver, cleared by whoever wakes it
     }
 
@@ -139,40 +135,27 @@ public class GpuRingBenchmark {
     @Group("fenceWoken")
     @GroupThreads(1)
     public long fenceWokenEmit(WokenFenceRing s, Control control) throws InterruptedException {
-        int slot = (int) (s.emitted & MASK);
-        Fence old = s.slots[slot];
-        if (old != null) {
-            while (old.awaitNanos(WAIT_STEP_NANOS) <= 0L) {
-                if (control.stopMeasurement) {
-                    return -1L;
-                }
-            }
-        }
-        Fence job = s.ring.next();
-        s.slots[slot] = job;
-        s.issued = ++s.emitted;
+        long seqno = fenceEmit(s, control); // the same emitter, then a wake-up if one is due
         Thread parked = s.receiverParked;
         if (parked != null) {
             s.receiverParked = null;
             LockSupport.unpark(parked);
         }
-        return job.seqno();
+        return seqno;
     }
 
     @Benchmark
     @Group("fenceWoken")
     @GroupThreads(1)
     public long fenceWokenReceive(WokenFenceRing s) {
-        long target = s.issued;
-        if (target <= s.ring.value()) {
+        if (s.issued <= s.ring.value()) {
             s.receiverParked = Thread.currentThread();
-            target = s.issued;
-            if (target <= s.ring.value()) {
+            if (s.issued <= s.ring.value()) {
                 LockSupport.parkNanos(WAIT_STEP_NANOS);
             }
             s.receiverParked = null;
-            target = s.issued;
         }
+        long target = s.issued;
         if (target > s.ring.value()) {
             s.ring.signalUpTo(target);
         }

@@ -265,19 +265,15 @@ public final class Timeline {
     }
 
     /**
-     * After an Error escaped a signal: puts the points of `batch` not yet signalled back at the
-     * front of the in-order list (they are below every pending point there, whose seqnos all
-     * exceeded the value when the batch was taken) and stops being the signaller, so the next
-     * call that raises the value signals them instead of no one.
+     * After an Error escaped a signal: puts the points of `batch` back at the front of the
+     * in-order list (they are below every pending point there, whose seqnos all exceeded the
+     * value when the batch was taken) and stops being the signaller, so the next call that raises
+     * the value signals them instead of no one. The first may be the point whose signal() threw,
+     * already signalled: signalling it again does nothing.
      */
     private void requeue() {
         Point rest = batch;
         batch = null;
-        if (rest != null && rest.isSignaled()) { // the point whose signal() threw
-            Point n = rest.next;
-            rest.next = null;
-            rest = n;
-        }
         lock();
         try {
             if (rest != null) {

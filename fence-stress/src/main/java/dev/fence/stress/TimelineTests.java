@@ -178,32 +178,32 @@ public final class TimelineTests {
         final Timeline t = Timeline.create("stress");
         final Fence p1 = t.next();
         final AtomicInteger order = new AtomicInteger();
-        final AtomicInteger runs1 = new AtomicInteger();
-        final AtomicInteger runs2 = new AtomicInteger();
+        final Counter cb1 = new Counter() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                runs.incrementAndGet();
+                order.compareAndSet(0, 1);
+            }
+        };
+        final Counter cb2 = new Counter() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                runs.incrementAndGet();
+                order.compareAndSet(1, 12);
+            }
+        };
         volatile Fence p2;
         volatile int added;
 
         {
-            p1.addCallback(new Counter() {
-                @Override
-                protected void onSignaled(Fence fence) {
-                    runs1.incrementAndGet();
-                    order.compareAndSet(0, 1);
-                }
-            });
+            p1.addCallback(cb1);
         }
 
         @Actor
         public void issuer() {
             Fence f = t.next();
             p2 = f;
-            added = f.addCallback(new Counter() {
-                @Override
-                protected void onSignaled(Fence fence) {
-                    runs2.incrementAndGet();
-                    order.compareAndSet(1, 12);
-                }
-            }) ? 1 : 0;
+            added = f.addCallback(cb2) ? 1 : 0;
         }
 
         @Actor
@@ -215,7 +215,7 @@ public final class TimelineTests {
         public void arbiter(II_Result r) {
             Fence f = p2;
             // counts first: isSignaled() on a pending fence must not hide one left behind
-            boolean counts = runs1.get() == 1 && runs2.get() == added;
+            boolean counts = cb1.runs() == 1 && cb2.runs() == added;
             boolean ok = counts && f.seqno() == 2 && t.value() == 2 && p1.isSignaled()
                     && f.isSignaled();
             r.r1 = added;
