@@ -21,71 +21,107 @@ import java.util.PriorityQueue;
  * thread at a time, and never under a lock: their callbacks may create fences on this timeline
  * or advance it or any other timeline. {@link #value()} may run ahead of the fences' signals by
  * the time it takes to signal them.
+ *
+ * <p>Issuing ({@link #next()}, or {@link #fenceAt(long)} above the newest seqno) and raising the
+ * value take no lock: a producer and a signaller on different threads never wait for each other,
+ * except for the few instructions between a producer's claim of a seqno and its link.
  */
-public final class Timeline {
+public final class Timeline extends TimelinePad3 {
 
     /*
      * Implementation overview.
      *
-     * `locked` is a spin lock (lock()/unlock(), "the lock" below) guarding `issued`, `head`,
-     * `tail`, `outOfOrder` and `signalling`; it is held only for queue operations, never while a
-     * fence signals. `value` is volatile: written under the lock (so fences issued after the write
-     * are born signalled), read without it by value().
-     * Pending points live in the in-order list `head`..`tail` (linked through Point.next, sorted
-     * by seqno, because next() and increasing fenceAt() append at the tail) or, for a fenceAt()
-     * below the newest pending point, in `outOfOrder` (a heap, created on first use). At most one
-     * call at a time is the signaller (`signalling`, under the lock): it takes the ready points out
-     * under the lock as a chain of its own (`batch`, linked through the same Point.next) and
-     * signals them outside it, in seqno order, with one timestamp per batch, clearing each link as
-     * it goes so that a signalled point keeps no later point reachable.
-     * When every pending point is ready (no out-of-order points and `tail` at or below the value:
-     * what a ring whose completions keep up with its submissions sees) the whole list becomes the
-     * batch in O(1). Point.next is written only under the lock while the point is pending, and by
-     * the signaller while the point is in its batch, which no other thread can reach: the lock
-     * orders each hand-over.
+     * The in-order points form a singly linked list through Point.next, oldest first, with
+     * strictly increasing seqnos. It starts at a private sentinel point (seqno 0, never handed
+     * out, never signalled). Fields, by writer (layout: see the classes at the end of the file):
      *
-     * An intrusive list rather than an ArrayDeque: in the GPU-ring benchmark the producer's append
-     * then writes the previous point and the timeline (already its own lines) instead of the
-     * deque's head/tail object and array slots next to the ones the signaller clears. Eight
-     * alternated runs of GpuRingBenchmark on 2 vCPUs whose cross-CPU round trip was ~430 ns:
-     * median 4.8 against 3.3 M jobs/s, faster in every pair (docs/benchmarks.md, row 11).
+     *   tail    (volatile; producer line) the newest in-order point; its seqno is the highest
+     *           issued. A producer (next(), or fenceAt() above tail's seqno) claims the next
+     *           place by CAS on tail and then links the old tail to its point with a release
+     *           store: an intrusive multi-producer queue (Vyukov's). Between the CAS and the link
+     *           the list has a "bubble": tail is ahead of the last reachable point.
+     *   value   (volatile; signaller line) raised by CAS in signalUpTo()/advance(), never lowered.
+     *   wip     (volatile; signaller line) work-in-progress count of the drain loop: whoever
+     *           raises it from 0 is the drainer, the one thread that signals; every other caller
+     *           adds 1 and returns, and the drainer goes round again until it takes the count
+     *           back to 0. So points signal in seqno order, one thread at a time, never under a
+     *           lock, and a callback that raises the value from inside a drain just adds a round.
+     *   cursor  (plain; signaller line) the last point the drainer consumed. Owned by the current
+     *           drainer; handed to the next one by wip's read-modify-writes.
+     *   outOfOrder (cold line; guarded by the spin lock oooLock) a heap of the points from
+     *           fenceAt() at or below tail's seqno that are still pending; outOfOrderSize
+     *           (volatile) mirrors its size so that the drainer looks only when it is not empty.
+     *   ahead   (volatile; cold line; false -> true once) set by a drainer that found the value
+     *           above every issued point. Until then producers never read the value.
+     *
+     * A drain round reads v = value and signals, with one timestamp, the lowest of {the cursor's
+     * successor, the heap's minimum} while it is <= v (list first on a tie). Moving the cursor from
+     * c to its successor clears c.next (the producer linked it once and is done with it), so a
+     * signalled point keeps no later point reachable, except the cursor until its successor is
+     * consumed. The round stops at the first successor above v, or at the end of the list:
+     *   - ending at c with c.seqno >= v: any point still in a bubble has a higher seqno, so it
+     *     is not ready; the drainer need not read tail at all (the ring's common case: the
+     *     signaller's reads stay off the producer's line and vice versa);
+     *   - ending at c with c.seqno < v and tail != c: a producer is inside its bubble; spin (then
+     *     yield, it may have lost its CPU) until the link appears, as on a lock holder;
+     *   - ending at c with c.seqno < v and tail == c: the value is ahead of everything issued.
+     *     Set `ahead` if it is not yet set, and look once more.
+     *
+     * No ready point is left pending (the lost-wake-up question), because every access below is
+     * volatile, hence sequentially consistent:
+     *   - in-order point p: its producer CASes tail, then reads `ahead`, and if it is set reads the
+     *     value; if p.seqno <= value it drains (raising wip, which also makes a running drainer go
+     *     round again) and signals p. A drainer that ended a round without p read tail (or the
+     *     link) before p's CAS. It can only have needed p in the third case above, and then its
+     *     write of `ahead` (or an earlier drainer's, ordered before it through wip) precedes
+     *     its last read of tail, which precedes p's CAS, which precedes the producer's read of
+     *     `ahead`: the producer sees it, and sees a value at least v.
+     *   - heap point: its producer writes outOfOrderSize (under oooLock), then reads the value;
+     *     the drainer reads outOfOrderSize after reading v in every step, the last one included.
+     *     Either the drainer sees the entry or the producer sees the value and drains itself.
+     * A point issued at or below a value that a concurrent call is still signalling may therefore
+     * be signalled by that call (shortly after it is returned) rather than born signalled.
+     *
+     * If an Error escapes a signal, the cursor still precedes the point being signalled (a heap
+     * point goes back into the heap), wip is reset to 0, and the next call that raises the value
+     * or issues a point at or below it carries on (signalling the same point again does nothing).
+     *
+     * History and measurements (docs/benchmarks.md, row 11): until December 2026 one spin lock
+     * guarded the list, the counters and a signaller flag, and the producer of the GPU-ring
+     * benchmark and its signaller took that lock word for every batch. On 2 vCPUs with a ~430 ns
+     * cross-CPU round trip, alternated runs of a ring harness gave: lock-free list with
+     * unpadded fields, the producer reading the value after every append: no faster than the
+     * lock (about 5 M jobs/s); the same with the fields padded apart: slower (about 3.3 M), since
+     * the producer then pulled two lines per batch; with `ahead`, so that neither side reads
+     * the other's line in steady state, and padded: 12-29 M against the lock's 5-16 M.
      */
 
-    private final long context;
-    private final String name;
-    private static final VarHandle LOCK;
+    private static final VarHandle TAIL;
+    private static final VarHandle VALUE;
+    private static final VarHandle WIP;
+    private static final VarHandle OOO_LOCK;
+    private static final VarHandle NEXT;
+    /** Spins on a producer's bubble or the heap lock before yielding the CPU to its holder. */
+    private static final int SPINS = 128;
 
     static {
         try {
-            LOCK = MethodHandles.lookup().findVarHandle(Timeline.class, "locked", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            TAIL = lookup.findVarHandle(TimelineProducerFields.class, "tail", Point.class);
+            VALUE = lookup.findVarHandle(TimelineSignallerFields.class, "value", long.class);
+            WIP = lookup.findVarHandle(TimelineSignallerFields.class, "wip", int.class);
+            OOO_LOCK = lookup.findVarHandle(TimelineColdFields.class, "oooLock", int.class);
+            NEXT = lookup.findVarHandle(Point.class, "next", Point.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /**
-     * 1 while a thread holds the queue lock, guarding `issued`, the queues and `signalling`. It is
-     * held for a few queue operations only, never while a fence signals or user code runs, so a
-     * spin lock (spin, then yield) beats a parking lock here: the GPU-ring benchmark spent 16 %
-     * of its samples parked in ReentrantLock.lock when `next()` met `signalUpTo()`.
-     */
-    @SuppressWarnings("unused") // accessed through LOCK
-    private volatile int locked;
-    /** Oldest pending in-order point, or null (guarded by the lock). */
-    private Point head;
-    /** Newest pending in-order point, or null (guarded by the lock). */
-    private Point tail;
-    private PriorityQueue<Point> outOfOrder;
-    /** The chain of points the current signaller is about to signal; owned by it. */
-    private Point batch;
-    /** Whether some call is signalling points (guarded by `lock`). */
-    private boolean signalling;
-    private long issued;
-    private volatile long value;
-
     private Timeline(String name) {
-        this.context = Fence.allocateContexts(1);
-        this.name = name;
+        super(Fence.allocateContexts(1), name);
+        Point sentinel = new Point(this, 0L);
+        this.cursor = sentinel;
+        this.tail = sentinel; // published with the timeline (a volatile write in the constructor)
     }
 
     /**
@@ -118,23 +154,36 @@ public final class Timeline {
     }
 
     /**
-     * A new fence one past the highest seqno issued so far (born signalled if the value has
-     * already passed it).
+     * A new fence one past the highest seqno issued so far; born signalled if the value has
+     * already passed it, unless another thread is still signalling up to that value, in which
+     * case that thread signals it, in order, before its call returns.
+     *
+     * <p>When the value has run ahead of the issued fences and this call races one that raises
+     * it, this call may signal ready fences of this timeline itself, in order, running their
+     * callbacks, before it returns.
      *
      * @return the fence
+     * @throws ArithmeticException if the seqno would overflow a {@code long}
      */
     public Fence next() {
-        lock();
-        try {
-            return issue(issued + 1);
-        } finally {
-            unlock();
+        for (;;) {
+            Point t = tail;
+            Point p = new Point(this, Math.addExact(t.seqno(), 1L));
+            if (TAIL.compareAndSet(this, t, p)) {
+                NEXT.setRelease(t, p);
+                afterAppend(p);
+                return p;
+            }
         }
     }
 
     /**
-     * A new fence at {@code value}; born signalled if {@code value <= value()}. Several fences may
-     * share one value.
+     * A new fence at {@code value}; born signalled if {@code value <= value()} (with the same
+     * exception as {@link #next()}). Several fences may share one value; a value at or below the
+     * newest issued seqno takes a slower path, through a small heap under a lock.
+     *
+     * <p>Like {@link #next()}, this call may signal ready fences of this timeline itself when it
+     * races a call that raises the value.
      *
      * @param value the seqno, not negative
      * @return the fence
@@ -144,37 +193,50 @@ public final class Timeline {
         if (value < 0) {
             throw new IllegalArgumentException("negative timeline value: " + value);
         }
-        lock();
-        try {
-            return issue(value);
-        } finally {
-            unlock();
+        for (;;) {
+            Point t = tail;
+            Point p = new Point(this, value);
+            if (value > t.seqno()) { // in order: append
+                if (TAIL.compareAndSet(this, t, p)) {
+                    NEXT.setRelease(t, p);
+                    afterAppend(p);
+                    return p;
+                }
+            } else if (value <= this.value) {
+                p.signal(); // below the newest seqno and passed: born signalled, never queued
+                return p;
+            } else {
+                lockOutOfOrder();
+                try {
+                    PriorityQueue<Point> heap = outOfOrder;
+                    if (heap == null) {
+                        heap = new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
+                        outOfOrder = heap;
+                    }
+                    heap.add(p);
+                    outOfOrderSize = heap.size(); // volatile: read by the drainer, see overview
+                } finally {
+                    unlockOutOfOrder();
+                }
+                if (value <= this.value) { // read after the size write: see the overview
+                    drain();
+                    p.signal();
+                }
+                return p;
+            }
         }
     }
 
-    private Fence issue(long seqno) {
-        if (seqno > issued) {
-            issued = seqno;
+    /**
+     * After the tail CAS that appended {@code p}: if the value has ever run ahead of the issued
+     * points, and covers {@code p}, make sure it gets signalled and does not stay linked behind
+     * the cursor. Otherwise a drainer will find {@code p} if it needs to; see the overview.
+     */
+    private void afterAppend(Point p) {
+        if (ahead && p.seqno() <= value) {
+            drain();
+            p.signal(); // born signalled even if another thread is the drainer (a fresh fence)
         }
-        Point p = new Point(this, seqno);
-        if (seqno <= value) {
-            p.signal(); // a fresh fence: no callbacks run here
-        } else {
-            Point last = tail;
-            if (last == null) {
-                head = p;
-                tail = p;
-            } else if (last.seqno() <= seqno) {
-                last.next = p;
-                tail = p;
-            } else {
-                if (outOfOrder == null) {
-                    outOfOrder = new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
-                }
-                outOfOrder.add(p);
-            }
-        }
-        return p;
     }
 
     /**
@@ -194,150 +256,136 @@ public final class Timeline {
         if (value < 0) {
             throw new IllegalArgumentException("negative timeline value: " + value);
         }
-        advanceTo(value, false);
+        for (long cur; (cur = this.value) < value; ) {
+            if (VALUE.compareAndSet(this, cur, value)) {
+                drain();
+                return;
+            }
+        }
     }
 
     /**
      * Raises the value by {@code delta} and signals what that reaches, like sw_sync's
-     * {@code SW_SYNC_IOC_INC}.
+     * {@code SW_SYNC_IOC_INC}; see {@link #signalUpTo(long)}.
      *
      * @param delta how far to advance, not negative
      * @throws IllegalArgumentException if {@code delta} is negative
+     * @throws ArithmeticException if the value would overflow a {@code long}
      */
     public void advance(long delta) {
         if (delta < 0) {
             throw new IllegalArgumentException("negative delta: " + delta);
         }
-        advanceTo(delta, true);
-    }
-
-    /*
-     * Repeatedly: under the lock, raise `value`; if another call is already signalling (in another
-     * thread, or further up this thread's stack, from a callback), leave the ready points to it
-     * and return. Otherwise become the signaller: take every point at or below `value` out of
-     * the queues, release the lock, signal them in order with one timestamp, and go round again
-     * until nothing is ready; then stop being the signaller under the lock.
-     * No lock is held while fences signal, so callbacks may advance this or any other timeline
-     * without deadlock, and the single signaller keeps the seqno order.
-     */
-    private void advanceTo(long v, boolean relative) {
-        lock();
-        try {
-            long target = relative ? Math.addExact(value, v) : v;
-            if (target <= value) {
+        if (delta == 0) {
+            return;
+        }
+        for (;;) {
+            long cur = value;
+            if (VALUE.compareAndSet(this, cur, Math.addExact(cur, delta))) {
+                drain();
                 return;
             }
-            value = target;
-            if (signalling) {
-                return; // the running signaller will pick the new points up
-            }
-            signalling = true;
-            takeReady();
-        } finally {
-            unlock();
+        }
+    }
+
+    /**
+     * The drain loop (see the overview): the caller that takes {@code wip} from 0 signals
+     * rounds until no caller has asked for another; every other caller only asks.
+     */
+    private void drain() {
+        if ((int) WIP.getAndAdd(this, 1) != 0) {
+            return; // the running drainer (maybe further up this thread's stack) goes round again
         }
         boolean done = false;
         try {
-            for (;;) {
-                long now = System.nanoTime(); // one timestamp for the whole batch
-                for (Point p; (p = batch) != null; ) {
-                    p.signal(now); // if an Error escapes, `batch` still starts at p
-                    batch = p.next;
-                    p.next = null;
-                }
-                lock();
-                try {
-                    takeReady();
-                    if (batch == null) {
-                        signalling = false;
-                        done = true;
-                        return;
-                    }
-                } finally {
-                    unlock();
+            for (int missed = 1;;) {
+                signalReady(value);
+                missed = (int) WIP.getAndAdd(this, -missed) - missed;
+                if (missed == 0) {
+                    done = true;
+                    return;
                 }
             }
         } finally {
-            if (!done) { // an Error escaped: leave the rest to the next call that raises the value
-                requeue();
+            if (!done) { // an Error escaped a signal: the next raise or issue carries on
+                WIP.setVolatile(this, 0);
             }
         }
     }
 
-    /**
-     * After an Error escaped a signal: puts the points of `batch` back at the front of the
-     * in-order list (they are below every pending point there, whose seqnos all exceeded the
-     * value when the batch was taken) and stops being the signaller, so the next call that raises
-     * the value signals them instead of no one. The first may be the point whose signal() threw,
-     * already signalled: signalling it again does nothing.
-     */
-    private void requeue() {
-        Point rest = batch;
-        batch = null;
-        lock();
+    /** One drainer round: signals every pending point at or below {@code v}, in seqno order. */
+    private void signalReady(long v) {
+        long now = 0L;
+        boolean stamped = false;
+        Point c = cursor;
         try {
-            if (rest != null) {
-                Point end = rest;
-                while (end.next != null) {
-                    end = end.next;
+            for (int spins = 0;;) {
+                Point n = (Point) NEXT.getAcquire(c);
+                if (n == null && c.seqno() < v) { // the list ends below the value
+                    if (c != tail) { // a producer between its CAS and its link
+                        spins = backOff(spins);
+                        continue;
+                    }
+                    if (!ahead) {
+                        ahead = true; // from now on producers check the value themselves
+                        continue; // and look again: one appended before it may not have seen it
+                    }
                 }
-                end.next = head;
-                head = rest;
-                if (tail == null) {
-                    tail = end;
+                spins = 0;
+                Point o = outOfOrderSize == 0 ? null
+                        : pollOutOfOrder(n == null ? v : Math.min(v, n.seqno() - 1));
+                Point p = o != null ? o : n;
+                if (p == null || p.seqno() > v) {
+                    return;
+                }
+                if (!stamped) {
+                    now = System.nanoTime(); // one timestamp per round
+                    stamped = true;
+                }
+                if (o != null) {
+                    boolean signalled = false;
+                    try {
+                        o.signal(now);
+                        signalled = true;
+                    } finally {
+                        if (!signalled) {
+                            addOutOfOrder(o); // an Error: leave it for the next drainer
+                        }
+                    }
+                } else {
+                    n.signal(now); // if an Error escapes, the cursor still precedes n
+                    c.next = null; // consumed: keep no later point reachable from it
+                    c = n;
                 }
             }
-            signalling = false;
         } finally {
-            unlock();
+            cursor = c;
         }
     }
 
-    /**
-     * Makes every point at or below the value the signaller's `batch` chain, in seqno order; under
-     * the lock, with `batch` empty.
-     */
-    private void takeReady() {
-        long v = value;
-        Point last = tail;
-        if (last != null && last.seqno() <= v && (outOfOrder == null || outOfOrder.isEmpty())) {
-            batch = head; // every pending point is ready: take the whole list
-            head = null;
-            tail = null;
-            return;
-        }
-        Point first = null;
-        Point end = null;
-        for (Point p; (p = pollReady(v)) != null; ) {
-            if (end == null) {
-                first = p;
-            } else {
-                end.next = p;
+    private Point pollOutOfOrder(long limit) {
+        lockOutOfOrder();
+        try {
+            Point o = outOfOrder.peek();
+            if (o == null || o.seqno() > limit) {
+                return null;
             }
-            end = p;
+            outOfOrder.poll();
+            outOfOrderSize = outOfOrder.size();
+            return o;
+        } finally {
+            unlockOutOfOrder();
         }
-        batch = first;
     }
 
-    /**
-     * Unlinks the pending point with the lowest seqno if it is at most {@code target}; under the
-     * lock. The point comes back with a null link.
-     */
-    private Point pollReady(long target) {
-        Point a = head;
-        Point b = outOfOrder == null ? null : outOfOrder.peek();
-        if (b != null && (a == null || b.seqno() < a.seqno())) {
-            return b.seqno() <= target ? outOfOrder.poll() : null;
+    private void addOutOfOrder(Point o) {
+        lockOutOfOrder();
+        try {
+            outOfOrder.add(o);
+            outOfOrderSize = outOfOrder.size();
+        } finally {
+            unlockOutOfOrder();
         }
-        if (a == null || a.seqno() > target) {
-            return null;
-        }
-        head = a.next;
-        if (head == null) {
-            tail = null;
-        }
-        a.next = null;
-        return a;
     }
 
     /**
@@ -349,27 +397,24 @@ public final class Timeline {
         return value;
     }
 
-    private void lock() {
-        if (!LOCK.compareAndSet(this, 0, 1)) {
-            lockSlow();
+    private void lockOutOfOrder() {
+        for (int spins = 0; !OOO_LOCK.compareAndSet(this, 0, 1); ) {
+            spins = backOff(spins);
         }
     }
 
-    private void lockSlow() {
-        for (int spins = 0;;) {
-            if (locked == 0 && LOCK.compareAndSet(this, 0, 1)) {
-                return;
-            }
-            if (++spins < 128) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield(); // the holder lost its CPU: let it run
-            }
-        }
+    private void unlockOutOfOrder() {
+        OOO_LOCK.setRelease(this, 0);
     }
 
-    private void unlock() {
-        LOCK.setRelease(this, 0);
+    /** Spins, then yields (the thread being waited for may have lost its CPU). */
+    private static int backOff(int spins) {
+        if (spins < SPINS) {
+            Thread.onSpinWait();
+            return spins + 1;
+        }
+        Thread.yield();
+        return spins;
     }
 
     @Override
@@ -378,9 +423,12 @@ public final class Timeline {
     }
 
     /** A fence of this timeline. */
-    private static final class Point extends Fence {
+    static final class Point extends Fence {
         private final Timeline timeline;
-        /** The next point of the in-order list or of the signaller's batch (see the overview). */
+        /**
+         * The next in-order point: set once by the producer that appended it (release), read by
+         * the drainer (acquire), cleared by the drainer once it has moved past this point.
+         */
         Point next;
 
         Point(Timeline timeline, long seqno) {
@@ -397,5 +445,95 @@ public final class Timeline {
         public String timelineName() {
             return timeline.name;
         }
+    }
+}
+
+/*
+ * Timeline's fields, grouped by writer and padded onto separate cache lines through the class
+ * chain: HotSpot lays out a superclass's fields before its subclass's, but fills gaps in a
+ * superclass with a subclass's small fields. The padding is therefore made of bytes, which
+ * fill any gap left after the group before them first (as in JCTools), so that no field of a
+ * later group can land on an earlier group's line, with or without compressed oops.
+ */
+
+/** Read-mostly identity, and the rarely used out-of-order heap. */
+abstract class TimelineColdFields {
+    final long context;
+    final String name;
+    /** 1 while a thread holds the heap's spin lock. */
+    volatile int oooLock;
+    /** Pending points below the newest in-order seqno (guarded by oooLock; created on use). */
+    PriorityQueue<Timeline.Point> outOfOrder;
+    /** outOfOrder's size, written under oooLock, read by the drainer without it. */
+    volatile int outOfOrderSize;
+    /**
+     * Set (once, by a drainer) when the value was found above every issued point: from then on
+     * each appending producer reads the value itself (see Timeline's overview).
+     */
+    volatile boolean ahead;
+
+    TimelineColdFields(long context, String name) {
+        this.context = context;
+        this.name = name;
+    }
+}
+
+/** Padding between the cold fields and the producer's line. */
+abstract class TimelinePad1 extends TimelineColdFields {
+    byte p100, p101, p102, p103, p104, p105, p106, p107, p108, p109, p110, p111, p112, p113, p114, p115;
+    byte p116, p117, p118, p119, p120, p121, p122, p123, p124, p125, p126, p127, p128, p129, p130, p131;
+    byte p132, p133, p134, p135, p136, p137, p138, p139, p140, p141, p142, p143, p144, p145, p146, p147;
+    byte p148, p149, p150, p151, p152, p153, p154, p155, p156, p157, p158, p159, p160, p161, p162, p163;
+
+    TimelinePad1(long context, String name) {
+        super(context, name);
+    }
+}
+
+/** Written by producers, once per in-order point. */
+abstract class TimelineProducerFields extends TimelinePad1 {
+    /** The newest in-order point (see Timeline's overview). */
+    volatile Timeline.Point tail;
+
+    TimelineProducerFields(long context, String name) {
+        super(context, name);
+    }
+}
+
+/** Padding between the producer's line and the signaller's. */
+abstract class TimelinePad2 extends TimelineProducerFields {
+    byte p200, p201, p202, p203, p204, p205, p206, p207, p208, p209, p210, p211, p212, p213, p214, p215;
+    byte p216, p217, p218, p219, p220, p221, p222, p223, p224, p225, p226, p227, p228, p229, p230, p231;
+    byte p232, p233, p234, p235, p236, p237, p238, p239, p240, p241, p242, p243, p244, p245, p246, p247;
+    byte p248, p249, p250, p251, p252, p253, p254, p255, p256, p257, p258, p259, p260, p261, p262, p263;
+
+    TimelinePad2(long context, String name) {
+        super(context, name);
+    }
+}
+
+/** Written by the signaller, a few times per batch. */
+abstract class TimelineSignallerFields extends TimelinePad2 {
+    /** The timeline's value: raised by CAS, never lowered. */
+    volatile long value;
+    /** The drain loop's work-in-progress count. */
+    volatile int wip;
+    /** The last point the drainer consumed (owned by the drainer). */
+    Timeline.Point cursor;
+
+    TimelineSignallerFields(long context, String name) {
+        super(context, name);
+    }
+}
+
+/** Padding that keeps whatever is allocated next off the signaller's line. */
+abstract class TimelinePad3 extends TimelineSignallerFields {
+    byte p300, p301, p302, p303, p304, p305, p306, p307, p308, p309, p310, p311, p312, p313, p314, p315;
+    byte p316, p317, p318, p319, p320, p321, p322, p323, p324, p325, p326, p327, p328, p329, p330, p331;
+    byte p332, p333, p334, p335, p336, p337, p338, p339, p340, p341, p342, p343, p344, p345, p346, p347;
+    byte p348, p349, p350, p351, p352, p353, p354, p355, p356, p357, p358, p359, p360, p361, p362, p363;
+
+    TimelinePad3(long context, String name) {
+        super(context, name);
     }
 }

@@ -165,6 +165,141 @@ class TimelineTest {
     }
 
     @Test
+    void fenceAtTheNewestSeqnoSignalsWithItAndBeforeLaterOnes() {
+        Timeline tl = Timeline.create("t");
+        Fence p1 = tl.next();
+        Fence same = tl.fenceAt(1); // equal to the newest seqno: kept out of the in-order list
+        Fence p2 = tl.next();
+        List<Long> order = new ArrayList<>();
+        for (Fence f : new Fence[] {p2, same, p1}) {
+            f.onSignal(x -> order.add(x.seqno()));
+        }
+        tl.signalUpTo(1);
+        assertTrue(p1.isSignaled() && same.isSignaled());
+        assertFalse(p2.isSignaled());
+        tl.signalUpTo(2);
+        assertEquals(List.of(1L, 1L, 2L), order);
+    }
+
+    @Test
+    void pointsIssuedBehindAValueAheadOfThemAreBornSignalledAndNotKept() throws Exception {
+        Timeline tl = Timeline.create("t");
+        tl.signalUpTo(1000); // the value runs ahead of anything issued
+        List<Fence> points = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            Fence p = tl.next();
+            assertTrue(p.isSignaled(), "born signalled: " + p.describe());
+            points.add(p);
+        }
+        Fence above = tl.next();
+        assertEquals(1001, above.seqno());
+        assertFalse(above.isSignaled());
+        java.lang.reflect.Field next = points.get(0).getClass().getDeclaredField("next");
+        next.setAccessible(true);
+        for (Fence p : points.subList(0, points.size() - 1)) {
+            // the last may still be the signaller's cursor; none before it may keep a link
+            assertEquals(null, next.get(p), "born-signalled points must not pile up in the list");
+        }
+        tl.advance(1);
+        assertTrue(above.isSignaled());
+    }
+
+    /**
+     * Producers (next() and fenceAt() both in and out of order) race signallers; every callback
+     * queued on a pending fence must run exactly once, in seqno order, and nothing may stay
+     * pending at or below the final value.
+     */
+    @Test
+    void concurrentProducersAndSignallersKeepOrderAndLoseNothing() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Timeline tl = Timeline.create("t");
+            int perProducer = 2_000;
+            List<Long> ran = Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.atomic.AtomicInteger queued =
+                    new java.util.concurrent.atomic.AtomicInteger();
+            List<List<Fence>> issued = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            CountDownLatch start = new CountDownLatch(1);
+            for (int k = 0; k < 2; k++) {
+                List<Fence> mine = new ArrayList<>();
+                issued.add(mine);
+                int id = k;
+                threads.add(new Thread(() -> {
+                    awaitQuietly(start);
+                    Random rnd = new Random(id);
+                    for (int i = 0; i < perProducer; i++) {
+                        Fence f;
+                        if (id == 1 && rnd.nextInt(4) == 0) {
+                            f = tl.fenceAt(Math.max(0, tl.value() + rnd.nextInt(8) - 2));
+                        } else {
+                            f = tl.next();
+                        }
+                        mine.add(f);
+                        if (f.addCallback(new FenceCallback() {
+                            @Override
+                            protected void onSignaled(Fence fence) {
+                                ran.add(fence.seqno());
+                            }
+                        })) {
+                            queued.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (int k = 0; k < 2; k++) {
+                int id = k;
+                threads.add(new Thread(() -> {
+                    awaitQuietly(start);
+                    Random rnd = new Random(100 + id);
+                    for (int i = 0; i < perProducer; i++) {
+                        if (id == 0) {
+                            tl.signalUpTo(tl.value() + rnd.nextInt(3));
+                        } else {
+                            tl.advance(rnd.nextInt(2));
+                        }
+                        if ((i & 63) == 0) {
+                            Thread.yield();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.setDaemon(true);
+                t.start();
+            }
+            start.countDown();
+            for (Thread t : threads) {
+                t.join(30_000);
+                assertFalse(t.isAlive(), "a producer or signaller hung");
+            }
+            long max = 0;
+            for (List<Fence> mine : issued) {
+                for (Fence f : mine) {
+                    max = Math.max(max, f.seqno());
+                }
+            }
+            long before = tl.value();
+            for (List<Fence> mine : issued) {
+                for (Fence f : mine) {
+                    if (f.seqno() <= before) {
+                        assertTrue(f.isSignaled(), "left pending at or below the value: " + f.describe());
+                    }
+                }
+            }
+            tl.signalUpTo(max);
+            for (List<Fence> mine : issued) {
+                for (Fence f : mine) {
+                    assertTrue(f.isSignaled(), f.describe());
+                }
+            }
+            assertEquals(queued.get(), ran.size(), "each queued callback runs exactly once");
+            for (int i = 1; i < ran.size(); i++) {
+                assertTrue(ran.get(i - 1) <= ran.get(i), "callbacks out of seqno order at " + i);
+            }
+        }
+    }
+
+    @Test
     void distinctTimelinesHaveDistinctContexts() {
         assertTrue(Timeline.create("a").context() != Timeline.create("b").context());
     }

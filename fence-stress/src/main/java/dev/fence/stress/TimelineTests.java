@@ -222,4 +222,102 @@ public final class TimelineTests {
             r.r2 = ok ? order.get() : BROKEN;
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * fenceAt(1) below the newest seqno (2) goes to the out-of-order heap while signalUpTo(1)
+     * runs: the producer publishes the heap entry and then reads the value, the signaller raises
+     * the value and then reads the heap's size. One of them must see the other: the fence ends
+     * signalled, its callback runs iff it was queued, and fence 2 stays pending.
+     */
+
+    @JCStressTest
+    @Description("fenceAt(1) into the out-of-order heap vs signalUpTo(1): nothing left pending at or below the value.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Queued in the heap before the raise; signalled by it, callback ran once.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Born signalled (value already 1): addCallback false, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "The heap point left pending at the value, a callback lost or doubled, or fence 2 signalled.")
+    @State
+    public static class HeapPointVsSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Fence p2 = t.next();
+        final Counter cb = new Counter();
+        volatile Fence issued;
+        volatile int added;
+
+        @Actor
+        public void issuer() {
+            Fence f = t.fenceAt(1);
+            issued = f;
+            added = f.addCallback(cb) ? 1 : 0;
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(1);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f = issued;
+            int runs = cb.runs(); // first: nothing below may signal anything
+            boolean ok = runs == added && f.seqno() == 1 && f.isSignaled() && p1.isSignaled()
+                    && !p2.isSignaled() && t.value() == 1;
+            r.r1 = added;
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Two producers race for the next two seqnos through the tail CAS while signalUpTo(3) covers
+     * both: the seqnos are distinct, every fence ends signalled and each queued callback runs
+     * once, whichever producer won and whether or not the signaller met a producer between its
+     * CAS and its link.
+     */
+
+    @JCStressTest
+    @Description("next() vs next() vs signalUpTo(3): distinct seqnos 2 and 3, nothing left pending, callbacks once.")
+    @Outcome(id = {"2, 1", "3, 1"}, expect = ACCEPTABLE, desc = "The first producer got seqno 2 or 3; all signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "A duplicated or skipped seqno, a fence left pending, or a callback lost / doubled.")
+    @State
+    public static class TwoProducersVsSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Counter cbA = new Counter();
+        final Counter cbB = new Counter();
+        volatile Fence a;
+        volatile Fence b;
+        volatile int addedA;
+        volatile int addedB;
+
+        @Actor
+        public void producerA() {
+            Fence f = t.next();
+            a = f;
+            addedA = f.addCallback(cbA) ? 1 : 0;
+        }
+
+        @Actor
+        public void producerB() {
+            Fence f = t.next();
+            b = f;
+            addedB = f.addCallback(cbB) ? 1 : 0;
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(3);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence fa = a;
+            Fence fb = b;
+            boolean counts = cbA.runs() == addedA && cbB.runs() == addedB;
+            boolean seqnos = fa.seqno() + fb.seqno() == 5 && fa.seqno() != fb.seqno();
+            boolean ok = counts && seqnos && p1.isSignaled() && fa.isSignaled() && fb.isSignaled()
+                    && t.value() == 3;
+            r.r1 = (int) fa.seqno();
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
 }
