@@ -121,7 +121,7 @@ public final class Timeline extends TimelinePad3 {
         super(Fence.allocateContexts(1), name);
         Point sentinel = new Point(this, 0L);
         this.cursor = sentinel;
-        this.tail = sentinel; // published with the timeline (a volatile write in the constructor)
+        this.tail = sentinel;
     }
 
     /**
