@@ -81,6 +81,14 @@ public final class Timeline extends TimelinePad3 {
      *     Either the drainer sees the entry or the producer sees the value and drains itself.
      * A point issued at or below a value that a concurrent call is still signalling may therefore
      * be signalled by that call (shortly after it is returned) rather than born signalled.
+
+     * Cost of the born-signalled path, which the ring never takes: per in-order point a tail CAS,
+     * a value read and a drain (two wip read-modify-writes and a cursor step) besides the signal.
+     * One thread issuing behind a value far ahead: about 60 ns per next() against the old lock's
+     * 45 ns; one producer while another thread keeps raising the value ahead of it: about a third
+     * of the old throughput (both threads then work on the signaller's line and the newest
+     * points). Draining only every 64th such point instead saved about 5 ns and none of the
+     * contended cost, so each point still drains at once and none piles up behind the cursor.
      *
      * If an Error escapes a signal, the cursor still precedes the point being signalled (a heap
      * point goes back into the heap), wip is reset to 0, and the next call that raises the value
