@@ -348,7 +348,12 @@ public class Fence {
         }
     }
 
-    private static void backoff(int spins) {
+    /**
+     * One step of a short wait for another thread's few instructions (a publication here, a
+     * timeline producer's link or heap lock): spin for the first 64 steps, then yield, since the
+     * thread waited for may have lost its CPU.
+     */
+    static void backoff(int spins) {
         if (spins < 64) {
             Thread.onSpinWait();
         } else {

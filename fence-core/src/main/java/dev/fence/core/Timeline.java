@@ -63,7 +63,8 @@ public final class Timeline extends TimelinePad3 {
      *     is not ready; the drainer need not read tail at all (the ring's common case: the
      *     signaller's reads stay off the producer's line and vice versa);
      *   - ending at c with c.seqno < v and tail != c: a producer is inside its bubble; spin (then
-     *     yield, it may have lost its CPU) until the link appears, as on a lock holder;
+     *     yield, it may have lost its CPU: Fence.backoff) until the link appears, as on a lock
+     *     holder;
      *   - ending at c with c.seqno < v and tail == c: the value is ahead of everything issued.
      *     Set `ahead` if it is not yet set, and look once more.
      *
@@ -81,7 +82,7 @@ public final class Timeline extends TimelinePad3 {
      *     Either the drainer sees the entry or the producer sees the value and drains itself.
      * A point issued at or below a value that a concurrent call is still signalling may therefore
      * be signalled by that call (shortly after it is returned) rather than born signalled.
-
+     *
      * Cost of the born-signalled path, which the ring never takes: per in-order point a tail CAS,
      * a value read and a drain (two wip read-modify-writes and a cursor step) besides the signal.
      * One thread issuing behind a value far ahead: about 60 ns per next() against the old lock's
@@ -109,8 +110,6 @@ public final class Timeline extends TimelinePad3 {
     private static final VarHandle WIP;
     private static final VarHandle OOO_LOCK;
     private static final VarHandle NEXT;
-    /** Spins on a producer's bubble or the heap lock before yielding the CPU to its holder. */
-    private static final int SPINS = 128;
 
     static {
         try {
@@ -177,9 +176,7 @@ public final class Timeline extends TimelinePad3 {
         for (;;) {
             Point t = tail;
             Point p = new Point(this, Math.addExact(t.seqno(), 1L));
-            if (TAIL.compareAndSet(this, t, p)) {
-                NEXT.setRelease(t, p);
-                afterAppend(p);
+            if (tryAppend(t, p)) {
                 return p;
             }
         }
@@ -205,45 +202,46 @@ public final class Timeline extends TimelinePad3 {
             Point t = tail;
             Point p = new Point(this, value);
             if (value > t.seqno()) { // in order: append
-                if (TAIL.compareAndSet(this, t, p)) {
-                    NEXT.setRelease(t, p);
-                    afterAppend(p);
+                if (tryAppend(t, p)) {
                     return p;
                 }
             } else if (value <= this.value) {
                 p.signal(); // below the newest seqno and passed: born signalled, never queued
                 return p;
             } else {
-                lockOutOfOrder();
-                try {
-                    PriorityQueue<Point> heap = outOfOrder;
-                    if (heap == null) {
-                        heap = new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
-                        outOfOrder = heap;
-                    }
-                    heap.add(p);
-                    outOfOrderSize = heap.size(); // volatile: read by the drainer, see overview
-                } finally {
-                    unlockOutOfOrder();
-                }
-                if (value <= this.value) { // read after the size write: see the overview
-                    drain();
-                    p.signal();
-                }
+                addOutOfOrder(p); // publishes the entry (size write), then:
+                signalIfPassed(p);
                 return p;
             }
         }
     }
 
     /**
-     * After the tail CAS that appended {@code p}: if the value has ever run ahead of the issued
-     * points, and covers {@code p}, make sure it gets signalled and does not stay linked behind
-     * the cursor. Otherwise a drainer will find {@code p} if it needs to; see the overview.
+     * Appends {@code p} after {@code t} if {@code t} is still the tail: the CAS, the link, and
+     * then, if the value has ever run ahead of the issued points, the producer's own value check.
+     * Otherwise a drainer will find {@code p} if it needs to; see the overview.
      */
-    private void afterAppend(Point p) {
-        if (ahead && p.seqno() <= value) {
+    private boolean tryAppend(Point t, Point p) {
+        if (!TAIL.compareAndSet(this, t, p)) {
+            return false;
+        }
+        NEXT.setRelease(t, p);
+        if (ahead) {
+            signalIfPassed(p);
+        }
+        return true;
+    }
+
+    /**
+     * After {@code p} was published (tail CAS or heap entry): if the value covers it, drain, so
+     * that a point in the list does not stay linked behind the cursor (and a heap entry leaves the
+     * heap), and signal it even if another thread is the drainer: born signalled, a fresh fence.
+     * The value is read after the publication; see the overview for why that suffices.
+     */
+    private void signalIfPassed(Point p) {
+        if (p.seqno() <= value) {
             drain();
-            p.signal(); // born signalled even if another thread is the drainer (a fresh fence)
+            p.signal();
         }
     }
 
@@ -316,7 +314,7 @@ public final class Timeline extends TimelinePad3 {
             }
         } finally {
             if (!done) { // an Error escaped a signal: the next raise or issue carries on
-                WIP.setVolatile(this, 0);
+                wip = 0;
             }
         }
     }
@@ -331,7 +329,7 @@ public final class Timeline extends TimelinePad3 {
                 Point n = (Point) NEXT.getAcquire(c);
                 if (n == null && c.seqno() < v) { // the list ends below the value
                     if (c != tail) { // a producer between its CAS and its link
-                        spins = backOff(spins);
+                        Fence.backoff(++spins);
                         continue;
                     }
                     if (!ahead) {
@@ -386,11 +384,17 @@ public final class Timeline extends TimelinePad3 {
         }
     }
 
+    /** Adds {@code o} to the out-of-order heap (created on first use) and publishes its size. */
     private void addOutOfOrder(Point o) {
         lockOutOfOrder();
         try {
-            outOfOrder.add(o);
-            outOfOrderSize = outOfOrder.size();
+            PriorityQueue<Point> heap = outOfOrder;
+            if (heap == null) {
+                heap = new PriorityQueue<>((a, b) -> Long.compare(a.seqno(), b.seqno()));
+                outOfOrder = heap;
+            }
+            heap.add(o);
+            outOfOrderSize = heap.size(); // volatile: read by the drainer, see the overview
         } finally {
             unlockOutOfOrder();
         }
@@ -407,22 +411,12 @@ public final class Timeline extends TimelinePad3 {
 
     private void lockOutOfOrder() {
         for (int spins = 0; !OOO_LOCK.compareAndSet(this, 0, 1); ) {
-            spins = backOff(spins);
+            Fence.backoff(++spins);
         }
     }
 
     private void unlockOutOfOrder() {
         OOO_LOCK.setRelease(this, 0);
-    }
-
-    /** Spins, then yields (the thread being waited for may have lost its CPU). */
-    private static int backOff(int spins) {
-        if (spins < SPINS) {
-            Thread.onSpinWait();
-            return spins + 1;
-        }
-        Thread.yield();
-        return spins;
     }
 
     @Override
@@ -488,10 +482,14 @@ abstract class TimelineColdFields {
 
 /** Padding between the cold fields and the producer's line. */
 abstract class TimelinePad1 extends TimelineColdFields {
-    byte p100, p101, p102, p103, p104, p105, p106, p107, p108, p109, p110, p111, p112, p113, p114, p115;
-    byte p116, p117, p118, p119, p120, p121, p122, p123, p124, p125, p126, p127, p128, p129, p130, p131;
-    byte p132, p133, p134, p135, p136, p137, p138, p139, p140, p141, p142, p143, p144, p145, p146, p147;
-    byte p148, p149, p150, p151, p152, p153, p154, p155, p156, p157, p158, p159, p160, p161, p162, p163;
+    byte p100, p101, p102, p103, p104, p105, p106, p107;
+    byte p108, p109, p110, p111, p112, p113, p114, p115;
+    byte p116, p117, p118, p119, p120, p121, p122, p123;
+    byte p124, p125, p126, p127, p128, p129, p130, p131;
+    byte p132, p133, p134, p135, p136, p137, p138, p139;
+    byte p140, p141, p142, p143, p144, p145, p146, p147;
+    byte p148, p149, p150, p151, p152, p153, p154, p155;
+    byte p156, p157, p158, p159, p160, p161, p162, p163;
 
     TimelinePad1(long context, String name) {
         super(context, name);
@@ -510,10 +508,14 @@ abstract class TimelineProducerFields extends TimelinePad1 {
 
 /** Padding between the producer's line and the signaller's. */
 abstract class TimelinePad2 extends TimelineProducerFields {
-    byte p200, p201, p202, p203, p204, p205, p206, p207, p208, p209, p210, p211, p212, p213, p214, p215;
-    byte p216, p217, p218, p219, p220, p221, p222, p223, p224, p225, p226, p227, p228, p229, p230, p231;
-    byte p232, p233, p234, p235, p236, p237, p238, p239, p240, p241, p242, p243, p244, p245, p246, p247;
-    byte p248, p249, p250, p251, p252, p253, p254, p255, p256, p257, p258, p259, p260, p261, p262, p263;
+    byte p200, p201, p202, p203, p204, p205, p206, p207;
+    byte p208, p209, p210, p211, p212, p213, p214, p215;
+    byte p216, p217, p218, p219, p220, p221, p222, p223;
+    byte p224, p225, p226, p227, p228, p229, p230, p231;
+    byte p232, p233, p234, p235, p236, p237, p238, p239;
+    byte p240, p241, p242, p243, p244, p245, p246, p247;
+    byte p248, p249, p250, p251, p252, p253, p254, p255;
+    byte p256, p257, p258, p259, p260, p261, p262, p263;
 
     TimelinePad2(long context, String name) {
         super(context, name);
@@ -536,10 +538,14 @@ abstract class TimelineSignallerFields extends TimelinePad2 {
 
 /** Padding that keeps whatever is allocated next off the signaller's line. */
 abstract class TimelinePad3 extends TimelineSignallerFields {
-    byte p300, p301, p302, p303, p304, p305, p306, p307, p308, p309, p310, p311, p312, p313, p314, p315;
-    byte p316, p317, p318, p319, p320, p321, p322, p323, p324, p325, p326, p327, p328, p329, p330, p331;
-    byte p332, p333, p334, p335, p336, p337, p338, p339, p340, p341, p342, p343, p344, p345, p346, p347;
-    byte p348, p349, p350, p351, p352, p353, p354, p355, p356, p357, p358, p359, p360, p361, p362, p363;
+    byte p300, p301, p302, p303, p304, p305, p306, p307;
+    byte p308, p309, p310, p311, p312, p313, p314, p315;
+    byte p316, p317, p318, p319, p320, p321, p322, p323;
+    byte p324, p325, p326, p327, p328, p329, p330, p331;
+    byte p332, p333, p334, p335, p336, p337, p338, p339;
+    byte p340, p341, p342, p343, p344, p345, p346, p347;
+    byte p348, p349, p350, p351, p352, p353, p354, p355;
+    byte p356, p357, p358, p359, p360, p361, p362, p363;
 
     TimelinePad3(long context, String name) {
         super(context, name);
