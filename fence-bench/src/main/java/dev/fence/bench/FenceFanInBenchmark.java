@@ -27,7 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code cfAllOf}: {@code CompletableFuture.allOf(futures)} (which registers on its
  *       members eagerly), then {@code complete(null)} each;</li>
  *   <li>{@code fenceArrayAllPolled}: for reference, the lazy path: build, signal the members,
- *       then one {@code isSignaled()} that polls them (no member callbacks installed).</li>
+ *       then one {@code isSignaled()} that polls them (no member callbacks installed);</li>
+ *   <li>{@code fenceArrayAllGivenTimestamp}: diagnostic, {@code fenceArrayAll} with the members
+ *       signalled by {@code signal(long)} (no clock read).</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -54,6 +56,29 @@ public class FenceFanInBenchmark {
         all.enableSignaling();
         for (Fence f : fences) {
             f.signal();
+        }
+        if (!all.isSignaled()) {
+            throw new AssertionError("array not signalled");
+        }
+        return all;
+    }
+
+    /**
+     * Diagnostic: {@link #fenceArrayAll} with each member signalled by {@code signal(long)}, so
+     * no member reads the clock; the difference is the cost of {@code signal()}'s timestamp.
+     */
+    @Benchmark
+    @OperationsPerInvocation(MEMBERS)
+    public FenceArray fenceArrayAllGivenTimestamp() {
+        Fence[] fences = new Fence[MEMBERS];
+        for (int i = 0; i < MEMBERS; i++) {
+            fences[i] = Fence.create(context, ++seqno);
+        }
+        FenceArray all = FenceArray.all(fences);
+        all.enableSignaling();
+        long now = seqno;
+        for (Fence f : fences) {
+            f.signal(now);
         }
         if (!all.isSignaled()) {
             throw new AssertionError("array not signalled");

@@ -662,6 +662,7 @@ public class Fence {
         private final Executor executor;
 
         ActionCallback(Consumer<? super Fence> action, Executor executor) {
+            super(true);
             this.action = action;
             this.executor = executor;
         }
@@ -932,6 +933,7 @@ public class Fence {
         private final Thread thread;
 
         Waiter(Thread thread) {
+            super(true);
             this.thread = thread;
         }
 

@@ -291,6 +291,7 @@ public final class FenceArray extends Fence {
         private final FenceArray array;
 
         Member(FenceArray array) {
+            super(true);
             this.array = array;
         }
 

@@ -138,6 +138,7 @@ public final class Fences {
         private final AnyWaiter waiter;
 
         AnyNode(AnyWaiter waiter) {
+            super(true);
             this.waiter = waiter;
         }
 
