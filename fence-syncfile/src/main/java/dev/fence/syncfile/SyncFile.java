@@ -172,7 +172,7 @@ public final class SyncFile implements AutoCloseable {
      * @return whether a reference was taken (false only for an uncounted fence)
      * @throws BadHandleException if the file was closed concurrently
      */
-    private boolean retainOrClosed(Fence f) {
+    boolean retainOrClosed(Fence f) {
         if (f.tryRetain()) {
             return true;
         }
@@ -219,9 +219,12 @@ public final class SyncFile implements AutoCloseable {
 
     /**
      * A new reference to the file's fence, the kernel's {@code sync_file_get_fence()}. The
-     * caller owns it and should {@link Fence#release()} it when done.
+     * caller owns it and should {@link Fence#release()} it when done. The one exception is a
+     * file over a fence whose count had already reached zero (a container member released
+     * kernel-style, which the container keeps reachable): no reference can be taken on it, so
+     * the fence comes back as it is, {@link Fence#refCnt()} reads 0, and it must not be released.
      *
-     * @return the fence, retained
+     * @return the fence, retained unless its count had already reached zero
      * @throws BadHandleException if closed
      */
     public Fence fence() {

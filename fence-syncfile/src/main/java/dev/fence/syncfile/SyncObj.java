@@ -473,14 +473,16 @@ public final class SyncObj {
      * @param objs the objects
      * @param points the points, one per object, or {@code null} for all 0
      * @param flags any of {@link #WAIT_ALL}, {@link #WAIT_FOR_SUBMIT}, {@link #WAIT_AVAILABLE}
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 only checks (it still enables signalling on the
+     *     fences, so a driver that notices completion only then is seen, as in the kernel)
      * @param unit the unit of {@code timeout}
      * @return without {@code WAIT_ALL}, the lowest index of an object that signalled (or became
      *     available); with {@code WAIT_ALL}, 0 once all have; -1 if the timeout elapsed first.
      *     An empty {@code objs} returns 0 at once, as in the kernel.
      * @throws PointNotSubmittedException if an object has no fence for its point and neither
      *     {@code WAIT_FOR_SUBMIT} nor {@code WAIT_AVAILABLE} is given
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting and what was waited for had not
+     *     happened (a result that is ready when the interrupt is seen is returned instead)
      * @throws IllegalArgumentException if {@code flags} has unknown bits, {@code timeout} or a
      *     point is negative, or {@code points} has a different length
      * @throws NullPointerException if {@code objs}, an element, or {@code unit} is null
@@ -548,13 +550,11 @@ public final class SyncObj {
             if (!all && done > 0) {
                 return first;
             }
-            if (nanos == 0L) {
-                return -1;
-            }
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
-            if (forSubmit) {
+            // Even with timeout 0 the loop below runs once: its addCallback enables signalling,
+            // and a driver may only notice completion then (the kernel's wait falls through to
+            // the same pass for that reason). A submission cannot arrive within a zero wait, so
+            // point waiters are registered only for a real wait.
+            if (forSubmit && nanos != 0L) {
                 for (int i = 0; i < n; i++) {
                     if (entries[i].fence() == null) {
                         entries[i].obj = objs[i];
@@ -593,11 +593,13 @@ public final class SyncObj {
                 if (left <= 0L) {
                     return -1;
                 }
-                if (!waiter.fired) {
-                    LockSupport.parkNanos(waiter, left);
-                }
+                // Checked after the scan, before parking, as the kernel checks signal_pending:
+                // what became ready before the interrupt is reported, not the interrupt.
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
+                }
+                if (!waiter.fired) {
+                    LockSupport.parkNanos(waiter, left);
                 }
             }
         } finally {

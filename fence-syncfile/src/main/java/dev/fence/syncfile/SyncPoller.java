@@ -160,7 +160,10 @@ public final class SyncPoller implements AutoCloseable {
     public Key register(SyncFile file, Object attachment) {
         Objects.requireNonNull(file, "file");
         ensureOpen();
-        Key k = new Key(this, file, file.fence(), attachment);
+        Fence fence = file.peek();
+        // An uncounted file's fence cannot be retained (see SyncFile): the key then holds no
+        // reference and must not drop one when it is cancelled.
+        Key k = new Key(this, file, fence, file.retainOrClosed(fence), attachment);
         // Queue the node before close() can see the key, so that a cancel by close() always
         // comes after it (cancel removes the node, then drops the reference).
         boolean signalled = !k.fence.addCallback(k.node);
@@ -408,6 +411,8 @@ public final class SyncPoller implements AutoCloseable {
         private final SyncPoller poller;
         private final SyncFile file;
         final Fence fence;
+        /** Whether the key took a reference on {@link #fence} (false for an uncounted file). */
+        private final boolean counted;
         private final Object attachment;
         final Node node;
         @SuppressWarnings("unused") // accessed through KEY_STATE
@@ -415,10 +420,11 @@ public final class SyncPoller implements AutoCloseable {
         Key nextReady; // written before the CAS that pushes this key; read by the selector
         boolean listed; // selecting thread only
 
-        Key(SyncPoller poller, SyncFile file, Fence fence, Object attachment) {
+        Key(SyncPoller poller, SyncFile file, Fence fence, boolean counted, Object attachment) {
             this.poller = poller;
             this.file = file;
             this.fence = fence;
+            this.counted = counted;
             this.attachment = attachment;
             this.node = new Node(this);
         }
@@ -476,7 +482,9 @@ public final class SyncPoller implements AutoCloseable {
             fence.removeCallback(node); // false if it ran (or is running): it only pushes
             poller.keys.remove(this);
             CANCELS.getAndAdd(poller, 1); // after the state: a selector that sees it sees the state
-            fence.release();
+            if (counted) {
+                fence.release();
+            }
         }
 
         @Override
@@ -504,14 +512,15 @@ public final class SyncPoller implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
     // The one-shot form
     //
-    // poll() first scans; if something is ready (or the timeout is 0) it returns at once. Else it
+    // poll() first scans (with timeout 0, enabling signalling on each fence first, as poll(2)'s
+    // first call does); if something is ready (or the timeout is 0) it returns at once. Else it
     // waits with Fences.awaitAny (one shared waiter, one callback node per fence, all removed
     // before it returns) and scans again, so the result reflects the state after the wait.
 
     /**
      * Waits until at least one of {@code files} is ready or the timeout elapses.
      *
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 only checks (enabling signalling, as poll(2) does)
      * @param unit the unit of {@code timeout}
      * @param files the files to watch (may be empty: returns an empty set at once)
      * @return the indexes of the ready files; empty on timeout
@@ -533,7 +542,13 @@ public final class SyncPoller implements AutoCloseable {
             if (f == null) {
                 throw new NullPointerException("files[" + i + "]"); // message built only here
             }
-            if (f.peek().isSignaled()) {
+            Fence fence = f.peek();
+            if (timeout == 0) {
+                // poll(2) queues the file's callback on its first call even with timeout 0,
+                // which enables signalling: a driver may notice completion only then.
+                fence.enableSignaling();
+            }
+            if (fence.isSignaled()) {
                 ready.set(i);
             }
         }
@@ -553,7 +568,7 @@ public final class SyncPoller implements AutoCloseable {
     /**
      * Waits until at least one of {@code files} is ready or the timeout elapses.
      *
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 only checks (enabling signalling, as poll(2) does)
      * @param unit the unit of {@code timeout}
      * @param files the files to watch
      * @return the indexes (into {@code files}) of the ready files; empty on timeout

@@ -1,0 +1,150 @@
+package dev.fence.syncfile;
+
+import static dev.fence.syncfile.TestSupport.awaitParked;
+import static dev.fence.syncfile.TestSupport.fresh;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
+import java.util.BitSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Waits and polls over driver fences that report completion only when asked, interrupts that
+ * race a signal, and files over fences whose count has already reached zero.
+ */
+class SyncDriverFenceTest {
+
+    /**
+     * A driver fence whose work has already completed and which says so (as the contract allows)
+     * only when signalling is enabled: its hook returns false ("already passed").
+     */
+    static final class DoneOnEnable extends Fence {
+        DoneOnEnable() {
+            super(Fence.allocateContexts(1), 1);
+        }
+
+        @Override
+        protected boolean enableSignalingHook() {
+            return false;
+        }
+    }
+
+    /**
+     * A zero-timeout wait still runs one pass that enables signalling, as the kernel's syncobj
+     * wait falls through to its add-callback pass for exactly this kind of driver.
+     */
+    @Test
+    void zeroTimeoutAwaitEnablesSignalling() throws Exception {
+        SyncObj obj = SyncObj.create();
+        obj.replaceFence(new DoneOnEnable());
+        assertEquals(0, SyncObj.await(new SyncObj[] {obj}, null, 0, 0, TimeUnit.SECONDS));
+        SyncObj pending = SyncObj.create();
+        pending.replaceFence(fresh());
+        assertEquals(-1, SyncObj.await(new SyncObj[] {pending}, null, 0, 0, TimeUnit.SECONDS));
+    }
+
+    /** A zero-timeout wait for submission of a point nobody submitted times out, no waiter left. */
+    @Test
+    void zeroTimeoutAwaitForSubmitTimesOut() throws Exception {
+        SyncObj obj = SyncObj.create();
+        assertEquals(-1, SyncObj.await(new SyncObj[] {obj}, new long[] {3},
+                SyncObj.WAIT_FOR_SUBMIT, 0, TimeUnit.SECONDS));
+        Fence f = fresh();
+        obj.addPoint(3, f); // would deliver to a leftover waiter; must find none
+        f.signal();
+        assertEquals(0, SyncObj.await(new SyncObj[] {obj}, new long[] {3}, 0, 0,
+                TimeUnit.SECONDS));
+    }
+
+    /** poll(2) enables signalling on its first call, timeout 0 included; the one-shot poll too. */
+    @Test
+    void zeroTimeoutPollerPollEnablesSignalling() throws Exception {
+        try (SyncFile a = SyncFile.create(new DoneOnEnable());
+                SyncFile pending = SyncFile.create(fresh())) {
+            BitSet ready = SyncPoller.poll(0, TimeUnit.SECONDS, pending, a);
+            assertEquals(1, ready.cardinality());
+            assertTrue(ready.get(1));
+        }
+    }
+
+    /**
+     * The fence signals, and a callback that runs after the signal is published interrupts the
+     * waiter: the wait reports the fence, as the kernel's wait loop scans again before it looks
+     * at a pending signal (and as Fence.await does).
+     */
+    @Test
+    void awaitReportsSignalThatCameBeforeTheInterrupt() throws Exception {
+        SyncObj obj = SyncObj.create();
+        Fence f = fresh();
+        obj.replaceFence(f);
+        FutureTask<Integer> task = new FutureTask<>(() -> SyncObj.await(new SyncObj[] {obj},
+                null, 0, 10, TimeUnit.SECONDS));
+        Thread t = new Thread(task, "awaiter");
+        t.setDaemon(true);
+        f.onSignal(x -> t.interrupt()); // queued before the wait's own node: runs first
+        t.start();
+        awaitParked(t);
+        f.signal();
+        try {
+            assertEquals(0, task.get(10, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            throw new AssertionError("await threw although the fence signalled before the"
+                    + " interrupt", e.getCause());
+        }
+    }
+
+    /** An interrupt with nothing ready still ends the wait with InterruptedException. */
+    @Test
+    void awaitStillThrowsWhenInterruptedWithNothingReady() throws Exception {
+        SyncObj obj = SyncObj.create();
+        obj.replaceFence(fresh());
+        FutureTask<Integer> task = new FutureTask<>(() -> SyncObj.await(new SyncObj[] {obj},
+                null, 0, 10, TimeUnit.SECONDS));
+        Thread t = new Thread(task, "awaiter");
+        t.setDaemon(true);
+        t.start();
+        awaitParked(t);
+        t.interrupt();
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ExecutionException.class, () -> task.get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof InterruptedException, e.getCause().toString());
+    }
+
+    /**
+     * A file over a fence whose count already reached zero holds no reference, so a poller key
+     * on it must not drop one: close() cancels every key without throwing.
+     */
+    @Test
+    void pollerKeyOnUncountedFileCancelsCleanly() {
+        Fence f1 = fresh();
+        Fence f2 = fresh();
+        FenceArray arr = FenceArray.all(f1, f2);
+        f1.release(); // kernel-style: the array keeps them
+        f2.release();
+        f2.signal();
+        try (SyncFile a = SyncFile.create(arr);
+                SyncFile m = SyncFile.merge("m", a, a)) { // merge keeps only f1: uncounted
+            assertEquals(0, f1.refCnt());
+            SyncPoller poller = SyncPoller.open();
+            SyncPoller.Key k1 = poller.register(m, "m");
+            SyncPoller.Key k2 = poller.register(a, "a");
+            Throwable thrown = null;
+            try {
+                poller.close();
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            assertNull(thrown, "close() threw");
+            assertFalse(k1.isValid());
+            assertFalse(k2.isValid());
+            assertEquals(0, f1.refCnt());
+        }
+    }
+}
