@@ -230,6 +230,13 @@ public final class ExecContext implements AutoCloseable {
             prelocked = null;
             return true;
         }
+        if (contended != null) {
+            // The block swallowed a back-off and went on locking: this pass is lost, so unwind
+            // it now; lockAll() waits for the contended reservation and runs the block again.
+            LOG.warn("an ExecContext locking block swallowed a WwDeadlockException for {} and went"
+                    + " on locking {}; backing off again (let it propagate)", contended, resv);
+            throw new WwDeadlockException(contended.mutex(), ctx);
+        }
         int r = resv.lockOrBackOff(ctx, interruptible);
         if (r == WwMutex.DEADLK) {
             contended = resv;
@@ -433,8 +440,9 @@ public final class ExecContext implements AutoCloseable {
         unlockAll();
         contended = null;
         prelocked = null;
+        ctx.close(); // first: if it refuses (a lock taken through context() is still held), this
+                     // context stays open, so the caller can unlock that and close again
         closed = true;
-        ctx.close();
     }
 
     /**

@@ -41,9 +41,9 @@ import java.util.concurrent.TimeUnit;
  * <h2>Replacement rule</h2>
  * {@link #addFence(Fence, Usage)} follows {@code dma_resv_add_fence}: the new fence takes the slot
  * of the first entry that either has the same context, a usage at least as weak (greater or
- * equal) and a seqno not later than the new fence's, or has already signalled (of any context);
- * otherwise it is appended. So a later fence of the same context replaces the earlier one and may
- * promote it (BOOKKEEP to READ), never degrade it.
+ * equal) and a lower seqno than the new fence's (or is that fence), or has already signalled (of
+ * any context); otherwise it is appended. So a later fence of the same context replaces the
+ * earlier one and may promote it (BOOKKEEP to READ), never degrade it.
  *
  * <h2>Reserved slots</h2>
  * Every {@code addFence} needs a slot reserved with {@link #reserveFences(int)} during the current
@@ -405,9 +405,11 @@ public final class Reservation {
         Snapshot s = snapshot();
         for (int i = 0; i < s.size(); i++) {
             Fence old = s.fences[i];
+            // The kernel's dma_fence_is_later_or_same(): the same fence, or a strictly later
+            // seqno; a distinct fence with the same seqno is kept beside the old one.
             boolean sameContextLater = old.context() == fence.context()
                     && s.usages[i].compareTo(usage) >= 0
-                    && Long.compareUnsigned(fence.seqno(), old.seqno()) >= 0;
+                    && (fence == old || Long.compareUnsigned(fence.seqno(), old.seqno()) > 0);
             if (sameContextLater || old.isSignaled()) {
                 Fence[] fences = s.fences.clone();
                 Usage[] usages = s.usages.clone();

@@ -177,6 +177,11 @@ public final class SharedBuffer {
      */
     public void beginCpuAccess(Direction direction) throws InterruptedException {
         Objects.requireNonNull(direction, "direction");
+        if (reservation.isHeldByCurrentThread()) {
+            // Checked before waiting: the fences waited for may need this thread to unlock.
+            throw new IllegalStateException("beginCpuAccess(" + direction + ") while this thread"
+                    + " holds " + reservation + "'s lock");
+        }
         Thread me = Thread.currentThread();
         cpuLock.lock();
         try {
