@@ -445,6 +445,14 @@ public class Fence {
         signal();
     }
 
+    /**
+     * Whether some thread has won this fence's signal (SIGNALING or SIGNALED set), without
+     * polling the driver; a volatile read. The error and timestamp may not be published yet.
+     */
+    final boolean signalWon() {
+        return (state & DONE) != 0;
+    }
+
     /** Whether the signalled bit is set, without polling the driver. */
     final boolean signaledBit() {
         return ((int) STATE.getAcquire(this) & SIGNALED) != 0;

@@ -43,7 +43,9 @@ public final class FenceArray extends Fence {
      * looked). So the hook publishes `armed` (volatile write, then a full fence) once every
      * callback is installed and detaches itself if the array has signalled by then; the
      * signaller's detachRest() only acts when it sees `armed`. Dekker-style, at least one of
-     * the two sees the other, and whoever acts sees every installed callback.
+     * the two sees the other, and whoever acts sees every installed callback. The signaller's
+     * side of that handshake is its signal CAS (which sets SIGNALING), not the later release store
+     * of SIGNALED, so the hook tests for either bit.
      */
 
     private static final VarHandle PENDING;
@@ -176,7 +178,10 @@ public final class FenceArray extends Fence {
         if (signalOnAny) {
             armed = true;
             VarHandle.fullFence();
-            if (signaledBit()) {
+            // SIGNALING counts too: the signaller sets it by CAS (a full fence) before it reads
+            // `armed`, but publishes SIGNALED with a release store that its read of `armed` may
+            // pass; testing SIGNALED alone could let both sides skip the detach.
+            if (signalWon()) {
                 detachRest(); // fired while we were installing: the signaller may have missed some
             }
         }

@@ -162,8 +162,9 @@ public final class Timeline extends TimelinePad3 {
 
     /**
      * A new fence one past the highest seqno issued so far; born signalled if the value has
-     * already passed it, unless another thread is still signalling up to that value, in which
-     * case that thread signals it, in order, before its call returns.
+     * already passed it, unless a call is still signalling up to that value (in another thread,
+     * or further up this thread's stack when this runs in a fence callback), in which case that
+     * call signals it, in order, before it returns.
      *
      * <p>When the value has run ahead of the issued fences and this call races one that raises
      * it, this call may signal ready fences of this timeline itself, in order, running their

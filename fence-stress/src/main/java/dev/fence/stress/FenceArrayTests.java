@@ -220,4 +220,40 @@ public final class FenceArrayTests {
             }
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * any(a, b): enabling the array (which installs a member callback on a, then on b) races a
+     * signalling. Whoever comes second must take the callbacks off the members that did not
+     * decide: the hook (if the array fired while it was installing) or the signaller's detach
+     * (if the hook had finished). A callback left on b is seen by releasing b's last reference:
+     * a pending fence that still has callbacks is then signalled with FenceReleasedException.
+     */
+
+    @JCStressTest
+    @Description("any(a, b): arr.enableSignaling() vs a.signal(): no member callback is left on b.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The array signalled and b holds no callback.")
+    @Outcome(expect = FORBIDDEN, desc = "A member callback was left on b, or the array did not signal.")
+    @State
+    public static class AnyEnableVsSignalDetaches {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final FenceArray arr = FenceArray.any(a, b);
+
+        @Actor
+        public void enabler() {
+            arr.enableSignaling();
+        }
+
+        @Actor
+        public void signaller() {
+            a.signal();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            b.release(); // last reference: signals b only if a callback is still queued on it
+            r.r1 = b.isSignaled() ? 1 : 0;
+            r.r2 = arr.isSignaled() ? 1 : 0;
+        }
+    }
 }

@@ -1,0 +1,66 @@
+package dev.fence.core;
+
+import static dev.fence.core.TestSupport.mockFence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Fences: zero-timeout awaitAny, cleanup after a timed-out awaitAny, merge results. */
+class FencesEdgeTest {
+
+    static final class Hooked extends Fence {
+        final AtomicInteger enables = new AtomicInteger();
+
+        Hooked() {
+            super(Fence.allocateContexts(1), 1);
+        }
+
+        @Override
+        protected boolean enableSignalingHook() {
+            enables.incrementAndGet();
+            return true;
+        }
+    }
+
+    @Test
+    void awaitAnyZeroTimeoutPollsWithoutEnabling() throws Exception {
+        Hooked a = new Hooked();
+        Hooked b = new Hooked();
+        assertEquals(-1, Fences.awaitAny(0, TimeUnit.SECONDS, a, b));
+        assertEquals(0, a.enables.get());
+        assertEquals(0, b.enables.get());
+        assertEquals(-1, Fences.awaitAny(1, TimeUnit.MILLISECONDS, a, b));
+        assertEquals(1, a.enables.get());
+        assertFalse(a.hasCallbacks(), "timed-out awaitAny left a node");
+        assertFalse(b.hasCallbacks(), "timed-out awaitAny left a node");
+    }
+
+    @Test
+    void awaitAnyWithAlreadySignalledLaterFenceLeavesNothing() throws Exception {
+        Fence a = mockFence();
+        Fence b = mockFence();
+        Fence c = mockFence();
+        c.signal();
+        // firstSignaled sees c at once; and with c signalled during registration too
+        assertEquals(2, Fences.awaitAny(1, TimeUnit.SECONDS, a, b, c));
+        assertFalse(a.hasCallbacks());
+        assertFalse(b.hasCallbacks());
+    }
+
+    @Test
+    void mergeMakesArrayOnFreshContextSeqnoOne() {
+        Fence a = mockFence();
+        Fence b = mockFence();
+        Fence m = Fences.merge(a, b);
+        assertTrue(m instanceof FenceArray);
+        assertEquals(1L, m.seqno());
+        assertNotEquals(a.context(), m.context());
+        assertNotEquals(b.context(), m.context());
+        assertFalse(((FenceArray) m).signalOnAny());
+    }
+}
