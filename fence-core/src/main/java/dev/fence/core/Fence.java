@@ -379,6 +379,24 @@ public class Fence {
         }
     }
 
+    /**
+     * Runs the callbacks that {@code t} queued while its callback depth was above zero, and any
+     * they queue in turn, at depth 1; {@code t}'s depth must be 0 on entry and is 0 on return.
+     */
+    static void runDeferred(FenceThread t) {
+        if (t.deferred.isEmpty()) {
+            return;
+        }
+        t.callbackDepth = 1;
+        try {
+            for (Fence f; (f = t.deferred.pollFirst()) != null; ) {
+                f.runCallbacks();
+            }
+        } finally {
+            t.callbackDepth = 0;
+        }
+    }
+
     /** Runs and detaches every callback; only the thread that won the signal calls this. */
     private void runCallbacks() {
         FenceCallback n = head;

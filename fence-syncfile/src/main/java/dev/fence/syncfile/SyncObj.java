@@ -1,5 +1,6 @@
 package dev.fence.syncfile;
 
+import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceChain;
@@ -84,7 +85,9 @@ public final class SyncObj {
      *     then the same waiter scan.
      * After unlocking, the writer delivers the captured fences to their waiters (this runs
      * onPoint user callbacks and unparks await threads) and finally releases the replaced head.
-     * No user code and no fence callback ever runs while `lock` is held.
+     * No user code and no fence callback ever runs while `lock` is held: linking and finding
+     * poll earlier fences (isSignaled), which may signal a driver's fence there, so the locked
+     * sections run inside a CallbackDeferral and such a fence's callbacks run after the unlock.
      *
      * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
      * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
@@ -678,6 +681,9 @@ public final class SyncObj {
         Fence old;
         boolean oldCounted;
         List<Object> deliveries = null;
+        // Linking and finding poll earlier fences (isSignaled), which may signal a driver's fence
+        // here; its callbacks (onPoint actions among them) must not run under the lock.
+        CallbackDeferral deferral = CallbackDeferral.begin();
         lock.lock();
         try {
             old = head;
@@ -703,6 +709,7 @@ public final class SyncObj {
             throw e;
         } finally {
             lock.unlock();
+            deferral.close(); // runs the callbacks held back above, now without the lock
         }
         if (deliveries != null) {
             deliver(deliveries);
@@ -747,6 +754,7 @@ public final class SyncObj {
     private void addWaiter(PointWaiter w) {
         Fence f;
         boolean counted;
+        CallbackDeferral deferral = CallbackDeferral.begin(); // find() polls: see install()
         lock.lock();
         try {
             f = find(head, w.point);
@@ -757,6 +765,7 @@ public final class SyncObj {
             counted = f.tryRetain();
         } finally {
             lock.unlock();
+            deferral.close();
         }
         w.deliver(f, counted);
     }

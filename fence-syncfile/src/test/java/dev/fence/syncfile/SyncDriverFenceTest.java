@@ -36,6 +36,43 @@ class SyncDriverFenceTest {
         }
     }
 
+    /** A driver fence that reports completion only when polled (a hardware seqno, say). */
+    static final class Polled extends Fence {
+        volatile boolean done;
+
+        Polled() {
+            super(Fence.allocateContexts(1), 1);
+        }
+
+        @Override
+        protected boolean pollSignaled() {
+            return done;
+        }
+    }
+
+    /**
+     * addPoint polls the previous point's fence under the object's lock; a driver fence found
+     * done there is signalled, and its callbacks (an onPoint action that adds the next point)
+     * must run after the lock is released, not inside addPoint, where the action's point was
+     * overwritten by the outer one.
+     */
+    @Test
+    void onPointActionTriggeredByPollingRunsAfterTheLockAndItsPointStays() {
+        SyncObj obj = SyncObj.create();
+        Polled p = new Polled();
+        obj.addPoint(1, p);
+        Fence f3 = fresh();
+        java.util.List<String> log = new java.util.ArrayList<>();
+        obj.onPoint(1, 0, () -> {
+            log.add("action, last submitted " + obj.lastSubmitted());
+            obj.addPoint(3, f3); // the next stage, submitted once point 1 is reached
+        });
+        p.done = true; // the hardware finished; nobody has polled yet
+        obj.addPoint(2, fresh()); // polls p under the lock
+        assertEquals(java.util.List.of("action, last submitted 2"), log);
+        assertEquals(3L, obj.lastSubmitted(), "point 3 was accepted but is gone");
+    }
+
     /**
      * A zero-timeout wait still runs one pass that enables signalling, as the kernel's syncobj
      * wait falls through to its add-callback pass for exactly this kind of driver.

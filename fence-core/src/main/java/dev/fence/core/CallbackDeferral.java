@@ -1,0 +1,73 @@
+package dev.fence.core;
+
+/**
+ * Holds back the callbacks of fences that this thread signals, until the deferral closes. A
+ * fence signalled inside it (by {@link Fence#signal()}, or by {@link Fence#isSignaled()} on a
+ * driver's behalf when {@link Fence#pollSignaled()} reports the work done) is signalled at once:
+ * every thread sees it signalled and its waiters may return. Only its callbacks wait, and they
+ * run in this thread, in signalling order, when the outermost deferral closes. This is how
+ * callbacks of fences signalled from inside a callback are queued, offered to code that signals
+ * or polls fences while it holds a lock that those callbacks might need.
+ *
+ * <pre>{@code
+ * try (CallbackDeferral d = CallbackDeferral.begin()) {
+ *     lock.lock();
+ *     try {
+ *         head = link(head, fence);   // may poll, and so signal, earlier fences
+ *     } finally {
+ *         lock.unlock();
+ *     }
+ * }                                   // their callbacks run here, with the lock released
+ * }</pre>
+ *
+ * <p>Deferrals nest, and a deferral opened inside a running callback closes into that callback's
+ * queue (the callbacks run once the outermost callback returns). While one is open, the debug
+ * checks ({@code dev.fence.debug=true}) treat a wait on a pending fence as a wait inside a
+ * callback: the fence waited for may depend on a deferred callback. A deferral belongs to the
+ * thread that opened it.
+ */
+public final class CallbackDeferral implements AutoCloseable {
+
+    private final Thread owner;
+    private final FenceThread state;
+    private boolean closed;
+
+    private CallbackDeferral(Thread owner, FenceThread state) {
+        this.owner = owner;
+        this.state = state;
+    }
+
+    /**
+     * Opens a deferral in the current thread.
+     *
+     * @return the deferral, to close in the same thread
+     */
+    public static CallbackDeferral begin() {
+        FenceThread t = FenceThread.current();
+        t.callbackDepth++;
+        return new CallbackDeferral(Thread.currentThread(), t);
+    }
+
+    /**
+     * Closes the deferral. If it is the outermost one (and this thread is not running a
+     * callback), runs the callbacks held back meanwhile, and those of any fence they signal,
+     * before returning. Closing twice is harmless.
+     *
+     * @throws IllegalStateException if called from a thread other than the one that opened it
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("CallbackDeferral closed by "
+                    + Thread.currentThread() + " but opened by " + owner);
+        }
+        closed = true;
+        FenceThread t = state;
+        if (--t.callbackDepth == 0) {
+            Fence.runDeferred(t);
+        }
+    }
+}
