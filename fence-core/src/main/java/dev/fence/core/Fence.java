@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * A driver subclasses {@code Fence} and overrides the protected hooks, the kernel's
  * {@code dma_fence_ops}: {@link #driverName()}, {@link #timelineName()},
  * {@link #enableSignalingHook()} (runs at most once, when the first callback or waiter arrives),
- * {@link #pollSignaled()} (polled by {@link #isSignaled()}), {@link #onDeadline(long)} and
+ * {@link #pollSignaled()} (polled by {@link #isSignaled()}; if it throws, the fence is signalled
+ * with that error), {@link #onDeadline(long)} and
  * {@link #deallocate()} (called when {@link #release()} drops the last reference).
  *
  * <h2>Reference counting</h2>
@@ -451,7 +452,17 @@ public class Fence {
             awaitPublished(s);
             return true;
         }
-        if (pollSignaled()) {
+        boolean done;
+        try {
+            done = pollSignaled();
+        } catch (RuntimeException | Error e) {
+            // As for a throwing enable hook: the fence ends, carrying the error, instead of the
+            // exception escaping from every container, poller and wait that asks.
+            LOG.warn("pollSignaled of {} threw; signalling it with the error", describe(), e);
+            signal(e);
+            return true;
+        }
+        if (done) {
             signalPolled();
             return true;
         }
@@ -1205,7 +1216,9 @@ public class Fence {
      * Driver hook polled by {@link #isSignaled()} and {@link #status()} while the fence is
      * pending: return {@code true} if the work has completed (then the fence is signalled on the
      * driver's behalf). Once it returns {@code true} it must keep doing so. It may call
-     * {@link #setError(Throwable)} before returning {@code true}. Default: {@code false}.
+     * {@link #setError(Throwable)} before returning {@code true}. If it throws, the fence is
+     * signalled with that exception as its error (and a warning is logged), as for
+     * {@link #enableSignalingHook()}. Default: {@code false}.
      *
      * @return whether the work has completed
      */

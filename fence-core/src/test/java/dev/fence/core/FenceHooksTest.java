@@ -163,6 +163,31 @@ class FenceHooksTest {
     }
 
     @Test
+    void throwingPollSignaledSignalsWithTheError() {
+        IllegalStateException boom = new IllegalStateException("expected test failure: poll throws");
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean pollSignaled() {
+                throw boom;
+            }
+        };
+        CountingCallback cb = new CountingCallback();
+        assertTrue(f.addCallback(cb));
+        assertTrue(f.isSignaled(), "the exception ends the fence instead of escaping");
+        assertSame(boom, f.error());
+        assertEquals(1, cb.runs());
+        Fence g = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean pollSignaled() {
+                throw boom;
+            }
+        };
+        FenceArray all = FenceArray.all(g);
+        assertTrue(all.isSignaled(), "a container over it is not broken by the throwing member");
+        assertSame(boom, all.error());
+    }
+
+    @Test
     void pollSignaledDrivesIsSignaled() {
         DriverFence f = new DriverFence();
         CountingCallback cb = new CountingCallback();
