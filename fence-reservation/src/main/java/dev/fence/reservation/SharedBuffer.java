@@ -5,6 +5,7 @@ import dev.fence.core.Fences;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,6 +47,31 @@ import java.util.concurrent.locks.ReentrantLock;
  * already did, and writers queued since wait for it), so it cannot deadlock against a writer
  * queued behind the outer read.
  *
+ * <h2>Several buffers at once</h2>
+ * A thread that needs CPU access to several buffers at the same time must begin them together,
+ * with {@link #beginCpuAccessAll(Direction, SharedBuffer...)}, and not by nesting single-buffer
+ * begins across buffers. Nesting can deadlock with device work that uses more than one of them:
+ * once this thread's access to X is installed, a device job submitted on X and Y waits for it and
+ * installs its WRITE fence on Y; the begin on Y then waits for that job, which waits for the
+ * access to X, which ends only after the begin on Y returns. The multi-buffer form waits for the
+ * fences of every buffer without installing anything, then locks all their reservations through
+ * one {@link ExecContext} and installs every CPU fence under those locks, so no device job can be
+ * ordered between the accesses. (The kernel's ioctl installs no CPU fence, so device work never
+ * waits for the CPU there and this cycle cannot form.)
+ *
+ * <pre>{@code
+ * SharedBuffer.beginCpuAccessAll(SharedBuffer.Direction.READ, src, lut);
+ * try {
+ *     convert(src.buffer(), lut.buffer(), out);
+ * } finally {
+ *     SharedBuffer.endCpuAccessAll(SharedBuffer.Direction.READ, src, lut);
+ * }
+ * }</pre>
+ *
+ * <p>The same rule covers a thread that already has an open access: a read of a buffer it already
+ * reads nests (no wait), but beginning any other buffer while an access is open is nesting across
+ * buffers. Begin everything one step needs in one call.
+ *
  * <h2>Explicit synchronization bridge</h2>
  * {@link #exportFence(Direction)} and {@link #importFence(Fence, Direction)} are the kernel's
  * {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE} and {@code IMPORT_SYNC_FILE}: export a fence that
@@ -79,17 +105,33 @@ public final class SharedBuffer {
      *
      * cpuLock (a ReentrantLock, never held while waiting for fences or while user code runs)
      * guards: readFence and readers (the CPU read fence shared by all concurrent CPU readers, and
-     * how many read accesses are open), writeFence / writeDirection / writer (the single open CPU
-     * write access), and perThread (open accesses by thread, for misuse checks).
+     * how many read accesses are open), writeFence (the single open CPU write access; its
+     * direction is in its thread's Open), and perThread (open accesses by thread, for misuse
+     * checks).
      *
      * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
-     * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage; then lock the
-     * reservation (plain lock) and re-check: if new fences arrived meanwhile, unlock and wait
-     * again. Otherwise, under cpuLock, install the CPU fence (a reader reuses the open read
-     * fence), and unlock the reservation. Lock order: reservation, then cpuLock.
+     * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage;
+     * then lock the reservation (plain lock) and re-check: if new fences arrived meanwhile,
+     * unlock and wait again. Otherwise, under cpuLock, install the CPU fence (a reader reuses the
+     * open read fence), and unlock the reservation. Lock order: reservation, then cpuLock.
+     *
+     * beginCpuAccessAll: every check first (nulls, duplicates, one WwClass, no reservation held,
+     * then each buffer's per-thread check under its cpuLock), so a refused call changes nothing.
+     * Only this thread changes its own perThread entries, so the checks stay true until it acts on
+     * them. Then the single-buffer loop over all the buffers that are not nested reads: wait for
+     * each (no lock held), lock all their reservations through one ExecContext (INTERRUPTIBLE,
+     * IGNORE_DUPLICATES: two buffers may share a reservation), re-check all, and install every CPU
+     * fence before closing the context. A device job that locked some of them before us depends
+     * on none of these CPU fences (none was installed) and the re-check waits for it; one that
+     * locks after us depends on all of them and is waited for by none. So no job can wait for
+     * one of our accesses while we wait for it: the cross-buffer cycle of nested begins cannot
+     * form. Lock order: all the reservations, then one cpuLock at a time. Nested reads are counted
+     * last, when nothing can throw any more (their fence stays installed meanwhile: this
+     * thread's own read holds it).
      *
      * endCpuAccess: under cpuLock, check and close the access; the last reader (or the writer)
-     * takes the fence out of the fields and signals it after releasing cpuLock.
+     * takes the fence out of the fields and signals it after releasing cpuLock. endCpuAccessAll
+     * checks every buffer first, then ends each.
      */
 
     private static final class Open {
@@ -167,7 +209,9 @@ public final class SharedBuffer {
     /**
      * Starts a CPU access: waits (interruptibly, without time limit) for the fences
      * {@code direction} must respect, then registers the access so that work submitted later
-     * waits for it. See the class comment.
+     * waits for it. See the class comment. To access several buffers at once, begin them together
+     * with {@link #beginCpuAccessAll(Direction, SharedBuffer...)}: beginning this buffer while
+     * this thread has an open access to another one can deadlock with device work that uses both.
      *
      * @param direction what the CPU will do
      * @throws InterruptedException if interrupted while waiting (no access is started)
@@ -177,31 +221,16 @@ public final class SharedBuffer {
      */
     public void beginCpuAccess(Direction direction) throws InterruptedException {
         Objects.requireNonNull(direction, "direction");
-        if (reservation.isHeldByCurrentThread()) {
-            // Checked before waiting: the fences waited for may need this thread to unlock.
-            throw new IllegalStateException("beginCpuAccess(" + direction + ") while this thread"
-                    + " holds " + reservation + "'s lock");
-        }
+        checkNotHeld("beginCpuAccess", direction);
         Thread me = Thread.currentThread();
         cpuLock.lock();
         try {
-            Open open = perThread.get(me);
-            if (open != null && open.write != null) {
-                throw new IllegalStateException("beginCpuAccess(" + direction + ") inside this"
-                        + " thread's own " + open.write + " access to " + this);
-            }
-            if (open != null && open.reads > 0) {
-                if (direction.writes()) {
-                    throw new IllegalStateException("beginCpuAccess(" + direction + ") inside"
-                            + " this thread's own READ access would wait for itself; end it first"
-                            + " or begin with READ_WRITE");
-                }
+            if (checkBeginLocked("beginCpuAccess", direction, me)) {
                 // A nested read: the outer one already waited for the writers before it, and its
                 // fence (still installed: readers > 0) holds back every writer queued since, so
                 // there is nothing to wait for. Waiting would deadlock: a device writer queued
                 // behind the outer read waits for this thread to end it.
-                open.reads++;
-                readers++;
+                nestReadLocked(me);
                 return;
             }
         } finally {
@@ -215,32 +244,7 @@ public final class SharedBuffer {
                 if (!reservation.testSignaled(usage)) {
                     continue; // fences were added while we waited: wait for those too
                 }
-                Fence toAdd = null;
-                Usage addUsage = null;
-                cpuLock.lock();
-                try {
-                    Open open = perThread.computeIfAbsent(me, t -> new Open());
-                    if (direction.writes()) {
-                        writeFence = Fence.create(writeContext, ++cpuSeqno);
-                        open.write = direction;
-                        toAdd = writeFence;
-                        addUsage = Usage.WRITE;
-                    } else {
-                        if (readers == 0) {
-                            readFence = Fence.create(readContext, ++cpuSeqno);
-                            toAdd = readFence;
-                            addUsage = Usage.READ;
-                        }
-                        readers++;
-                        open.reads++;
-                    }
-                } finally {
-                    cpuLock.unlock();
-                }
-                if (toAdd != null) {
-                    reservation.reserveFences(1);
-                    reservation.addFence(toAdd, addUsage);
-                }
+                installCpuFence(direction, me);
                 return;
             } finally {
                 reservation.unlock();
@@ -249,8 +253,232 @@ public final class SharedBuffer {
     }
 
     /**
+     * Starts a CPU access to every buffer in {@code buffers} at once: the way to access several
+     * buffers at the same time (see "Several buffers at once" in the class comment). It waits
+     * (interruptibly, without time limit, holding no lock) for the fences {@code direction} must
+     * respect on every buffer; then locks all their reservations together through one
+     * {@link ExecContext} and checks that no new fence arrived meanwhile (if one did, it unlocks
+     * and waits again); then registers the access on every buffer while it still holds all the
+     * locks, so no device work can be submitted between two of the accesses. End each access with
+     * {@link #endCpuAccess(Direction)} or all of them with
+     * {@link #endCpuAccessAll(Direction, SharedBuffer...)}.
+     *
+     * <p>Each buffer follows the rules of {@link #beginCpuAccess(Direction)}: a READ of a buffer
+     * this thread already reads nests and does not wait for it; a write inside this thread's own
+     * read, or anything inside its own write, is refused. Every argument and rule is checked
+     * before anything waits or changes: if this method throws, no access was started on any of
+     * the buffers. An empty array does nothing.
+     *
+     * @param direction what the CPU will do to every buffer
+     * @param buffers the buffers, each listed once; their reservations must share one
+     *     {@link WwClass} (those of {@link #allocate(int)} and {@link #SharedBuffer(ByteBuffer)}
+     *     share {@link Reservation#DEFAULT_CLASS}); two buffers may share a reservation
+     * @throws InterruptedException if interrupted while waiting for fences or locks, or found
+     *     interrupted when it locks (no access is started on any buffer)
+     * @throws NullPointerException if {@code direction}, {@code buffers} or an element is null
+     *     (the message names the index)
+     * @throws IllegalArgumentException if a buffer is listed twice, or if the reservations belong
+     *     to different {@link WwClass}es (one {@link ExecContext} cannot lock them together)
+     * @throws IllegalStateException if this thread holds the lock of one of the reservations, or
+     *     if a buffer's rules refuse the access (see {@link #beginCpuAccess(Direction)})
+     */
+    public static void beginCpuAccessAll(Direction direction, SharedBuffer... buffers)
+            throws InterruptedException {
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(buffers, "buffers");
+        beginAll(direction, buffers.clone()); // a copy: the caller's array may change meanwhile
+    }
+
+    /**
+     * {@link #beginCpuAccessAll(Direction, SharedBuffer...)} for the buffers of a list, in list
+     * order.
+     *
+     * @param direction what the CPU will do to every buffer
+     * @param buffers the buffers, each listed once, with reservations of one {@link WwClass}
+     * @throws InterruptedException if interrupted while waiting (no access is started)
+     * @throws NullPointerException if {@code direction}, {@code buffers} or an element is null
+     * @throws IllegalArgumentException if a buffer is listed twice or the classes differ
+     * @throws IllegalStateException as for {@link #beginCpuAccessAll(Direction, SharedBuffer...)}
+     */
+    public static void beginCpuAccessAll(Direction direction,
+            List<? extends SharedBuffer> buffers) throws InterruptedException {
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(buffers, "buffers");
+        beginAll(direction, buffers.toArray(new SharedBuffer[0]));
+    }
+
+    private static void beginAll(Direction direction, SharedBuffer[] bufs)
+            throws InterruptedException {
+        String op = "beginCpuAccessAll";
+        checkDistinct(op, bufs);
+        if (bufs.length == 0) {
+            return;
+        }
+        WwClass cls = bufs[0].reservation.mutex().wwClass();
+        for (int i = 1; i < bufs.length; i++) {
+            WwClass other = bufs[i].reservation.mutex().wwClass();
+            if (other != cls) {
+                throw new IllegalArgumentException(op + ": buffers[0] and buffers[" + i + "] have"
+                        + " reservations of different classes (" + cls + ", " + other + "); one"
+                        + " ExecContext cannot lock them together: give buffers accessed together"
+                        + " reservations of one WwClass");
+            }
+        }
+        for (SharedBuffer b : bufs) {
+            b.checkNotHeld(op, direction);
+        }
+        Thread me = Thread.currentThread();
+        boolean[] nested = new boolean[bufs.length];
+        List<SharedBuffer> fresh = new ArrayList<>(bufs.length);
+        for (int i = 0; i < bufs.length; i++) {
+            SharedBuffer b = bufs[i];
+            b.cpuLock.lock();
+            try {
+                nested[i] = b.checkBeginLocked(op, direction, me);
+            } finally {
+                b.cpuLock.unlock();
+            }
+            if (!nested[i]) {
+                fresh.add(b);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            Usage usage = Usage.forAccess(direction.writes());
+            for (;;) {
+                for (SharedBuffer b : fresh) {
+                    b.reservation.await(usage);
+                }
+                try (ExecContext exec = ExecContext.create(cls, ExecContext.Flag.INTERRUPTIBLE,
+                        ExecContext.Flag.IGNORE_DUPLICATES)) {
+                    exec.lockAll(e -> {
+                        for (SharedBuffer b : fresh) {
+                            e.lock(b.reservation);
+                        }
+                    });
+                    if (!allSignaled(fresh, usage)) {
+                        continue; // fences were added while we waited: close, wait for those too
+                    }
+                    for (SharedBuffer b : fresh) {
+                        b.installCpuFence(direction, me);
+                    }
+                }
+                break;
+            }
+        }
+        // Nested reads last, when nothing can throw: their fences stay installed meanwhile (this
+        // thread's own open read holds each of them), as in beginCpuAccess.
+        for (int i = 0; i < bufs.length; i++) {
+            if (nested[i]) {
+                SharedBuffer b = bufs[i];
+                b.cpuLock.lock();
+                try {
+                    b.nestReadLocked(me);
+                } finally {
+                    b.cpuLock.unlock();
+                }
+            }
+        }
+    }
+
+    private static boolean allSignaled(List<SharedBuffer> bufs, Usage usage) {
+        for (SharedBuffer b : bufs) {
+            if (!b.reservation.testSignaled(usage)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Null elements (NPE naming the index) and duplicates (IAE naming both indexes). */
+    private static void checkDistinct(String op, SharedBuffer[] bufs) {
+        Map<SharedBuffer, Integer> seen = new IdentityHashMap<>();
+        for (int i = 0; i < bufs.length; i++) {
+            if (bufs[i] == null) {
+                throw new NullPointerException(op + ": buffers[" + i + "] is null");
+            }
+            Integer earlier = seen.put(bufs[i], i);
+            if (earlier != null) {
+                throw new IllegalArgumentException(op + ": buffers[" + earlier + "] and buffers["
+                        + i + "] are the same " + bufs[i] + "; list each buffer once");
+            }
+        }
+    }
+
+    /** Checked before waiting: the fences waited for may need this thread to unlock. */
+    private void checkNotHeld(String op, Direction direction) {
+        if (reservation.isHeldByCurrentThread()) {
+            throw new IllegalStateException(op + "(" + direction + ") while this thread holds "
+                    + reservation + "'s lock");
+        }
+    }
+
+    /**
+     * The per-thread rules of a begin, under cpuLock.
+     *
+     * @return {@code true} for a read nested in this thread's open read (it must not wait)
+     */
+    private boolean checkBeginLocked(String op, Direction direction, Thread me) {
+        Open open = perThread.get(me);
+        if (open != null && open.write != null) {
+            throw new IllegalStateException(op + "(" + direction + ") inside this thread's own "
+                    + open.write + " access to " + this);
+        }
+        if (open != null && open.reads > 0) {
+            if (direction.writes()) {
+                throw new IllegalStateException(op + "(" + direction + ") inside this thread's"
+                        + " own READ access to " + this + " would wait for itself; end it first"
+                        + " or begin with READ_WRITE");
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Counts a read nested in this thread's open read, under cpuLock. */
+    private void nestReadLocked(Thread me) {
+        perThread.get(me).reads++;
+        readers++;
+    }
+
+    /**
+     * Registers a new (not nested) access of {@code me} and adds its CPU fence to the
+     * reservation, which the caller holds and has found free of fences {@code direction} must
+     * wait for. A reader joining open CPU reads of other threads reuses their fence.
+     */
+    private void installCpuFence(Direction direction, Thread me) {
+        Fence toAdd = null;
+        Usage addUsage = null;
+        cpuLock.lock();
+        try {
+            Open open = perThread.computeIfAbsent(me, t -> new Open());
+            if (direction.writes()) {
+                writeFence = Fence.create(writeContext, ++cpuSeqno);
+                open.write = direction;
+                toAdd = writeFence;
+                addUsage = Usage.WRITE;
+            } else {
+                if (readers == 0) {
+                    readFence = Fence.create(readContext, ++cpuSeqno);
+                    toAdd = readFence;
+                    addUsage = Usage.READ;
+                }
+                readers++;
+                open.reads++;
+            }
+        } finally {
+            cpuLock.unlock();
+        }
+        if (toAdd != null) {
+            reservation.reserveFences(1);
+            reservation.addFence(toAdd, addUsage);
+        }
+    }
+
+    /**
      * Ends a CPU access begun by this thread with the same direction; the last CPU reader (or the
-     * writer) signals its CPU fence, releasing work that waits for it.
+     * writer) signals its CPU fence, releasing work that waits for it. An access begun with
+     * {@link #beginCpuAccessAll(Direction, SharedBuffer...)} may be ended buffer by buffer with
+     * this method.
      *
      * @param direction the direction given to {@link #beginCpuAccess(Direction)}
      * @throws NullPointerException if {@code direction} is null
@@ -263,17 +491,12 @@ public final class SharedBuffer {
         cpuLock.lock();
         try {
             Open open = perThread.get(me);
+            checkEndLocked(direction, open);
             if (direction.writes()) {
-                if (open == null || open.write != direction) {
-                    throw new IllegalStateException(mismatch(direction, open));
-                }
                 open.write = null;
                 toSignal = writeFence;
                 writeFence = null;
             } else {
-                if (open == null || open.reads == 0) {
-                    throw new IllegalStateException(mismatch(direction, open));
-                }
                 open.reads--;
                 if (--readers == 0) {
                     toSignal = readFence;
@@ -288,6 +511,68 @@ public final class SharedBuffer {
         }
         if (toSignal != null) {
             toSignal.signal();
+        }
+    }
+
+    /**
+     * Ends this thread's CPU access with {@code direction} on every buffer in {@code buffers},
+     * the counterpart of {@link #beginCpuAccessAll(Direction, SharedBuffer...)} (ending them one
+     * by one with {@link #endCpuAccess(Direction)} is equivalent). Every buffer is checked first:
+     * if this method throws, no access was ended. Then each access is ended, last buffer first;
+     * the order does not matter for correctness. An empty array does nothing.
+     *
+     * @param direction the direction the accesses were begun with
+     * @param buffers the buffers, each listed once
+     * @throws NullPointerException if {@code direction}, {@code buffers} or an element is null
+     *     (the message names the index)
+     * @throws IllegalArgumentException if a buffer is listed twice
+     * @throws IllegalStateException if this thread has no open access with that direction on one
+     *     of the buffers
+     */
+    public static void endCpuAccessAll(Direction direction, SharedBuffer... buffers) {
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(buffers, "buffers");
+        endAll(direction, buffers.clone());
+    }
+
+    /**
+     * {@link #endCpuAccessAll(Direction, SharedBuffer...)} for the buffers of a list.
+     *
+     * @param direction the direction the accesses were begun with
+     * @param buffers the buffers, each listed once
+     * @throws NullPointerException if {@code direction}, {@code buffers} or an element is null
+     * @throws IllegalArgumentException if a buffer is listed twice
+     * @throws IllegalStateException if this thread has no open access with that direction on one
+     *     of the buffers (none is ended then)
+     */
+    public static void endCpuAccessAll(Direction direction, List<? extends SharedBuffer> buffers) {
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(buffers, "buffers");
+        endAll(direction, buffers.toArray(new SharedBuffer[0]));
+    }
+
+    private static void endAll(Direction direction, SharedBuffer[] bufs) {
+        checkDistinct("endCpuAccessAll", bufs);
+        Thread me = Thread.currentThread();
+        for (SharedBuffer b : bufs) {
+            // Only this thread changes its own entry, so the check still holds when we end below.
+            b.cpuLock.lock();
+            try {
+                b.checkEndLocked(direction, b.perThread.get(me));
+            } finally {
+                b.cpuLock.unlock();
+            }
+        }
+        for (int i = bufs.length - 1; i >= 0; i--) {
+            bufs[i].endCpuAccess(direction);
+        }
+    }
+
+    private void checkEndLocked(Direction direction, Open open) {
+        boolean ok = direction.writes() ? open != null && open.write == direction
+                : open != null && open.reads > 0;
+        if (!ok) {
+            throw new IllegalStateException(mismatch(direction, open));
         }
     }
 
