@@ -23,7 +23,8 @@ import org.openjdk.jol.info.GraphLayout;
  *       in the signalling callback).</li>
  * </ol>
  *
- * <p>Run: {@code java -Xmx2g -cp fence-bench/target/benchmarks.jar dev.fence.bench.ChainRetained [--out extras.tsv]}
+ * <p>Run: {@code java -Xmx2g -cp fence-bench/target/benchmarks.jar dev.fence.bench.ChainRetained
+ * [--out extras.tsv]}
  */
 public final class ChainRetained {
 
@@ -77,12 +78,13 @@ public final class ChainRetained {
         }
         fences = null;
         long pendingWalkHeap = usedAfterGc() - base;
-        System.out.printf(Locale.ROOT, "batch, before any walk: heap growth %,d B%n", pendingWalkHeap);
+        System.out.printf(Locale.ROOT, "batch, before any walk: heap growth %,d B%n",
+                pendingWalkHeap);
         boolean signalled = head.isSignaled();
         long batchHeap = usedAfterGc() - base;
         long batchJol = GraphLayout.parseInstance(head).totalSize();
-        System.out.printf(Locale.ROOT, "batch, after head.isSignaled() = %b: JOL retained %,d B, heap growth %,d B%n",
-                signalled, batchJol, batchHeap);
+        System.out.printf(Locale.ROOT, "batch, after head.isSignaled() = %b: JOL retained %,d B, "
+                + "heap growth %,d B%n", signalled, batchJol, batchHeap);
 
         Extras.record(out, 10, "FenceChain 1M points, interleaved append+signal: retained (JOL)",
                 interleavedJol, "-", Double.NaN, "bytes", "<= 1 MiB", interleavedJol <= TARGET);

@@ -86,7 +86,8 @@ public class ExecContextLockBenchmark {
         /** Creates the objects. */
         @Setup(Level.Trial)
         public void setUp() {
-            wwClass = impl == Impl.WOUND_WAIT ? WwClass.woundWait("bench") : WwClass.waitDie("bench");
+            wwClass = impl == Impl.WOUND_WAIT
+                    ? WwClass.woundWait("bench") : WwClass.waitDie("bench");
             resvs = new Reservation[OBJECTS];
             locks = new ReentrantLock[OBJECTS];
             for (int i = 0; i < OBJECTS; i++) {

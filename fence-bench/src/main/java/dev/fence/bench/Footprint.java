@@ -17,7 +17,8 @@ import org.openjdk.jol.vm.VM;
  * holds it: a {@link CompletableFuture}, a {@link CountDownLatch} (the latch and its AQS
  * {@code Sync}), a Guava {@link SettableFuture}; plus the fence-core containers for reference.
  *
- * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.Footprint [--out extras.tsv]}
+ * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.Footprint
+ * [--out extras.tsv]}
  * (add {@code -XX:+UseCompactObjectHeaders} on JDK 24+ to see the compact-header sizes).
  */
 public final class Footprint {
@@ -53,7 +54,8 @@ public final class Footprint {
         System.out.printf("| CountDownLatch (retained: latch + Sync) | %d |%n", latch);
         System.out.printf("| Guava SettableFuture (retained) | %d |%n", guava);
         System.out.printf("| Timeline fence (instance) | %d |%n", point);
-        System.out.printf("| FenceChain link + its callback node, excluding the point's fence | %d |%n", chain);
+        System.out.printf("| FenceChain link + its callback node, excluding the point's fence"
+                + " | %d |%n", chain);
         Extras.record(out, 14, "Fence instance size", fenceSize, "CompletableFuture", cf, "bytes",
                 "<= 48 B", fenceSize <= TARGET_BYTES);
         Extras.record(out, 14, "Fence instance size", fenceSize, "CountDownLatch",

@@ -85,7 +85,8 @@ public class GpuRingBenchmark {
     public static class FutureRing {
         @SuppressWarnings({"unchecked", "rawtypes"})
         final CompletableFuture<Void>[] slots = new CompletableFuture[IN_FLIGHT];
-        final ArrayBlockingQueue<CompletableFuture<Void>> queue = new ArrayBlockingQueue<>(IN_FLIGHT);
+        final ArrayBlockingQueue<CompletableFuture<Void>> queue =
+                new ArrayBlockingQueue<>(IN_FLIGHT);
         long emitted; // emitter only
     }
 
@@ -167,7 +168,8 @@ public class GpuRingBenchmark {
     @Benchmark
     @Group("cf")
     @GroupThreads(1)
-    public long cfEmit(FutureRing s, Control control) throws InterruptedException, ExecutionException {
+    public long cfEmit(FutureRing s, Control control)
+            throws InterruptedException, ExecutionException {
         int slot = (int) (s.emitted & MASK);
         CompletableFuture<Void> old = s.slots[slot];
         if (old != null && !old.isDone()) {

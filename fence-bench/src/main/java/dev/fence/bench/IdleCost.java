@@ -10,10 +10,11 @@ import java.util.Locale;
  * Row 7 of docs/benchmarks.md: the CPU time a thread burns while it waits for a signal that
  * arrives after one second, measured by the waiting thread itself with
  * {@link ThreadMXBean#getCurrentThreadCpuTime()} around the wait. A fence waiter spins for
- * {@code dev.fence.spinNanos} (adaptive, at most 20 us by default) and then parks; the peers park at once. The
- * sleep below is the delay being waited out, not a verdict.
+ * {@code dev.fence.spinNanos} (adaptive, at most 20 us by default) and then parks; the peers
+ * park at once. The sleep below is the delay being waited out, not a verdict.
  *
- * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.IdleCost [--out extras.tsv]}
+ * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.IdleCost
+ * [--out extras.tsv]}
  */
 public final class IdleCost {
 
@@ -40,9 +41,10 @@ public final class IdleCost {
         double latch = medianMs(OneShot.Impl.COUNT_DOWN_LATCH);
         double future = medianMs(OneShot.Impl.COMPLETABLE_FUTURE);
         System.out.printf(Locale.ROOT, "idle CPU over a %d ms wait (median of %d): fence %.3f ms, "
-                + "CountDownLatch %.3f ms, CompletableFuture %.3f ms%n", DELAY_MS, ROUNDS, fence, latch, future);
-        Extras.record(out, 7, "idle CPU while awaiting a 1 s signal", fence, "CountDownLatch", latch,
-                "ms CPU", "<= 20 ms", fence <= TARGET_MS);
+                + "CountDownLatch %.3f ms, CompletableFuture %.3f ms%n", DELAY_MS, ROUNDS, fence,
+                latch, future);
+        Extras.record(out, 7, "idle CPU while awaiting a 1 s signal", fence, "CountDownLatch",
+                latch, "ms CPU", "<= 20 ms", fence <= TARGET_MS);
     }
 
     private static double medianMs(OneShot.Impl impl) throws InterruptedException {

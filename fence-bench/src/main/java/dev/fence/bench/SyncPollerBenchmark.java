@@ -42,9 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       registered for {@code OP_READ}); one byte was written to one pipe and is never read, so
  *       that pipe stays readable: {@code selectNow()}, walk and clear the selected keys.</li>
  *   <li>{@code selectorSyncFileChannels}: the same Selector loop over the {@code channel()} of
- *       {@value #HANDLES} sync files, one signalled: the library's bridge into NIO event loops.</li>
- *   <li>{@code cfScan}: for scale, the plain O(n) scan a poll(2)-style API must do: {@code isDone()}
- *       over {@value #HANDLES} {@link CompletableFuture}s, one complete, into a {@link BitSet}.</li>
+ *       {@value #HANDLES} sync files, one signalled: the library's bridge into NIO event
+ *       loops.</li>
+ *   <li>{@code cfScan}: for scale, the plain O(n) scan a poll(2)-style API must do:
+ *       {@code isDone()} over {@value #HANDLES} {@link CompletableFuture}s, one complete, into
+ *       a {@link BitSet}.</li>
  * </ul>
  * Each returns the index of the ready handle, checked against the expected one.
  */
@@ -112,7 +114,8 @@ public class SyncPollerBenchmark {
         }
         fences[HANDLES + READY].signal();
         // check each fixture once before measuring
-        if (syncPoller() != READY || syncPollerRegistered() != READY || selectorPipes() != READY || selectorSyncFileChannels() != READY) {
+        if (syncPoller() != READY || syncPollerRegistered() != READY || selectorPipes() != READY
+                || selectorSyncFileChannels() != READY) {
             throw new IllegalStateException("fixture: the ready handle is not detected");
         }
     }

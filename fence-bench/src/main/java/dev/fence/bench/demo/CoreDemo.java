@@ -72,6 +72,7 @@ public final class CoreDemo {
     }
 
     private static Fence[] nonNull(Fence[] slots) {
-        return java.util.Arrays.stream(slots).filter(java.util.Objects::nonNull).toArray(Fence[]::new);
+        return java.util.Arrays.stream(slots).filter(java.util.Objects::nonNull)
+                .toArray(Fence[]::new);
     }
 }

@@ -165,7 +165,8 @@ public final class PipelineDemo {
                         case "--compositors" -> compositors = Integer.parseInt(v);
                         case "--pool" -> pool = Integer.parseInt(v);
                         case "--tiles" -> tiles = Integer.parseInt(v);
-                        case "--frame-kib" -> frameBytes = Math.multiplyExact(Integer.parseInt(v), 1024);
+                        case "--frame-kib" ->
+                                frameBytes = Math.multiplyExact(Integer.parseInt(v), 1024);
                         case "--gpu-latency-us" -> {
                             String[] mm = v.split(":", 2);
                             gpuMin = Integer.parseInt(mm[0]);
@@ -215,7 +216,8 @@ public final class PipelineDemo {
             long tileErrors, List<String> errors) {
 
         /** The stage names, in the order of {@link #p50()} and {@link #p99()}. */
-        public static final List<String> STAGES = List.of("decode", "gpu", "composite", "end-to-end");
+        public static final List<String> STAGES =
+                List.of("decode", "gpu", "composite", "end-to-end");
 
         /**
          * Whether every check passed.
@@ -245,10 +247,11 @@ public final class PipelineDemo {
         public String table() {
             StringBuilder sb = new StringBuilder();
             Config c = config;
-            sb.append(String.format(Locale.ROOT, "fence pipeline demo: %d decode workers -> GPU ring"
-                            + " (%d slots, %d-%d us) -> %d compositors; pool %d x %d KiB, %d tiles%n",
-                    c.workers(), RING, c.gpuMinMicros(), c.gpuMaxMicros(), c.compositors(), c.pool(),
-                    c.frameBytes() / 1024, c.tiles()));
+            String header = "fence pipeline demo: %d decode workers -> GPU ring"
+                    + " (%d slots, %d-%d us) -> %d compositors; pool %d x %d KiB, %d tiles%n";
+            sb.append(String.format(Locale.ROOT, header,
+                    c.workers(), RING, c.gpuMinMicros(), c.gpuMaxMicros(), c.compositors(),
+                    c.pool(), c.frameBytes() / 1024, c.tiles()));
             sb.append(String.format(Locale.ROOT, "%-22s %,14d in %.2f s = %,.0f frames/s%n",
                     "frames", frames, elapsedNanos / 1e9, framesPerSecond()));
             sb.append(String.format(Locale.ROOT, "%-22s %14s %14s%n", "latency", "p50", "p99"));
@@ -261,11 +264,13 @@ public final class PipelineDemo {
                     fencesCreated == fencesSignalled ? "" : "  <-- NOT ALL SIGNALLED");
             sb.append(String.format(Locale.ROOT, "%-22s %,14d   (%,d transactions)%n",
                     "ExecContext back-offs", backoffs, transactions));
-            row(sb, "callback failures", callbackFailures, callbackFailures == 0 ? "" : "  <-- FAIL");
+            row(sb, "callback failures", callbackFailures,
+                    callbackFailures == 0 ? "" : "  <-- FAIL");
             row(sb, "frames verified", verified, verified == frames ? "" : "  <-- FAIL");
             row(sb, "frames corrupted", corrupted, corrupted == 0 ? "" : "  <-- FAIL");
             row(sb, "duplicated / missing", duplicates + missing,
-                    duplicates + missing == 0 ? "" : "  <-- FAIL (" + duplicates + " / " + missing + ")");
+                    duplicates + missing == 0 ? ""
+                            : "  <-- FAIL (" + duplicates + " / " + missing + ")");
             row(sb, "tile exclusion errors", tileErrors, tileErrors == 0 ? "" : "  <-- FAIL");
             for (String e : errors) {
                 sb.append("error: ").append(e).append(System.lineSeparator());
@@ -565,7 +570,8 @@ public final class PipelineDemo {
             Fence previous = slots[slot];
             // ring full: wait for the job that owns this slot (the GPU never needs our locks)
             if (previous != null && !previous.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
-                throw new IllegalStateException("GPU ring slot never freed: " + previous.describe());
+                throw new IllegalStateException(
+                        "GPU ring slot never freed: " + previous.describe());
             }
             slots[slot] = job;
             countSignals(job);

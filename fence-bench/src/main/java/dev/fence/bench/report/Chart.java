@@ -78,8 +78,8 @@ public final class Chart {
         p.add(new Pair("2", "isSignaled on signalled", QRY + "fenceIsSignaled", QRY + "cfIsDone",
                 "CF.isDone", Metric.SCORE, 1.2, false, NONE, NONE));
         p.add(new Pair("3", "1 reused callback + signal", SIG + "fenceOneCallbackSignal",
-                SIG + "guavaOneListenerSet", "Guava addListener + set", Metric.SCORE, 1.0, false, 48,
-                NONE));
+                SIG + "guavaOneListenerSet", "Guava addListener + set", Metric.SCORE, 1.0, false,
+                48, NONE));
         p.add(new Pair("4", "4 callbacks + signal", SIG + "fenceFourCallbacksSignal",
                 SIG + "cfFourThenRunComplete", "4 thenRun + complete", Metric.SCORE, 0.5, false,
                 NONE, NONE));
@@ -87,7 +87,8 @@ public final class Chart {
                 QRY + "cfJoinCompleted", "CF.join on completed", Metric.SCORE, 1.5, false, 0.5,
                 NONE));
         p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE",
-                PP + "COMPLETABLE_FUTURE", "CompletableFuture", Metric.P50, 0.5, false, NONE, NONE));
+                PP + "COMPLETABLE_FUTURE", "CompletableFuture", Metric.P50, 0.5, false, NONE,
+                NONE));
         p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "COUNT_DOWN_LATCH",
                 "CountDownLatch", Metric.P50, NONE, false, NONE, NONE));
         p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "PARK",
@@ -109,8 +110,8 @@ public final class Chart {
                 FI + "cfAllOf", "CF.allOf", Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("10", "FenceChain append + signal one point", CH + "appendSignal", null, "-",
                 Metric.SCORE, NONE, false, NONE, NONE));
-        p.add(new Pair("10", "FenceChain find on the 64 newest points", CH + "findRecent", null, "-",
-                Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("10", "FenceChain find on the 64 newest points", CH + "findRecent", null,
+                "-", Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("11", "GPU ring, 256 in flight (jobs/s)", RING + "fence", RING + "cf",
                 "CF + ArrayBlockingQueue", Metric.EMITTER, 1.5, true, NONE, NONE));
         p.add(new Pair("11d", "GPU ring, receiver parks when idle like the peer's (diagnostic)",
@@ -118,15 +119,15 @@ public final class Chart {
                 true, NONE, NONE));
         p.add(new Pair("12", "merge two SyncFiles of 64 fences each", MRG + "syncFileMerge",
                 MRG + "cfAllOf", "CF.allOf over the 128", Metric.SCORE, NONE, false, NONE, NONE));
-        p.add(new Pair("12", "registered SyncPoller, 1 ready of 1,000", POLL + "syncPollerRegistered",
-                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, 1.0, false, NONE,
-                NONE));
-        p.add(new Pair("12", "one-shot SyncPoller.poll, 1 ready of 1,000 (O(n))", POLL + "syncPoller",
-                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, NONE, false, NONE,
-                NONE));
-        p.add(new Pair("12", "Selector over 1,000 SyncFile.channel()s", POLL + "selectorSyncFileChannels",
-                POLL + "selectorPipes", "Selector over 1,000 pipes", Metric.SCORE, NONE, false, NONE,
-                NONE));
+        p.add(new Pair("12", "registered SyncPoller, 1 ready of 1,000",
+                POLL + "syncPollerRegistered", POLL + "selectorPipes", "Selector over 1,000 pipes",
+                Metric.SCORE, 1.0, false, NONE, NONE));
+        p.add(new Pair("12", "one-shot SyncPoller.poll, 1 ready of 1,000 (O(n))",
+                POLL + "syncPoller", POLL + "selectorPipes", "Selector over 1,000 pipes",
+                Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("12", "Selector over 1,000 SyncFile.channel()s",
+                POLL + "selectorSyncFileChannels", POLL + "selectorPipes",
+                "Selector over 1,000 pipes", Metric.SCORE, NONE, false, NONE, NONE));
         for (String t : new String[] {"2", "4", "8"}) {
             for (String impl : new String[] {"WAIT_DIE", "WOUND_WAIT"}) {
                 p.add(new Pair("13", "ExecContext 8 of 64, " + t + " threads, "
@@ -142,8 +143,8 @@ public final class Chart {
                 0.5, NONE));
         // diagnostics: the same operations with a caller-supplied timestamp (no System.nanoTime)
         p.add(new Pair("1d", "create + signal(ts) (diagnostic: no clock read)",
-                SIG + "fenceCreateSignalGivenTimestamp", SIG + "cfCreateComplete", "new CF + complete",
-                Metric.SCORE, NONE, false, NONE, NONE));
+                SIG + "fenceCreateSignalGivenTimestamp", SIG + "cfCreateComplete",
+                "new CF + complete", Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("3d", "1 callback + signal(ts) (diagnostic)",
                 SIG + "fenceOneCallbackSignalGivenTimestamp", SIG + "guavaOneListenerSet",
                 "Guava addListener + set", Metric.SCORE, NONE, false, NONE, NONE));
@@ -194,7 +195,8 @@ public final class Chart {
             opts.put(args[i], args[i + 1]);
         }
         if (!opts.containsKey("--json")) {
-            System.err.println("usage: Chart --json results.json [--extras extras.tsv] [--svg out.svg] [--md out.md]");
+            System.err.println("usage: Chart --json results.json [--extras extras.tsv]"
+                    + " [--svg out.svg] [--md out.md]");
             System.exit(2);
         }
         Map<String, Result> results = read(Path.of(opts.get("--json")));
@@ -206,7 +208,8 @@ public final class Chart {
             }
         }
         if (opts.containsKey("--extras") && Files.exists(Path.of(opts.get("--extras")))) {
-            for (String tsv : Files.readAllLines(Path.of(opts.get("--extras")), StandardCharsets.UTF_8)) {
+            for (String tsv : Files.readAllLines(Path.of(opts.get("--extras")),
+                    StandardCharsets.UTF_8)) {
                 if (!tsv.isBlank()) {
                     lines.add(extra(tsv.split("\t")));
                 }
@@ -230,13 +233,15 @@ public final class Chart {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Result> read(Path json) throws IOException {
-        List<Object> runs = (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8));
+        List<Object> runs =
+                (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8));
         Map<String, Result> out = new LinkedHashMap<>();
         for (Object o : runs) {
             Map<String, Object> run = (Map<String, Object>) o;
             String name = (String) run.get("benchmark");
             String[] parts = name.split("\\.");
-            StringBuilder key = new StringBuilder(parts[parts.length - 2] + "." + parts[parts.length - 1]);
+            StringBuilder key =
+                    new StringBuilder(parts[parts.length - 2] + "." + parts[parts.length - 1]);
             Map<String, Object> params = (Map<String, Object>) run.get("params");
             if (params != null) {
                 // impl first, then the rest, in name order
@@ -349,7 +354,8 @@ public final class Chart {
         if (Double.isNaN(r.alloc)) {
             return "";
         }
-        return String.format(Locale.ROOT, " (%s B/op)", r.alloc < 0.5 ? "0" : String.format(Locale.ROOT, "%.0f", r.alloc));
+        return String.format(Locale.ROOT, " (%s B/op)",
+                r.alloc < 0.5 ? "0" : String.format(Locale.ROOT, "%.0f", r.alloc));
     }
 
     private static String fig(double v, String unit) {
@@ -358,7 +364,8 @@ public final class Chart {
         }
         String u = unit.replace("ops/s", "op/s");
         if (v >= 1e6) {
-            return String.format(Locale.ROOT, "%,.2f M %s", v / 1e6, u.replace("op/s", "/s").replace("jobs/s", "jobs/s"));
+            return String.format(Locale.ROOT, "%,.2f M %s", v / 1e6,
+                    u.replace("op/s", "/s").replace("jobs/s", "jobs/s"));
         }
         if (v >= 100) {
             return String.format(Locale.ROOT, "%,.0f %s", v, u);
@@ -392,15 +399,15 @@ public final class Chart {
         sb.append("| # | what | fence | peer | peer figure | fence/peer | target | met |\n");
         sb.append("|---|---|---|---|---|---|---|---|\n");
         for (Line l : lines) {
-            sb.append("| ").append(l.row).append(" | ").append(l.label).append(" | ").append(l.fence)
-                    .append(" | ").append(l.peerName).append(" | ").append(l.peer).append(" | ")
-                    .append(l.ratioText).append(" | ").append(l.target).append(" | ").append(l.met)
-                    .append(" |\n");
+            sb.append("| ").append(l.row).append(" | ").append(l.label).append(" | ")
+                    .append(l.fence).append(" | ").append(l.peerName).append(" | ")
+                    .append(l.peer).append(" | ").append(l.ratioText).append(" | ")
+                    .append(l.target).append(" | ").append(l.met).append(" |\n");
         }
         return sb.toString();
     }
 
-    // ---- SVG -------------------------------------------------------------------------------------
+    // ---- SVG ------------------------------------------------------------------------------------
 
     private static final double MIN_RATIO = 1.0 / 32;
     private static final double MAX_RATIO = 32;
@@ -419,38 +426,55 @@ public final class Chart {
         int height = top + rowH * lines.size() + 60;
         int width = labelW + plotW + 40;
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+        s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\""
+                + " width=\"%d\" height=\"%d\" "
                 + "font-family=\"sans-serif\" font-size=\"12\">%n", width, height));
-        s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
-        s.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">fence cost relative to the peer "
+        s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n",
+                width, height));
+        s.append("<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">"
+                + "fence cost relative to the peer "
                 + "(log scale; left of 1x = fence faster or smaller)</text>\n");
-        s.append("<text x=\"10\" y=\"38\" fill=\"#555\">bar: fence/peer time (throughput rows: peer/fence); "
+        s.append("<text x=\"10\" y=\"38\" fill=\"#555\">"
+                + "bar: fence/peer time (throughput rows: peer/fence); "
                 + "black tick: target; green: target met, red: missed, grey: no target</text>\n");
         // grid
         for (double g = MIN_RATIO; g <= MAX_RATIO * 1.0001; g *= 2) {
             double x = labelW + xOf(g, plotW);
-            s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>%n",
+            String gridLine =
+                    "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>%n";
+            s.append(String.format(Locale.ROOT, gridLine,
                     x, top - 6, x, top + rowH * lines.size(), g == 1.0 ? "#000000" : "#dddddd"));
-            String label = g >= 1 ? String.format(Locale.ROOT, "%.0fx", g) : "1/" + Math.round(1 / g) + "x";
-            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>%n",
+            String label = g >= 1
+                    ? String.format(Locale.ROOT, "%.0fx", g) : "1/" + Math.round(1 / g) + "x";
+            String gridLabel = "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">"
+                    + "%s</text>%n";
+            s.append(String.format(Locale.ROOT, gridLabel,
                     x, top + rowH * lines.size() + 16, label));
         }
         double one = labelW + xOf(1.0, plotW);
         for (int i = 0; i < lines.size(); i++) {
             Line l = lines.get(i);
             int y = top + i * rowH;
-            String color = l.met.equals("yes") ? "#2e9d4a" : l.met.contains("NO") ? "#d0433a" : "#9a9a9a";
+            String color = l.met.equals("yes") ? "#2e9d4a"
+                    : l.met.contains("NO") ? "#d0433a" : "#9a9a9a";
             double x = labelW + xOf(clamp(l.ratio), plotW);
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n",
-                    labelW - 8, y + 15, esc(l.row + "  " + l.label + (l.peerName.equals("-") ? "" : " vs " + l.peerName))));
-            s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>%n",
+            s.append(String.format(Locale.ROOT,
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n",
+                    labelW - 8, y + 15, esc(l.row + "  " + l.label
+                            + (l.peerName.equals("-") ? "" : " vs " + l.peerName))));
+            String bar = "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>%n";
+            s.append(String.format(Locale.ROOT, bar,
                     Math.min(one, x), y + 3, Math.abs(x - one), rowH - 6, color));
-            s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"%s\">%s</text>%n",
+            String barLabel = "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"%s\">"
+                    + "%s</text>%n";
+            s.append(String.format(Locale.ROOT, barLabel,
                     x + (x >= one ? 4 : -4), y + 15, x >= one ? "start" : "end",
                     String.format(Locale.ROOT, "%.2fx", l.ratio)));
             if (!Double.isNaN(l.targetCost)) {
                 double tx = labelW + xOf(l.targetCost, plotW);
-                s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" stroke-width=\"2\"/>%n",
+                String targetTick = "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""
+                        + " stroke=\"#000\" stroke-width=\"2\"/>%n";
+                s.append(String.format(Locale.ROOT, targetTick,
                         tx, y + 1, tx, y + rowH - 1));
             }
         }

@@ -54,8 +54,10 @@ class PipelineDemoTest {
         assertTrue(c.quiet());
         assertFalse(PipelineDemo.Config.parse().quiet());
         assertEquals(1000, PipelineDemo.Config.parse("--frames", "1000").maxFrames());
-        assertThrows(IllegalArgumentException.class, () -> PipelineDemo.Config.parse("--bogus", "1"));
-        assertThrows(IllegalArgumentException.class, () -> PipelineDemo.Config.parse("--workers", "0"));
+        assertThrows(IllegalArgumentException.class,
+                () -> PipelineDemo.Config.parse("--bogus", "1"));
+        assertThrows(IllegalArgumentException.class,
+                () -> PipelineDemo.Config.parse("--workers", "0"));
         assertThrows(IllegalArgumentException.class, () -> PipelineDemo.Config.parse("--seconds"));
     }
 }
