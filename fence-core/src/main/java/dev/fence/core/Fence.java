@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A one-way completion signal: pending, then signalled exactly once, optionally with an error,
- * stamped with the time it signalled. The Java counterpart of the kernel's {@code struct dma_fence}.
+ * stamped with the time it signalled. The Java counterpart of the kernel's
+ * {@code struct dma_fence}.
  *
  * <p>A fence belongs to a <em>context</em> (a timeline, allocated with
  * {@link #allocateContexts(int)}) and carries a sequence number ordering it within that context.
@@ -362,7 +363,10 @@ public class Fence {
         }
     }
 
-    /** Runs this fence's detached callbacks now, or queues them if this thread is inside a callback. */
+    /**
+     * Runs this fence's detached callbacks now, or queues them if this thread is inside a
+     * callback (or a {@link CallbackDeferral}).
+     */
     private void runOrDefer() {
         FenceThread t = FenceThread.current();
         if (t.callbackDepth > 0) {
@@ -763,7 +767,8 @@ public class Fence {
         try {
             armed = enableSignalingHook();
         } catch (RuntimeException | Error e) {
-            LOG.warn("enableSignalingHook of {} threw; signalling it with the error", describe(), e);
+            LOG.warn("enableSignalingHook of {} threw; signalling it with the error", describe(),
+                    e);
             signal(e);
             return;
         }

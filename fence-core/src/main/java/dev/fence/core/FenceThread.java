@@ -9,12 +9,16 @@ import java.util.ArrayDeque;
  */
 final class FenceThread {
 
-    /** Debug checks (waits inside callbacks or signalling sections); read once, folded by the JIT. */
+    /**
+     * Debug checks (waits inside callbacks, deferrals or signalling sections); read once, folded
+     * by the JIT.
+     */
     static final boolean DEBUG = Boolean.getBoolean("dev.fence.debug");
 
-    private static final ThreadLocal<FenceThread> CURRENT = ThreadLocal.withInitial(FenceThread::new);
+    private static final ThreadLocal<FenceThread> CURRENT =
+            ThreadLocal.withInitial(FenceThread::new);
 
-    /** Greater than zero while this thread runs fence callbacks. */
+    /** Greater than zero while this thread runs fence callbacks or holds a CallbackDeferral. */
     int callbackDepth;
 
     /**
@@ -28,8 +32,9 @@ final class FenceThread {
     int sectionDepth;
 
     /**
-     * Fences signalled from inside a callback, whose own callbacks wait here until the running
-     * callback returns: a cascade of any depth runs in constant stack.
+     * Fences signalled from inside a callback (or a CallbackDeferral), whose own callbacks wait
+     * here until the running callback returns (or the outermost deferral closes): a cascade of
+     * any depth runs in constant stack.
      */
     final ArrayDeque<Fence> deferred = new ArrayDeque<>();
 
@@ -42,11 +47,13 @@ final class FenceThread {
         FenceThread t = CURRENT.get();
         if (t.callbackDepth > 0) {
             throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
-                    + " inside a fence callback: callbacks run in the signalling thread and must not block");
+                    + " inside a fence callback or CallbackDeferral: callbacks run in the"
+                    + " signalling thread and must not block");
         }
         if (t.sectionDepth > 0) {
             throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
-                    + " inside a SignallingSection: the code that must signal would wait for itself");
+                    + " inside a SignallingSection: the code that must signal would wait for"
+                    + " itself");
         }
     }
 }

@@ -5,8 +5,8 @@
  * an error, and records when. Code that needs to know when a job finishes either waits
  * ({@link dev.fence.core.Fence#await()}) or registers a reusable, caller-owned
  * {@link dev.fence.core.FenceCallback}. Fences are ordered within a context by their sequence
- * number ({@link dev.fence.core.Timeline}), grouped ({@link dev.fence.core.FenceArray}), linked into
- * timelines of points ({@link dev.fence.core.FenceChain}), and flattened or merged
+ * number ({@link dev.fence.core.Timeline}), grouped ({@link dev.fence.core.FenceArray}), linked
+ * into timelines of points ({@link dev.fence.core.FenceChain}), and flattened or merged
  * ({@link dev.fence.core.Fences}).
  *
  * <h2>Memory consistency</h2>

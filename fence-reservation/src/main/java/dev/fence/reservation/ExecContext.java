@@ -512,7 +512,7 @@ public final class ExecContext implements AutoCloseable {
                 }
             }
         } finally {
-            // Wake-ups only once nothing is held (see WwMutex.release), and even if an unlock threw.
+            // Wake-ups only once nothing is held (see WwMutex.release), even if an unlock threw.
             for (int k = 0; k < nwake; k++) {
                 LockSupport.unpark(wake[k]);
                 wake[k] = null; // the buffer must not keep threads reachable

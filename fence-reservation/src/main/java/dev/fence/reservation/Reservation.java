@@ -181,7 +181,10 @@ public final class Reservation {
     private int reserved;
     private int reservedGeneration;
 
-    /** Creates an empty reservation of {@link #DEFAULT_CLASS}, the kernel's {@code dma_resv_init}. */
+    /**
+     * Creates an empty reservation of {@link #DEFAULT_CLASS}, the kernel's
+     * {@code dma_resv_init}.
+     */
     public Reservation() {
         this(DEFAULT_CLASS, "resv");
     }
@@ -189,7 +192,8 @@ public final class Reservation {
     /**
      * Creates an empty reservation whose lock belongs to {@code wwClass}.
      *
-     * @param wwClass the class of the lock; every reservation locked in one transaction must share it
+     * @param wwClass the class of the lock; every reservation locked in one transaction must
+     *     share it
      * @throws NullPointerException if {@code wwClass} is null
      */
     public Reservation(WwClass wwClass) {

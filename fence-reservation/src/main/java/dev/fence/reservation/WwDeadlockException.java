@@ -10,7 +10,8 @@ package dev.fence.reservation;
  * <p>This is a checked exception on purpose: a back-off that is silently ignored leaves the caller
  * believing it holds a lock it does not, so the compiler makes every call site decide. Back-offs
  * are rare compared with acquisitions, and this exception carries no stack trace and builds its
- * message only when asked, so throwing it is cheap. {@link ExecContext} runs the whole retry loop for callers that do not want to.
+ * message only when asked, so throwing it is cheap. {@link ExecContext} runs the whole retry
+ * loop for callers that do not want to.
  */
 public final class WwDeadlockException extends Exception {
 

@@ -229,8 +229,8 @@ public final class WwMutex {
      * {@code dev.fence.reservation.spinNanos}, default 3000; 0 disables spinning. Clamped to
      * 100 microseconds, so a misconfiguration cannot turn it into a busy wait.
      */
-    static final long SPIN_NANOS =
-            Math.max(0L, Math.min(100_000L, Long.getLong("dev.fence.reservation.spinNanos", 3000L)));
+    static final long SPIN_NANOS = Math.max(0L,
+            Math.min(100_000L, Long.getLong("dev.fence.reservation.spinNanos", 3000L)));
 
     /**
      * Wound-wait only, a deliberate difference from the kernel: a context holding locks that
@@ -254,7 +254,10 @@ public final class WwMutex {
     static final int DEADLK = 2;
     private static final int SLOW = 3;
 
-    /** A queued requester. A context keeps one for all its waits (it waits on one mutex at a time). */
+    /**
+     * A queued requester. A context keeps one for all its waits (it waits on one mutex at a
+     * time).
+     */
     static final class Waiter {
         final Thread thread;
         final WwAcquireContext ctx;
