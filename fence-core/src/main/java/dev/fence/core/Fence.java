@@ -49,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * detection); code that never calls them simply lets the garbage collector reclaim the fence.
  * Releasing below zero or retaining after zero is an {@link IllegalStateException}. A fence whose
  * last reference goes while it is still pending with callbacks or waiters queued is signalled
- * with a {@link FenceReleasedException} and a warning is logged, so nobody waits forever.
+ * with a {@link FenceReleasedException} and a warning is logged, so nobody waits forever; so is
+ * a fence that gets a callback or a waiter after its last release (the waiter may have been
+ * spinning when the reference went). Inside a callback or a {@link CallbackDeferral},
+ * {@link #deallocate()} runs after the callbacks that forced signal queued.
  *
  * <h2>Costs</h2>
  * {@link #isSignaled()} on a signalled fence is one acquire load; {@link #signal()} with no
@@ -376,11 +379,20 @@ public class Fence {
         t.callbackDepth = 1;
         try {
             runCallbacks();
-            for (Fence f; (f = t.deferred.pollFirst()) != null; ) {
-                f.runCallbacks();
-            }
+            drainDeferred(t);
         } finally {
             t.callbackDepth = 0;
+        }
+    }
+
+    /** Runs {@code t}'s queued work in order: fences' callbacks, and deallocations behind them. */
+    private static void drainDeferred(FenceThread t) {
+        for (Object o; (o = t.deferred.pollFirst()) != null; ) {
+            if (o instanceof Fence) {
+                ((Fence) o).runCallbacks();
+            } else {
+                ((Runnable) o).run();
+            }
         }
     }
 
@@ -394,9 +406,7 @@ public class Fence {
         }
         t.callbackDepth = 1;
         try {
-            for (Fence f; (f = t.deferred.pollFirst()) != null; ) {
-                f.runCallbacks();
-            }
+            drainDeferred(t);
         } finally {
             t.callbackDepth = 0;
         }
@@ -591,6 +601,17 @@ public class Fence {
         if (locked == NOT_LOCKED) {
             return false;
         }
+        if ((locked & DEAD) != 0) {
+            // The last reference went before this node arrived (a waiter still spinning then,
+            // or a use after release): lastReleased() saw no node and will not signal, and
+            // nobody else may. DEAD cannot be set while we hold LOCKED, so this check is final.
+            unlockList(locked);
+            String d = describe();
+            LOG.warn("fence {} waited on or given a callback after its last release; signalling it"
+                    + " with an error", d);
+            signal(new FenceReleasedException(d));
+            return false;
+        }
         if (!node.claim(this)) {
             unlockList(locked);
             throw new IllegalStateException("callback " + node + " is already queued on "
@@ -725,18 +746,30 @@ public class Fence {
 
     /**
      * A {@link CompletableFuture} completed with this fence when it signals, or exceptionally
-     * with its error. Each call returns a new future.
+     * with its error. Each call returns a new future; completing or cancelling it from outside
+     * (or an {@code orTimeout}) takes its callback off the fence.
      *
      * @return the future
      */
     public final CompletableFuture<Fence> toCompletableFuture() {
         CompletableFuture<Fence> cf = new CompletableFuture<>();
-        onSignal(f -> {
+        ActionCallback node = new ActionCallback(f -> {
             Throwable e = f.error();
             if (e == null) {
                 cf.complete(f);
             } else {
                 cf.completeExceptionally(e);
+            }
+        }, null);
+        if (!addCallback(node)) {
+            node.onSignaled(this);
+            return cf;
+        }
+        // A future completed from outside (cancelled, say) no longer needs the fence: unhook
+        // its node, or a pending fence would keep one node per abandoned future.
+        cf.whenComplete((v, t) -> {
+            if (node.isQueued()) {
+                removeCallback(node);
             }
         });
         return cf;
@@ -867,12 +900,14 @@ public class Fence {
      */
     private long awaitSlow(boolean interruptible, boolean timed, long nanos)
             throws InterruptedException {
-        if (interruptible && Thread.interrupted()) {
-            throw new InterruptedException();
-        }
+        // Enable and poll first, as dma_fence_wait_timeout enables signalling before the default
+        // wait looks at signal_pending: a fence that turns out done is reported, not the interrupt.
         enableSignaling();
         if (isSignaled()) {
             return Math.max(nanos, 1L);
+        }
+        if (interruptible && Thread.interrupted()) {
+            throw new InterruptedException();
         }
         if (FenceThread.DEBUG) {
             FenceThread.checkMayWait(this);
@@ -1099,8 +1134,21 @@ public class Fence {
         if (!signaledBit() && hasCallbacks()) {
             String d = describe();
             LOG.warn("fence {} released with pending callbacks; signalling it with an error", d);
-            signal(new FenceReleasedException(d));
+            if (signal(new FenceReleasedException(d))) {
+                FenceThread t = FenceThread.current();
+                if (t.callbackDepth > 0) {
+                    // Inside a callback or a CallbackDeferral the signal only queued this
+                    // fence's callbacks: deallocate behind them, as the kernel's release runs
+                    // after signal_locked has run them.
+                    t.deferred.addLast((Runnable) this::deallocateLogged);
+                    return;
+                }
+            }
         }
+        deallocateLogged();
+    }
+
+    private void deallocateLogged() {
         try {
             deallocate();
         } catch (RuntimeException | Error e) {

@@ -36,7 +36,7 @@ final class FenceThread {
      * here until the running callback returns (or the outermost deferral closes): a cascade of
      * any depth runs in constant stack.
      */
-    final ArrayDeque<Fence> deferred = new ArrayDeque<>();
+    final ArrayDeque<Object> deferred = new ArrayDeque<>(); // Fence, or a Runnable after one
 
     static FenceThread current() {
         return CURRENT.get();

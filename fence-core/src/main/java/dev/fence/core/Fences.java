@@ -56,9 +56,6 @@ public final class Fences {
         if (idx >= 0 || timeout == 0) {
             return idx;
         }
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         AnyWaiter waiter = new AnyWaiter(Thread.currentThread());
         AnyNode[] nodes = new AnyNode[fences.length];
@@ -74,7 +71,11 @@ public final class Fences {
                 }
                 nodes[queued] = n;
             }
-            if (queued == fences.length) {
+            // The interrupt is looked at only now, as dma_fence_wait_any_timeout does: a fence
+            // that registering found done (enabling its signalling) is reported instead.
+            if (queued == fences.length && Thread.interrupted()) {
+                interrupted = true;
+            } else if (queued == fences.length) {
                 if (FenceThread.DEBUG) {
                     FenceThread.checkMayWait(fences[0]);
                 }

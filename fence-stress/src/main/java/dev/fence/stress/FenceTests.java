@@ -623,6 +623,44 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * addCallback() races the last release() of a pending fence with nothing queued. If the add
+     * links first, the release finds it and signals with FenceReleasedException (the callback
+     * runs). If the release comes first, the add finds DEAD under the list lock and signals the
+     * fence itself instead of linking into a fence nobody will signal. Either way the fence ends
+     * signalled with FenceReleasedException and the callback runs iff the add returned true.
+     */
+
+    @JCStressTest
+    @Description("addCallback() vs last release() of a pending fence: no callback is left on a dead fence.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The add won: the release signalled the fence; the callback ran.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "The release won: the add found the fence dead and signalled it; not queued.")
+    @Outcome(expect = FORBIDDEN, desc = "A callback queued on a dead fence that nobody signals, a callback run without being queued, or the wrong error.")
+    @State
+    public static class AddCallbackVsLastRelease {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Counter cb = new Counter();
+
+        @Actor
+        public void adder(III_Result r) {
+            r.r1 = Probes.add(f, cb);
+        }
+
+        @Actor
+        public void releaser() {
+            f.release();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r2 = cb.runs();
+            r.r3 = f.isSignaled() && f.error() instanceof FenceReleasedException ? 1 : BROKEN;
+            if (r.r1 != TRUE && r.r1 != FALSE) {
+                r.r1 = BROKEN;
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * enableSignalingHook() runs at most once, however many threads show interest at once.
      */
 
