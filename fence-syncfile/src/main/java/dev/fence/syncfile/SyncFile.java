@@ -1,6 +1,7 @@
 package dev.fence.syncfile;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Fences;
@@ -10,6 +11,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.Pipe;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +78,11 @@ public final class SyncFile implements AutoCloseable {
 
     private final String userName;
     private final boolean counted;
+    /**
+     * For a file holding an array that merge() built: the references it took on the array's
+     * members (a FenceArray counts none), released by close(); null otherwise.
+     */
+    private final Fence[] members;
     @SuppressWarnings("unused") // accessed through FENCE
     private volatile Fence fence;
     private final ReentrantLock channelLock = new ReentrantLock();
@@ -83,9 +90,14 @@ public final class SyncFile implements AutoCloseable {
     private SinkCloser notifier;
 
     private SyncFile(String userName, Fence fence, boolean counted) {
+        this(userName, fence, counted, null);
+    }
+
+    private SyncFile(String userName, Fence fence, boolean counted, Fence[] members) {
         this.userName = userName;
         this.fence = fence;
         this.counted = counted;
+        this.members = members;
     }
 
     /**
@@ -141,7 +153,12 @@ public final class SyncFile implements AutoCloseable {
         Fence fb = b.peek();
         Fence merged = Fences.merge(fa, fb);
         if (Refs.isFresh(merged, fa, fb)) {
-            return adopt(name, merged, true);
+            // The kernel's merged array holds a reference on each member, so closing the input
+            // files cannot release a member the merged file still waits for; a FenceArray counts
+            // none, so the file holds them (a member already at zero stays uncounted).
+            Fence[] held = merged instanceof FenceArray
+                    ? retainAll(((FenceArray) merged).fences().toArray(new Fence[0])) : null;
+            return new SyncFile(name, merged, true, held);
         }
         if (merged == fa) {
             return adopt(name, merged, a.retainOrClosed(merged));
@@ -161,7 +178,20 @@ public final class SyncFile implements AutoCloseable {
      */
     public SyncFile dup() {
         Fence f = peek();
-        return new SyncFile(userName, f, retainOrClosed(f));
+        boolean held = retainOrClosed(f);
+        return new SyncFile(userName, f, held, members == null ? null : retainAll(members));
+    }
+
+    /** References on those of {@code fences} that can still be retained (see merge()). */
+    private static Fence[] retainAll(Fence[] fences) {
+        Fence[] taken = new Fence[fences.length];
+        int n = 0;
+        for (Fence m : fences) {
+            if (m.tryRetain()) {
+                taken[n++] = m;
+            }
+        }
+        return n == taken.length ? taken : Arrays.copyOf(taken, n);
     }
 
     /**
@@ -172,7 +202,7 @@ public final class SyncFile implements AutoCloseable {
      * @return whether a reference was taken (false only for an uncounted fence)
      * @throws BadHandleException if the file was closed concurrently
      */
-    boolean retainOrClosed(Fence f) {
+    private boolean retainOrClosed(Fence f) {
         if (f.tryRetain()) {
             return true;
         }
@@ -210,7 +240,7 @@ public final class SyncFile implements AutoCloseable {
     }
 
     private String nameOf(Fence f) {
-        if (userName != null) {
+        if (userName != null && !userName.isEmpty()) { // the kernel treats "" as no name too
             return userName;
         }
         return f.driverName() + '-' + f.timelineName() + Long.toUnsignedString(f.context())
@@ -245,7 +275,9 @@ public final class SyncFile implements AutoCloseable {
     }
 
     /**
-     * Whether the fence has signalled; the same as {@code poll(0, unit)}.
+     * Whether the fence has signalled, without enabling signalling: unlike
+     * {@code poll(0, unit)}, it does not tell a driver that someone is interested, so a driver
+     * that notices completion only once enabled reads pending here until something enables it.
      *
      * @return {@code true} once signalled, and on every later call
      * @throws BadHandleException if closed
@@ -294,7 +326,20 @@ public final class SyncFile implements AutoCloseable {
         if (timeout < 0) {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
-        return peek().await(timeout, unit);
+        Fence f = peek();
+        if (timeout == 0) {
+            return f.await(0, unit);
+        }
+        // Waiting holds a reference, as poll(2) holds the file: a concurrent close() must not
+        // drop the last one under the waiter (that would signal the fence with an error).
+        boolean held = retainOrClosed(f);
+        try {
+            return f.await(timeout, unit);
+        } finally {
+            if (held) {
+                f.release();
+            }
+        }
     }
 
     /**
@@ -385,18 +430,25 @@ public final class SyncFile implements AutoCloseable {
         if (counted) {
             f.release();
         }
+        if (members != null) {
+            for (Fence m : members) {
+                m.release();
+            }
+        }
     }
 
     private static void closeQuietly(Pipe p) {
-        try {
-            p.sink().close();
-        } catch (IOException e) {
-            LOG.debug("closing a sync file pipe sink", e);
-        }
+        // Source first: closing the sink is how a signal is reported (the source reads EOF), so
+        // closing it first would show a Selector a pending file as readable for a moment.
         try {
             p.source().close();
         } catch (IOException e) {
             LOG.debug("closing a sync file pipe source", e);
+        }
+        try {
+            p.sink().close();
+        } catch (IOException e) {
+            LOG.debug("closing a sync file pipe sink", e);
         }
     }
 

@@ -66,8 +66,8 @@ public final class SyncPoller implements AutoCloseable {
     /*
      * Implementation overview (the registered form).
      *
-     * Each Key holds its own reference to the file's fence (SyncFile.fence()) and one callback
-     * node queued on it. State of the poller and who writes it:
+     * Each Key holds its own copy of the file (SyncFile.dup(): a reference on the fence and, for
+     * a merged file, on the array's members) and one callback node queued on the fence. State of the poller and who writes it:
      *
      *   readyHead  volatile, a Treiber stack of keys whose fence signalled and that the selecting
      *              thread has not collected yet. Pushed by the signalling thread (the node's
@@ -160,10 +160,10 @@ public final class SyncPoller implements AutoCloseable {
     public Key register(SyncFile file, Object attachment) {
         Objects.requireNonNull(file, "file");
         ensureOpen();
-        Fence fence = file.peek();
-        // An uncounted file's fence cannot be retained (see SyncFile): the key then holds no
-        // reference and must not drop one when it is cancelled.
-        Key k = new Key(this, file, fence, file.retainOrClosed(fence), attachment);
+        // The key's own copy of the file: it holds the fence (and, for a merged file, the
+        // array's members) as long as the key lives, whatever happens to the caller's file;
+        // an uncounted fence stays uncounted (dup() takes no reference it cannot take).
+        Key k = new Key(this, file, file.dup(), attachment);
         // Queue the node before close() can see the key, so that a cancel by close() always
         // comes after it (cancel removes the node, then drops the reference).
         boolean signalled = !k.fence.addCallback(k.node);
@@ -202,7 +202,9 @@ public final class SyncPoller implements AutoCloseable {
         claim(me);
         try {
             collect();
-            if (!ready.isEmpty() || timeout == 0 || takeWakeup()) {
+            // A pending wake-up is spent on this select whatever ends it, as a Selector's is.
+            boolean woken = takeWakeup();
+            if (!ready.isEmpty() || timeout == 0 || woken) {
                 return ready.size();
             }
             long deadline = System.nanoTime() + unit.toNanos(timeout);
@@ -212,6 +214,7 @@ public final class SyncPoller implements AutoCloseable {
                 why = awaitReady(me, deadline);
                 collect();
             } while (why == PUSHED && ready.isEmpty());
+            takeWakeup(); // one that came while this select was ending was meant for it
             if (why == INTERRUPTED) {
                 if (ready.isEmpty()) {
                     throw new InterruptedException();
@@ -225,7 +228,8 @@ public final class SyncPoller implements AutoCloseable {
     }
 
     /**
-     * Collects without waiting: {@code select(0, unit)}.
+     * Collects without waiting: {@code select(0, unit)}. Like
+     * {@link java.nio.channels.Selector#selectNow()}, it clears a pending {@link #wakeup()}.
      *
      * @return the number of ready keys
      * @throws IllegalStateException if the poller is closed, or another thread is selecting
@@ -233,6 +237,7 @@ public final class SyncPoller implements AutoCloseable {
     public int selectNow() {
         claim(Thread.currentThread());
         try {
+            takeWakeup();
             collect();
             return ready.size();
         } finally {
@@ -254,7 +259,8 @@ public final class SyncPoller implements AutoCloseable {
 
     /**
      * Makes the select in progress, or else the next one, return at once (possibly with 0),
-     * like {@link java.nio.channels.Selector#wakeup()}.
+     * like {@link java.nio.channels.Selector#wakeup()}. One wake-up ends one select; a
+     * {@link #selectNow()} in between clears it.
      */
     public void wakeup() {
         wakeup = true;
@@ -411,8 +417,8 @@ public final class SyncPoller implements AutoCloseable {
         private final SyncPoller poller;
         private final SyncFile file;
         final Fence fence;
-        /** Whether the key took a reference on {@link #fence} (false for an uncounted file). */
-        private final boolean counted;
+        /** The key's own copy of the file, closed by {@link #cancel()}. */
+        private final SyncFile held;
         private final Object attachment;
         final Node node;
         @SuppressWarnings("unused") // accessed through KEY_STATE
@@ -420,11 +426,11 @@ public final class SyncPoller implements AutoCloseable {
         Key nextReady; // written before the CAS that pushes this key; read by the selector
         boolean listed; // selecting thread only
 
-        Key(SyncPoller poller, SyncFile file, Fence fence, boolean counted, Object attachment) {
+        Key(SyncPoller poller, SyncFile file, SyncFile held, Object attachment) {
             this.poller = poller;
             this.file = file;
-            this.fence = fence;
-            this.counted = counted;
+            this.held = held;
+            this.fence = held.peek();
             this.attachment = attachment;
             this.node = new Node(this);
         }
@@ -482,9 +488,7 @@ public final class SyncPoller implements AutoCloseable {
             fence.removeCallback(node); // false if it ran (or is running): it only pushes
             poller.keys.remove(this);
             CANCELS.getAndAdd(poller, 1); // after the state: a selector that sees it sees the state
-            if (counted) {
-                fence.release();
-            }
+            held.close(); // drops the key's references (none for an uncounted fence)
         }
 
         @Override

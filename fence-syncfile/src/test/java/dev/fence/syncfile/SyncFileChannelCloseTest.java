@@ -1,0 +1,60 @@
+package dev.fence.syncfile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.fence.core.Fence;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** SyncFile.channel() in a Selector while another thread closes the file. */
+class SyncFileChannelCloseTest {
+
+    /**
+     * close() must close the pipe's source before its sink. Closing the sink is exactly what a
+     * signal does (the source reaches end-of-stream), so closing it first would let a Selector
+     * in another thread report the channel readable, with the fence still pending, before the
+     * source's close cancels the key, and an event loop would treat the fence as done.
+     */
+    @Test
+    void concurrentCloseNeverMakesThePendingChannelReadable() throws Exception {
+        ExecutorService closer = Executors.newSingleThreadExecutor();
+        int spurious = 0;
+        int validHits = 0;
+        int rounds = 0;
+        try (Selector sel = Selector.open()) {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (System.nanoTime() < end) {
+                rounds++;
+                Fence f = Fence.create(Fence.allocateContexts(1), 1);
+                SyncFile sf = SyncFile.create(f);
+                SelectionKey key = sf.channel().register(sel, SelectionKey.OP_READ);
+                sel.selectNow();
+                sel.selectedKeys().clear();
+                Future<?> done = closer.submit(sf::close);
+                boolean last = false;
+                while (!last) {
+                    last = done.isDone();
+                    sel.selectNow();
+                    if (sel.selectedKeys().contains(key) && !f.isSignaled()) {
+                        spurious++;
+                        if (key.isValid()) {
+                            validHits++; // not even cancelled yet: isValid() checks don't help
+                        }
+                    }
+                    sel.selectedKeys().clear();
+                }
+                done.get();
+                sel.selectNow(); // flush the cancelled key
+            }
+        } finally {
+            closer.shutdownNow();
+        }
+        assertEquals(0, spurious, "pending channel reported readable " + spurious
+                + " times (" + validHits + " with the key still valid) in " + rounds + " rounds");
+    }
+}

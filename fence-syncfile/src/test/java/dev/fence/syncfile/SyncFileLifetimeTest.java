@@ -1,0 +1,114 @@
+package dev.fence.syncfile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fence.core.Fence;
+import dev.fence.core.FenceStatus;
+import dev.fence.core.Timeline;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/** SyncFile lifetimes and names against the kernel's sync_file: merge, close while polled. */
+class SyncFileLifetimeTest {
+
+    /** sw_sync ownership: the file holds the fence's only reference (the creator's is dropped). */
+    private static SyncFile owned(Timeline tl, long value) {
+        Fence p = tl.fenceAt(value);
+        SyncFile f = SyncFile.create(p);
+        p.release();
+        return f;
+    }
+
+    /**
+     * Kernel: the merged sync_file's array holds references on its members, so closing the
+     * input files changes nothing. A FenceArray counts no member, so the merged file must hold
+     * them: otherwise closing the inputs drops the members' last references while the array's
+     * member callbacks are queued, each member is force-signalled with FenceReleasedException,
+     * and the merged file turns ready with ERROR before its timelines move.
+     */
+    @Test
+    void mergedFileSurvivesClosingItsInputsWhileWatched() throws Exception {
+        Timeline t1 = Timeline.create("a");
+        Timeline t2 = Timeline.create("b");
+        SyncFile a = owned(t1, 1);
+        SyncFile b = owned(t2, 1);
+        try (SyncFile m = SyncFile.merge("m", a, b)) {
+            assertFalse(m.poll(0, TimeUnit.MILLISECONDS)); // enables the array (poll(2)'s first call)
+            a.close();
+            b.close();
+            assertEquals(FenceStatus.PENDING, m.status(), "closing the inputs ended the merge");
+            assertFalse(m.poll(0, TimeUnit.MILLISECONDS));
+            t1.signalUpTo(1);
+            t2.signalUpTo(1);
+            assertEquals(FenceStatus.SIGNALED, m.status());
+        }
+    }
+
+    /** The same through a poller key, which holds its own copy of the file. */
+    @Test
+    void pollerKeyOnMergedFileSurvivesClosingEveryFile() throws Exception {
+        Timeline t1 = Timeline.create("a");
+        Timeline t2 = Timeline.create("b");
+        SyncFile a = owned(t1, 1);
+        SyncFile b = owned(t2, 1);
+        SyncFile m = SyncFile.merge("m", a, b);
+        try (SyncPoller p = SyncPoller.open()) {
+            SyncPoller.Key k = p.register(m, null);
+            m.close();
+            a.close();
+            b.close();
+            assertEquals(0, p.selectNow(), "a key turned ready though no timeline moved");
+            assertEquals(FenceStatus.PENDING, k.status());
+        }
+    }
+
+    /**
+     * Kernel: poll(2) holds the file for the whole call, so a close() by another thread does
+     * not end the wait and does not touch the fence. A poll that held no reference would let
+     * close() release the last one with the waiter queued: the fence would be force-signalled
+     * with FenceReleasedException and poll would report it ready.
+     */
+    @Test
+    void closeWhilePolledDoesNotMakeThePollReady() throws Exception {
+        Timeline tl = Timeline.create("t");
+        SyncFile sf = owned(tl, 1);
+        Fence f = sf.peek();
+        AtomicBoolean result = new AtomicBoolean(true);
+        FutureTask<Boolean> task = new FutureTask<>(() -> sf.poll(300, TimeUnit.MILLISECONDS));
+        Thread t = new Thread(task, "poller");
+        t.setDaemon(true);
+        t.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (LockSupport.getBlocker(t) != f && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(f, LockSupport.getBlocker(t), "poller did not park");
+        sf.close();
+        result.set(task.get(5, TimeUnit.SECONDS));
+        assertFalse(f.isSignaled(), "close() signalled the fence: " + f.describe());
+        assertFalse(result.get(), "poll reported a never-signalled fence ready");
+    }
+
+    /**
+     * Kernel sync_file_get_name(): a merge name that is empty (user_name[0] == 0) falls back to
+     * the derived driver-timeline<ctx>-<seqno> name.
+     */
+    @Test
+    void emptyMergeNameFallsBackToTheDerivedName() {
+        try (SyncFile a = SyncFile.create(Fence.create(Fence.allocateContexts(1), 1));
+                SyncFile b = SyncFile.create(Fence.create(Fence.allocateContexts(1), 1));
+                SyncFile m = SyncFile.merge("", a, b)) {
+            Fence mf = m.fence();
+            String derived = mf.driverName() + '-' + mf.timelineName()
+                    + Long.toUnsignedString(mf.context()) + '-' + Long.toUnsignedString(mf.seqno());
+            mf.release();
+            assertEquals(derived, m.name());
+            assertEquals(derived, m.info().name());
+        }
+    }
+}
