@@ -162,27 +162,25 @@ class FenceHooksTest {
         assertEquals(FenceStatus.ERROR, f.status());
     }
 
+    private static Fence pollThrows(RuntimeException e) {
+        return new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean pollSignaled() {
+                throw e;
+            }
+        };
+    }
+
     @Test
     void throwingPollSignaledSignalsWithTheError() {
         IllegalStateException boom = new IllegalStateException("expected test failure: poll throws");
-        Fence f = new Fence(Fence.allocateContexts(1), 1) {
-            @Override
-            protected boolean pollSignaled() {
-                throw boom;
-            }
-        };
+        Fence f = pollThrows(boom);
         CountingCallback cb = new CountingCallback();
         assertTrue(f.addCallback(cb));
         assertTrue(f.isSignaled(), "the exception ends the fence instead of escaping");
         assertSame(boom, f.error());
         assertEquals(1, cb.runs());
-        Fence g = new Fence(Fence.allocateContexts(1), 1) {
-            @Override
-            protected boolean pollSignaled() {
-                throw boom;
-            }
-        };
-        FenceArray all = FenceArray.all(g);
+        FenceArray all = FenceArray.all(pollThrows(boom));
         assertTrue(all.isSignaled(), "a container over it is not broken by the throwing member");
         assertSame(boom, all.error());
     }
