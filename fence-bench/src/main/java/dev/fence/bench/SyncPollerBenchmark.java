@@ -44,6 +44,15 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code selectorSyncFileChannels}: the same Selector loop over the {@code channel()} of
  *       {@value #HANDLES} sync files, one signalled: the library's bridge into NIO event
  *       loops.</li>
+ *   <li>{@code syncPollerRegisteredNewReady} and {@code selectorPipesNewReady}: a handle that
+ *       becomes ready during the operation, detected and consumed. The steady-state pair above
+ *       re-selects a handle that was already ready, which a SyncPoller answers from what it
+ *       collected before while a Selector asks the kernel again. Here, among
+ *       {@value #HANDLES} - 1 pending files, each operation creates a fence and its file,
+ *       registers it, signals it, {@code selectNow()}s, reads the key, cancels it and closes the
+ *       file (a sync file becomes ready once, so a new readiness needs a new fence: this is the
+ *       whole cost a user pays per event). The peer writes one byte to one of {@value #HANDLES}
+ *       idle pipes, {@code selectNow()}s, walks the selected keys and reads the byte back.</li>
  *   <li>{@code cfScan}: for scale, the plain O(n) scan a poll(2)-style API must do:
  *       {@code isDone()} over {@value #HANDLES} {@link CompletableFuture}s, one complete, into
  *       a {@link BitSet}.</li>
@@ -69,6 +78,13 @@ public class SyncPollerBenchmark {
     private SyncFile[] channelFiles;
     private Selector channelSelector;
     private CompletableFuture<?>[] futures;
+    private SyncPoller cyclePoller;
+    private SyncFile[] cycleFiles;
+    private long cycleContext;
+    private long cycleSeqno;
+    private Pipe[] cyclePipes;
+    private Selector cycleSelector;
+    private final ByteBuffer oneByte = ByteBuffer.allocate(1);
 
     /**
      * Builds the files, pipes and selectors.
@@ -113,9 +129,27 @@ public class SyncPollerBenchmark {
             channelFiles[i].channel().register(channelSelector, SelectionKey.OP_READ, i);
         }
         fences[HANDLES + READY].signal();
+
+        // the new-readiness pair: HANDLES - 1 pending files, HANDLES idle pipes
+        long cycleCtx = Fence.allocateContexts(HANDLES);
+        cycleContext = cycleCtx + HANDLES - 1;
+        cyclePoller = SyncPoller.open();
+        cycleFiles = new SyncFile[HANDLES - 1];
+        for (int i = 0; i < HANDLES - 1; i++) {
+            cycleFiles[i] = SyncFile.create(Fence.create(cycleCtx + i, 1));
+            cyclePoller.register(cycleFiles[i], i < READY ? i : i + 1);
+        }
+        cycleSelector = Selector.open();
+        cyclePipes = new Pipe[HANDLES];
+        for (int i = 0; i < HANDLES; i++) {
+            cyclePipes[i] = Pipe.open();
+            cyclePipes[i].source().configureBlocking(false);
+            cyclePipes[i].source().register(cycleSelector, SelectionKey.OP_READ, i);
+        }
         // check each fixture once before measuring
         if (syncPoller() != READY || syncPollerRegistered() != READY || selectorPipes() != READY
-                || selectorSyncFileChannels() != READY) {
+                || selectorSyncFileChannels() != READY || syncPollerRegisteredNewReady() != READY
+                || selectorPipesNewReady() != READY) {
             throw new IllegalStateException("fixture: the ready handle is not detected");
         }
     }
@@ -130,6 +164,15 @@ public class SyncPollerBenchmark {
         poller.close();
         pipeSelector.close();
         channelSelector.close();
+        cyclePoller.close();
+        cycleSelector.close();
+        for (Pipe p : cyclePipes) {
+            p.source().close();
+            p.sink().close();
+        }
+        for (SyncFile f : cycleFiles) {
+            f.close();
+        }
         for (int i = 0; i < HANDLES; i++) {
             pipes[i].source().close();
             pipes[i].sink().close();
@@ -164,6 +207,47 @@ public class SyncPollerBenchmark {
             throw new IllegalStateException("expected one ready key");
         }
         return check((Integer) poller.readyKeys().get(0).attachment());
+    }
+
+    /**
+     * A file that becomes ready in this operation, among {@value #HANDLES} - 1 pending ones:
+     * create, register, signal, select, read the key, cancel, close.
+     *
+     * @return the ready index
+     */
+    @Benchmark
+    public int syncPollerRegisteredNewReady() {
+        Fence f = Fence.create(cycleContext, ++cycleSeqno);
+        try (SyncFile file = SyncFile.create(f)) {
+            SyncPoller.Key key = cyclePoller.register(file, READY);
+            f.signal();
+            if (cyclePoller.selectNow() != 1) {
+                throw new IllegalStateException("expected one ready key");
+            }
+            int index = (Integer) cyclePoller.readyKeys().get(0).attachment();
+            key.cancel();
+            return check(index);
+        }
+    }
+
+    /**
+     * A pipe that becomes readable in this operation, among {@value #HANDLES} idle ones: write
+     * one byte, select, walk the keys, read the byte back.
+     *
+     * @return the ready index
+     * @throws IOException if a write, select or read fails
+     */
+    @Benchmark
+    public int selectorPipesNewReady() throws IOException {
+        Pipe p = cyclePipes[READY];
+        oneByte.clear();
+        p.sink().write(oneByte);
+        int index = selectOne(cycleSelector);
+        oneByte.clear();
+        if (p.source().read(oneByte) != 1) {
+            throw new IllegalStateException("the byte was not there");
+        }
+        return check(index);
     }
 
     /**
