@@ -767,11 +767,7 @@ public class Fence {
         }
         // A future completed from outside (cancelled, say) no longer needs the fence: unhook
         // its node, or a pending fence would keep one node per abandoned future.
-        cf.whenComplete((v, t) -> {
-            if (node.isQueued()) {
-                removeCallback(node);
-            }
-        });
+        cf.whenComplete((v, t) -> removeCallback(node)); // false (no-op) once it has run
         return cf;
     }
 

@@ -73,22 +73,18 @@ public final class Fences {
             }
             // The interrupt is looked at only now, as dma_fence_wait_any_timeout does: a fence
             // that registering found done (enabling its signalling) is reported instead.
-            if (queued == fences.length && Thread.interrupted()) {
-                interrupted = true;
-            } else if (queued == fences.length) {
-                if (FenceThread.DEBUG) {
+            if (queued == fences.length) {
+                interrupted = Thread.interrupted();
+                if (FenceThread.DEBUG && !interrupted) {
                     FenceThread.checkMayWait(fences[0]);
                 }
-                while (!waiter.fired) {
+                while (!interrupted && !waiter.fired) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0L) {
                         break;
                     }
                     LockSupport.parkNanos(waiter, left);
-                    if (Thread.interrupted()) {
-                        interrupted = true;
-                        break;
-                    }
+                    interrupted = Thread.interrupted();
                 }
             }
         } finally {

@@ -22,8 +22,9 @@ class FenceLastReleaseTest {
     /**
      * A waiter whose await() began before the last release (its enable hook already ran) but
      * that had not linked its node yet (spinning) is not "queued", so lastReleased() does not
-     * signal; it then links and parks on a dead fence that nobody will signal. The same waiter
-     * parked a little earlier gets FenceReleasedException.
+     * signal; when it then links, it must find the fence dead and signal it (FenceReleasedException)
+     * rather than park on a fence that nobody will signal, as the same waiter parked a little
+     * earlier is woken with that error.
      */
     @Test
     void aWaiterEnteringTheWaitWhenTheLastReferenceGoesIsNotLeftHanging() throws Exception {
@@ -106,9 +107,9 @@ class FenceLastReleaseTest {
     }
 
     /**
-     * Kernel dma_fence_release: signal (callbacks run) then ops->release. Here, when the last
-     * release happens inside a callback or a CallbackDeferral, deallocate() runs first and the
-     * callbacks of the forced signal run afterwards, on a deallocated fence.
+     * Kernel dma_fence_release: signal (callbacks run) then ops->release. When the last release
+     * happens inside a callback or a CallbackDeferral, the forced signal's callbacks are only
+     * queued, and deallocate() must be queued behind them, not run before them.
      */
     @Test
     void deallocateRunsAfterTheForcedSignalsCallbacksInsideADeferral() {

@@ -97,7 +97,8 @@ class ReservationEdgeTest {
 
     /**
      * SharedBuffer.beginCpuAccess javadoc: IllegalStateException "if this thread holds the
-     * reservation's lock". With a pending fence the thread waits (holding the lock) instead.
+     * reservation's lock", before any wait: with a pending fence, waiting while holding the lock
+     * could block forever.
      */
     @Test
     void beginCpuAccessWhileHoldingTheLockFailsFastEvenWithPendingFences() throws Exception {
