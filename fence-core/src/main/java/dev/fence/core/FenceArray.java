@@ -20,11 +20,13 @@ import java.util.Objects;
  * signalling is first enabled (a callback, a waiter, or {@link #enableSignaling()}); until then
  * {@link #isSignaled()} answers by polling the members.
  *
- * <p><b>References:</b> unlike the kernel's containers, this one takes no reference
- * ({@link Fence#retain()}) on the fences it holds: the garbage collector keeps them reachable,
- * and Java code that never counts references keeps working. A driver that recycles fences from
- * {@link Fence#deallocate()} must therefore keep a reference on a fence for as long as a
- * container holding it may still poll it or add callbacks to it (at least until it signals).
+ * <p><b>References:</b> like the kernel's, the array holds a reference ({@link Fence#retain()})
+ * on each member from its creation until its own last {@link #release()}, so a holder that
+ * counts references on the array (a sync file, a sync object) keeps the members alive too, and
+ * the members' {@link Fence#deallocate()} hooks run only after the array's. Unlike the kernel's,
+ * the caller keeps its own references: creating an array takes new ones rather than the
+ * caller's. A member whose count had already reached zero is held uncounted. Code that never
+ * counts references is unaffected (the garbage collector reclaims everything).
  */
 public final class FenceArray extends Fence {
 
@@ -46,6 +48,14 @@ public final class FenceArray extends Fence {
      * the two sees the other, and whoever acts sees every installed callback. The signaller's
      * side of that handshake is its signal CAS (which sets SIGNALING), not the later release store
      * of SIGNALED, so the hook tests for either bit.
+     *
+     * References: of() retains every member it can (`uncounted` marks those already at zero,
+     * written once before the array is published); deallocate() removes the member callbacks
+     * still queued and releases those references. `members` is a plain field written by the enable
+     * hook; the enabling thread holds a reference while the hook runs, and the release CAS by
+     * which it (or anyone after it) lets go publishes the write to whoever drops the last one.
+     * A caller that enables without holding a reference races the release anyway; deallocate()
+     * then may miss callbacks, which only costs the forced signal of an unheld pending member.
      */
 
     private static final VarHandle PENDING;
@@ -62,6 +72,8 @@ public final class FenceArray extends Fence {
     }
 
     private final Fence[] fences;
+    /** Members whose count was already zero at creation (not retained); null if none. */
+    private final boolean[] uncounted;
     private final boolean signalOnAny;
     @SuppressWarnings("unused") // accessed through PENDING
     private volatile int pending;
@@ -70,9 +82,11 @@ public final class FenceArray extends Fence {
     private Member[] members;
     private volatile boolean armed;
 
-    private FenceArray(long context, long seqno, boolean signalOnAny, Fence[] fences) {
+    private FenceArray(long context, long seqno, boolean signalOnAny, Fence[] fences,
+            boolean[] uncounted) {
         super(context, seqno);
         this.fences = fences;
+        this.uncounted = uncounted;
         this.signalOnAny = signalOnAny;
         this.pending = signalOnAny ? 1 : fences.length;
     }
@@ -109,7 +123,8 @@ public final class FenceArray extends Fence {
      * @param context the array's context
      * @param seqno the array's seqno
      * @param signalOnAny {@code true} to signal on the first member, {@code false} on the last
-     * @param fences the members (copied; not containers)
+     * @param fences the members (copied; not containers); each gets a reference held until the
+     *     array's last release
      * @return the array
      * @throws NullPointerException if {@code fences} or an element is null
      * @throws IllegalArgumentException if a member is a container, or if {@code signalOnAny} and
@@ -131,7 +146,16 @@ public final class FenceArray extends Fence {
         if (signalOnAny && copy.length == 0) {
             throw new IllegalArgumentException("a signal-on-any array needs at least one fence");
         }
-        FenceArray array = new FenceArray(context, seqno, signalOnAny, copy);
+        boolean[] uncounted = null;
+        for (int i = 0; i < copy.length; i++) {
+            if (!copy[i].tryRetain()) {
+                if (uncounted == null) {
+                    uncounted = new boolean[copy.length];
+                }
+                uncounted[i] = true;
+            }
+        }
+        FenceArray array = new FenceArray(context, seqno, signalOnAny, copy, uncounted);
         if (copy.length == 0) {
             array.signal();
         }
@@ -269,6 +293,36 @@ public final class FenceArray extends Fence {
     protected void onDeadline(long deadlineNanos) {
         for (Fence f : fences) {
             f.setDeadline(deadlineNanos);
+        }
+    }
+
+    /**
+     * The array's last reference went: stops watching the members that have not signalled (so
+     * dropping what may be their last reference does not force-signal them on the array's
+     * account), then releases the references taken at creation.
+     */
+    @Override
+    protected void deallocate() {
+        Member[] ms = members;
+        RuntimeException failure = null;
+        for (int i = 0; i < fences.length; i++) {
+            if (ms != null && ms[i] != null) {
+                fences[i].removeCallback(ms[i]);
+            }
+            if (uncounted == null || !uncounted[i]) {
+                try {
+                    fences[i].release();
+                } catch (RuntimeException e) { // a member over-released by its owner
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

@@ -21,11 +21,11 @@ import java.util.Objects;
  * growing while its points complete retains only its pending tail. Every walk is a loop: a chain
  * of any length never recurses.
  *
- * <p><b>References:</b> unlike the kernel's containers, this one takes no reference
- * ({@link Fence#retain()}) on the fences it holds: the garbage collector keeps them reachable,
- * and Java code that never counts references keeps working. A driver that recycles fences from
- * {@link Fence#deallocate()} must therefore keep a reference on a fence for as long as a
- * container holding it may still poll it or add callbacks to it (at least until it signals).
+ * <p><b>References:</b> unlike the kernel's chain (and unlike {@link FenceArray}), a link takes
+ * no reference ({@link Fence#retain()}) on the fences it holds: links are collected as their
+ * points signal, so the garbage collector keeps them reachable. A driver that recycles fences
+ * from {@link Fence#deallocate()} must therefore keep a reference on a chained fence for as long
+ * as the chain may still poll it or add callbacks to it (at least until it signals).
  */
 public final class FenceChain extends Fence {
 

@@ -236,7 +236,9 @@ public final class Fences {
      * @param fences the fences to merge (may be empty)
      * @return a signalled fence (carrying the latest timestamp of the dropped ones) when nothing
      *     is pending, the single pending fence when only one is left, otherwise a new
-     *     {@link FenceArray} on a fresh context
+     *     {@link FenceArray} on a fresh context (it holds a reference on each member, dropped
+     *     by its last {@link Fence#release()}; code that counts references releases it when
+     *     done)
      * @throws NullPointerException if {@code fences} or an element is null
      */
     public static Fence merge(Fence... fences) {

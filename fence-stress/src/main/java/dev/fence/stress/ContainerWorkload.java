@@ -140,7 +140,25 @@ final class ContainerWorkload implements SoakWorkload {
             if (rnd.nextInt(4) != 0) {
                 Once cb = new Once(members);
                 watch(new Watched(a, cb, a.addCallback(cb)));
-            } else if (a.isSignaled()) {
+                // The array holds its members: drop it once it has signalled (all its members
+                // do, by the end), so the ring does not keep a thousand arrays' members alive.
+                // Releasing it while pending would force-signal it instead.
+                a.onSignal(Fence::release);
+            } else {
+                pollUnwatched(a, members);
+            }
+            ctx.op("container.array");
+        } finally {
+            for (SoakFence f : members) {
+                f.release();
+            }
+        }
+    }
+
+    /** Polls an array nobody watches, then drops it (the array's references on its members). */
+    private void pollUnwatched(FenceArray a, List<SoakFence> members) {
+        try {
+            if (a.isSignaled()) {
                 // polled without enabling: the members must say so too
                 boolean any = false;
                 boolean all = true;
@@ -153,10 +171,9 @@ final class ContainerWorkload implements SoakWorkload {
                     ctx.violation("array signalled while its members are not: " + a.describe());
                 }
             }
-            ctx.op("container.array");
         } finally {
-            for (SoakFence f : members) {
-                f.release();
+            if (!a.release()) {
+                ctx.violation("an unwatched array's release was not its last: " + a.describe());
             }
         }
     }
@@ -250,6 +267,7 @@ final class ContainerWorkload implements SoakWorkload {
                     ctx.violation("merge produced a member that was not a leaf of the chain");
                 }
             }
+            m.release(); // a new array (a chain's leaves are never arrays): ours to drop
         } else if (m instanceof FenceChain) {
             ctx.violation("merge returned a chain");
         } else if (!set.contains(m) && !m.isSignaled()) {
@@ -263,6 +281,17 @@ final class ContainerWorkload implements SoakWorkload {
         if (w == null) {
             return;
         }
+        if (!w.container.tryRetain()) {
+            return; // an array that signalled and dropped its last reference
+        }
+        try {
+            timedWait(w, rnd);
+        } finally {
+            w.container.release();
+        }
+    }
+
+    private void timedWait(Watched w, SplittableRandom rnd) throws InterruptedException {
         long timeout = rnd.nextInt(1_000_000);
         long start = System.nanoTime();
         boolean signalled = w.container.await(timeout, TimeUnit.NANOSECONDS);

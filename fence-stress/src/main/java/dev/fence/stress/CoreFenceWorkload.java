@@ -47,9 +47,10 @@ final class CoreFenceWorkload implements SoakWorkload {
     private final LongAdder interruptedWaits = new LongAdder();
     private final LongAdder releasedWhilePending = new LongAdder();
     /**
-     * Fences deallocated while a container was still running their callbacks: FenceChain and
-     * FenceArray poll, enable and signal their members without holding a reference (see
-     * docs/stress.md, "findings"). Rechecked at the end: the callbacks must all have run.
+     * Fences deallocated while a container was still running their callbacks: FenceChain polls,
+     * enables and signals its members without holding a reference (a FenceArray holds its
+     * members now; see docs/stress.md, "findings"). Rechecked at the end: the callbacks must all
+     * have run.
      */
     final LongAdder deallocatedBeforeCallbacksFinished = new LongAdder();
     private final ConcurrentLinkedQueue<SoakFence> recheck = new ConcurrentLinkedQueue<>();
@@ -416,10 +417,15 @@ final class CoreFenceWorkload implements SoakWorkload {
             Thread.currentThread().interrupt();
         }
         SplittableRandom rnd = new SplittableRandom(1);
+        // Signal every fence before dropping any: containers over several of them (an array
+        // holds its members, and the container workload drops an array once it signals) let go
+        // only when all their members have signalled.
+        for (Slot s : slots) {
+            signalRandomly(s.fence, rnd);
+        }
         for (Slot s : slots) {
             SoakFence f = s.fence;
             s.fence = null;
-            signalRandomly(f, rnd);
             if (!f.release()) {
                 ctx.violation("the table's release was not the last one: refCnt " + f.refCnt());
             }

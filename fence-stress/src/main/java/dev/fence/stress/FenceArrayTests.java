@@ -225,7 +225,8 @@ public final class FenceArrayTests {
      * any(a, b): enabling the array (which installs a member callback on a, then on b) races a
      * signalling. Whoever comes second must take the callbacks off the members that did not
      * decide: the hook (if the array fired while it was installing) or the signaller's detach
-     * (if the hook had finished). A callback left on b is seen by releasing b's last reference:
+     * (if the hook had finished). A callback left on b is seen by releasing b's last reference
+     * (the test's and the array's):
      * a pending fence that still has callbacks is then signalled with FenceReleasedException.
      */
 
@@ -251,7 +252,11 @@ public final class FenceArrayTests {
 
         @Arbiter
         public void arbiter(II_Result r) {
-            b.release(); // last reference: signals b only if a callback is still queued on it
+            // Drop ours and, on the array's behalf, the one it holds on b (the array is never
+            // released, so nothing else will): the last release signals b only if a callback
+            // is still queued on it.
+            b.release();
+            b.release();
             r.r1 = b.isSignaled() ? 1 : 0;
             r.r2 = arr.isSignaled() ? 1 : 0;
         }

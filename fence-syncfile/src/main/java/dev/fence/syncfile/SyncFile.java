@@ -1,7 +1,6 @@
 package dev.fence.syncfile;
 
 import dev.fence.core.Fence;
-import dev.fence.core.FenceArray;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Fences;
@@ -11,7 +10,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.Pipe;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -78,11 +76,6 @@ public final class SyncFile implements AutoCloseable {
 
     private final String userName;
     private final boolean counted;
-    /**
-     * For a file holding an array that merge() built: the references it took on the array's
-     * members (a FenceArray counts none), released by close(); null otherwise.
-     */
-    private final Fence[] members;
     @SuppressWarnings("unused") // accessed through FENCE
     private volatile Fence fence;
     private final ReentrantLock channelLock = new ReentrantLock();
@@ -90,14 +83,9 @@ public final class SyncFile implements AutoCloseable {
     private SinkCloser notifier;
 
     private SyncFile(String userName, Fence fence, boolean counted) {
-        this(userName, fence, counted, null);
-    }
-
-    private SyncFile(String userName, Fence fence, boolean counted, Fence[] members) {
         this.userName = userName;
         this.fence = fence;
         this.counted = counted;
-        this.members = members;
     }
 
     /**
@@ -153,12 +141,9 @@ public final class SyncFile implements AutoCloseable {
         Fence fb = b.peek();
         Fence merged = Fences.merge(fa, fb);
         if (Refs.isFresh(merged, fa, fb)) {
-            // The kernel's merged array holds a reference on each member, so closing the input
-            // files cannot release a member the merged file still waits for; a FenceArray counts
-            // none, so the file holds them (a member already at zero stays uncounted).
-            Fence[] held = merged instanceof FenceArray
-                    ? retainAll(((FenceArray) merged).fences().toArray(new Fence[0])) : null;
-            return new SyncFile(name, merged, true, held);
+            // The birth reference is ours. A new array holds its members, as the kernel's
+            // does, so closing the input files cannot release a member the merged file waits for.
+            return new SyncFile(name, merged, true);
         }
         if (merged == fa) {
             return adopt(name, merged, a.retainOrClosed(merged));
@@ -179,19 +164,7 @@ public final class SyncFile implements AutoCloseable {
     public SyncFile dup() {
         Fence f = peek();
         boolean held = retainOrClosed(f);
-        return new SyncFile(userName, f, held, members == null ? null : retainAll(members));
-    }
-
-    /** References on those of {@code fences} that can still be retained (see merge()). */
-    private static Fence[] retainAll(Fence[] fences) {
-        Fence[] taken = new Fence[fences.length];
-        int n = 0;
-        for (Fence m : fences) {
-            if (m.tryRetain()) {
-                taken[n++] = m;
-            }
-        }
-        return n == taken.length ? taken : Arrays.copyOf(taken, n);
+        return new SyncFile(userName, f, held);
     }
 
     /**
@@ -429,11 +402,6 @@ public final class SyncFile implements AutoCloseable {
         }
         if (counted) {
             f.release();
-        }
-        if (members != null) {
-            for (Fence m : members) {
-                m.release();
-            }
         }
     }
 

@@ -66,8 +66,8 @@ public final class SyncPoller implements AutoCloseable {
     /*
      * Implementation overview (the registered form).
      *
-     * Each Key holds its own copy of the file (SyncFile.dup(): a reference on the fence and, for
-     * a merged file, on the array's members) and one callback node queued on the fence. State of the poller and who writes it:
+     * Each Key holds its own copy of the file (SyncFile.dup(): a reference on the fence) and one
+     * callback node queued on the fence. State of the poller and who writes it:
      *
      *   readyHead  volatile, a Treiber stack of keys whose fence signalled and that the selecting
      *              thread has not collected yet. Pushed by the signalling thread (the node's
@@ -160,9 +160,9 @@ public final class SyncPoller implements AutoCloseable {
     public Key register(SyncFile file, Object attachment) {
         Objects.requireNonNull(file, "file");
         ensureOpen();
-        // The key's own copy of the file: it holds the fence (and, for a merged file, the
-        // array's members) as long as the key lives, whatever happens to the caller's file;
-        // an uncounted fence stays uncounted (dup() takes no reference it cannot take).
+        // The key's own copy of the file: it holds the fence (a merged file's array holds its
+        // members) as long as the key lives, whatever happens to the caller's file; an
+        // uncounted fence stays uncounted (dup() takes no reference it cannot take).
         Key k = new Key(this, file, file.dup(), attachment);
         // Queue the node before close() can see the key, so that a cancel by close() always
         // comes after it (cancel removes the node, then drops the reference).

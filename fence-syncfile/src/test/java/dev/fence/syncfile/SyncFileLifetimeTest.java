@@ -26,8 +26,8 @@ class SyncFileLifetimeTest {
 
     /**
      * Kernel: the merged sync_file's array holds references on its members, so closing the
-     * input files changes nothing. A FenceArray counts no member, so the merged file must hold
-     * them: otherwise closing the inputs drops the members' last references while the array's
+     * input files changes nothing. The merged array must hold its members: otherwise closing
+     * the inputs drops the members' last references while the array's
      * member callbacks are queued, each member is force-signalled with FenceReleasedException,
      * and the merged file turns ready with ERROR before its timelines move.
      */
@@ -64,6 +64,64 @@ class SyncFileLifetimeTest {
             b.close();
             assertEquals(0, p.selectNow(), "a key turned ready though no timeline moved");
             assertEquals(FenceStatus.PENDING, k.status());
+        }
+    }
+
+    /**
+     * Kernel: a syncobj importing a merged sync_file holds a reference on the array, and the
+     * array holds its members. Holding only the array (when arrays counted no member) let
+     * closing the files release the members: each was force-signalled with
+     * FenceReleasedException, and the object reported its point reached with an error while
+     * both timelines were still pending.
+     */
+    @Test
+    void syncObjImportOfMergedFileSurvivesClosingEveryFile() throws Exception {
+        for (long point : new long[] {0, 3}) {
+            Timeline t1 = Timeline.create("a");
+            Timeline t2 = Timeline.create("b");
+            SyncFile a = owned(t1, 1);
+            SyncFile b = owned(t2, 1);
+            SyncFile m = SyncFile.merge("m", a, b);
+            SyncObj obj = SyncObj.create();
+            obj.importSyncFile(m, point);
+            m.close();
+            a.close();
+            b.close();
+            SyncObj[] objs = {obj};
+            long[] points = {point};
+            assertEquals(-1, SyncObj.await(objs, points, 0, 0, TimeUnit.SECONDS),
+                    "point " + point + " reached with both timelines pending");
+            assertEquals(0, obj.query());
+            t1.signalUpTo(1);
+            t2.signalUpTo(1);
+            assertEquals(0, SyncObj.await(objs, points, 0, 0, TimeUnit.SECONDS));
+            Fence f = obj.fenceAt(point);
+            assertEquals(FenceStatus.SIGNALED, f.status(), "signalled without error");
+            f.release();
+            assertEquals(point, obj.query());
+        }
+    }
+
+    /** A file exported from the object keeps the array's members after the object lets go. */
+    @Test
+    void exportOfAMergedFenceSurvivesTheObjectReplacingIt() throws Exception {
+        Timeline t1 = Timeline.create("a");
+        Timeline t2 = Timeline.create("b");
+        SyncFile a = owned(t1, 1);
+        SyncFile b = owned(t2, 1);
+        SyncObj obj = SyncObj.create();
+        try (SyncFile m = SyncFile.merge("m", a, b)) {
+            obj.importSyncFile(m, 0);
+        }
+        a.close();
+        b.close();
+        try (SyncFile e = obj.exportSyncFile(0)) {
+            obj.reset();
+            assertFalse(e.poll(0, TimeUnit.MILLISECONDS), "the export turned ready by itself");
+            assertEquals(FenceStatus.PENDING, e.status());
+            t1.signalUpTo(1);
+            t2.signalUpTo(1);
+            assertEquals(FenceStatus.SIGNALED, e.status());
         }
     }
 
