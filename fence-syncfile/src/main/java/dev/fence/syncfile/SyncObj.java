@@ -241,18 +241,22 @@ public final class SyncObj {
     /**
      * Signals timeline point {@code point} from the host, the kernel's
      * {@code DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL}: adds the point with an already-signalled fence
-     * (it is reached once every earlier point is). Point 0 is {@link #signal()}.
+     * (it is reached once every earlier point is).
+     *
+     * <p>Point 0 does what the kernel does there, which is not {@link #signal()}: it appends a
+     * signalled link that covers what the object already holds, so a wait on point 0 (or on any
+     * point already added) waits for the current fence and every earlier point; later points
+     * can still be added above the newest one. Until those earlier points signal,
+     * {@link #query()} reads 0, as the kernel's does after an out-of-order point. To make the
+     * object signalled at once, whatever it held, use {@link #signal()}.
      *
      * @param point the point, 0 or above the newest point
-     * @throws IllegalArgumentException if {@code point} is negative or not above the newest point
+     * @throws IllegalArgumentException if {@code point} is negative, or positive and not above the
+     *     newest point
      */
     public void signal(long point) {
         checkPoint(point);
-        if (point == 0L) {
-            signal();
-        } else {
-            install(signaledFence(), true, true, point);
-        }
+        install(signaledFence(), true, true, point);
     }
 
     /**
@@ -689,7 +693,9 @@ public final class SyncObj {
             old = head;
             oldCounted = headCounted;
             if (asPoint) {
-                if (old instanceof FenceChain && point <= old.seqno()) {
+                // Point 0 (host signal only) is allowed anywhere: FenceChain.link gives it the
+                // newest seqno on a new context, the kernel's dma_fence_chain_init.
+                if (point != 0L && old instanceof FenceChain && point <= old.seqno()) {
                     throw new IllegalArgumentException("timeline points must rise: point " + point
                             + " is not above the newest point " + old.seqno());
                 }

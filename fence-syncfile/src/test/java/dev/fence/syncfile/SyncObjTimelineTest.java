@@ -166,6 +166,47 @@ class SyncObjTimelineTest {
                 TimeUnit.SECONDS));
     }
 
+    /**
+     * Kernel: TIMELINE_SIGNAL at point 0 is drm_syncobj_add_point(stub, 0), not a binary
+     * signal. On a timeline with point 1 pending, the new link takes seqno 1 on a new context
+     * and covers point 1, so a point-0 wait waits for point 1, fenceAt(1) still works, and
+     * point 2 can follow. Replacing the head instead (the old behaviour) made point 0 ready at
+     * once and lost points 1 and below (fenceAt(1) threw).
+     */
+    @Test
+    void signalPoint0OnATimelineCoversThePendingPoints() throws Exception {
+        SyncObj obj = SyncObj.create();
+        Fence one = Fence.create(Fence.allocateContexts(1), 1);
+        obj.addPoint(1, one);
+        obj.signal(0);
+        assertEquals(-1, awaitPoint(obj, 0, 0, 0), "point 0 reached before point 1");
+        assertEquals(1, obj.lastSubmitted());
+        Fence at1 = obj.fenceAt(1);
+        assertFalse(at1.isSignaled());
+        assertEquals(0, obj.query());
+        one.signal();
+        assertEquals(0, awaitPoint(obj, 0, 0, 0));
+        assertTrue(at1.isSignaled());
+        assertEquals(1, obj.query());
+        obj.signal(2);
+        assertEquals(2, obj.query());
+        assertThrows(IllegalArgumentException.class, () -> obj.signal(2), "points must rise");
+    }
+
+    /** The same on a binary object: point 0 then waits for the fence it held (kernel). */
+    @Test
+    void signalPoint0OnABinaryObjectWaitsForItsFence() throws Exception {
+        SyncObj obj = SyncObj.create();
+        Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        obj.replaceFence(f);
+        obj.signal(0);
+        assertEquals(-1, awaitPoint(obj, 0, 0, 0));
+        f.signal();
+        assertEquals(0, awaitPoint(obj, 0, 0, 0));
+        obj.signal(); // the binary signal replaces whatever is there
+        assertEquals(0, awaitPoint(obj, 0, 0, 0));
+    }
+
     @Test
     void signal_array() throws Exception {
         SyncObj[] objs = {SyncObj.create(), SyncObj.create(), SyncObj.create(), SyncObj.create()};
