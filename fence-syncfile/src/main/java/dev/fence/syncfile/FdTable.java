@@ -18,7 +18,9 @@ import java.util.Objects;
  * fds.close(fd);                       // closes the file
  * }</pre>
  *
- * <p>Installing a file hands it to the table: {@link #close(int)} closes it. Numbers start at 0
+ * <p>Installing a file hands it to the table: {@link #close(int)} closes it. A file is installed
+ * under one number at a time (in any table); for a second number install a {@link SyncFile#dup()},
+ * which closes independently, as a second fd from {@code dup(2)} does. Numbers start at 0
  * and the lowest free one is always reused first. Lookups take no lock; install and close take a
  * small lock that never runs user code. Using a number that is not open (never installed, already
  * closed, negative) throws {@link BadHandleException}.
@@ -45,15 +47,27 @@ public final class FdTable {
     /**
      * Installs {@code file} under the lowest free number, handing it to the table.
      *
-     * @param file an open file
+     * @param file an open file, not installed under another number
      * @return its number
      * @throws NullPointerException if {@code file} is null
      * @throws BadHandleException if {@code file} is closed
+     * @throws IllegalArgumentException if {@code file} is already installed (here or in another
+     *     table): closing either number would close it under the other; install
+     *     {@link SyncFile#dup()} instead
      */
     public int install(SyncFile file) {
         Objects.requireNonNull(file, "file");
         file.peek();
-        return table.install(file);
+        if (!file.claimInstall()) {
+            throw new IllegalArgumentException("sync file already installed under another number"
+                    + " (install a dup() for a second one): " + file);
+        }
+        try {
+            return table.install(file);
+        } catch (RuntimeException | Error e) {
+            file.releaseInstall();
+            throw e;
+        }
     }
 
     /**
@@ -150,6 +164,7 @@ public final class FdTable {
         if (table.remove(fd, f) == null) {
             throw new BadHandleException("fd " + fd + " was closed concurrently");
         }
+        f.releaseInstall();
         return f;
     }
 

@@ -65,10 +65,13 @@ public final class SyncFile implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncFile.class);
     private static final VarHandle FENCE;
+    private static final VarHandle INSTALLED;
 
     static {
         try {
-            FENCE = MethodHandles.lookup().findVarHandle(SyncFile.class, "fence", Fence.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            FENCE = l.findVarHandle(SyncFile.class, "fence", Fence.class);
+            INSTALLED = l.findVarHandle(SyncFile.class, "installed", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -78,6 +81,8 @@ public final class SyncFile implements AutoCloseable {
     private final boolean counted;
     @SuppressWarnings("unused") // accessed through FENCE
     private volatile Fence fence;
+    /** Whether an {@link FdTable} holds the file; CAS by FdTable.install, cleared by detach. */
+    private volatile boolean installed;
     private final ReentrantLock channelLock = new ReentrantLock();
     private Pipe pipe;
     private SinkCloser notifier;
@@ -368,6 +373,16 @@ public final class SyncFile implements AutoCloseable {
         } finally {
             channelLock.unlock();
         }
+    }
+
+    /** Marks the file as installed in an {@link FdTable}; false if it already is (in any). */
+    boolean claimInstall() {
+        return INSTALLED.compareAndSet(this, false, true);
+    }
+
+    /** Undoes {@link #claimInstall()} when a table hands the file back. */
+    void releaseInstall() {
+        installed = false;
     }
 
     /**

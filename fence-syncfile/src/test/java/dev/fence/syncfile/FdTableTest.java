@@ -187,4 +187,28 @@ class FdTableTest {
             assertTrue(fds.isOpen(fd));
         }
     }
+
+    /**
+     * One file under two numbers would let closing one close it under the other (the second
+     * then reported a closed file); the table refuses it and points to dup(), whose copy closes
+     * on its own, as a second fd from dup(2) does.
+     */
+    @Test
+    void aFileIsInstalledUnderOneNumberAtATime() {
+        FdTable fds = new FdTable();
+        FdTable other = new FdTable();
+        SyncFile f = file();
+        int fd = fds.install(f);
+        assertThrows(IllegalArgumentException.class, () -> fds.install(f));
+        assertThrows(IllegalArgumentException.class, () -> other.install(f));
+        assertEquals(1, fds.size(), "the refused install took no number");
+        int copy = fds.install(f.dup());
+        fds.close(copy);
+        assertFalse(f.isClosed(), "closing the dup's number closed the original");
+        assertSame(f, fds.detach(fd));
+        int again = other.install(f); // handed back by detach: installable again
+        assertSame(f, other.get(again));
+        other.close(again);
+        assertTrue(f.isClosed());
+    }
 }
