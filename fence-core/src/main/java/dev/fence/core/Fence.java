@@ -723,11 +723,14 @@ public class Fence {
     /**
      * Runs {@code action} on {@code executor} when the fence signals (at once if it already has).
      * If the executor rejects the task when the fence signals, the failure is logged and counted
-     * like a failing callback.
+     * like a failing callback; if the fence had already signalled, the rejection is this
+     * caller's and is thrown.
      *
      * @param action receives this fence
      * @param executor where to run it
      * @throws NullPointerException if an argument is null
+     * @throws java.util.concurrent.RejectedExecutionException if the fence has already signalled
+     *     and {@code executor} rejects the task
      */
     public final void onSignal(Consumer<? super Fence> action, Executor executor) {
         Objects.requireNonNull(action, "action");

@@ -59,8 +59,7 @@ public final class Fences {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         AnyWaiter waiter = new AnyWaiter(Thread.currentThread());
         AnyNode[] nodes = new AnyNode[fences.length];
-        FenceWaitEvent event = new FenceWaitEvent();
-        event.begin();
+        FenceWaitEvent event = null; // begun once the thread is about to block, as in await()
         int queued = 0;
         boolean interrupted = false;
         try {
@@ -74,6 +73,8 @@ public final class Fences {
             // The interrupt is looked at only now, as dma_fence_wait_any_timeout does: a fence
             // that registering found done (enabling its signalling) is reported instead.
             if (queued == fences.length) {
+                event = new FenceWaitEvent();
+                event.begin();
                 interrupted = Thread.interrupted();
                 if (FenceThread.DEBUG && !interrupted) {
                     FenceThread.checkMayWait(fences[0]);
@@ -94,13 +95,8 @@ public final class Fences {
                 }
             }
             idx = firstSignaled(fences);
-            event.end();
-            if (event.shouldCommit()) {
-                event.context = fences[0].context();
-                event.seqno = fences[0].seqno();
-                event.fences = fences.length;
-                event.signalled = idx >= 0;
-                event.commit();
+            if (event != null) {
+                commitWait(event, fences, idx);
             }
         }
         if (interrupted) {
@@ -111,6 +107,17 @@ public final class Fences {
             throw new InterruptedException();
         }
         return idx;
+    }
+
+    private static void commitWait(FenceWaitEvent event, Fence[] fences, int idx) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.context = fences[0].context();
+            event.seqno = fences[0].seqno();
+            event.fences = fences.length;
+            event.signalled = idx >= 0;
+            event.commit();
+        }
     }
 
     private static int firstSignaled(Fence[] fences) {

@@ -4,6 +4,7 @@ import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
@@ -228,5 +229,17 @@ class FenceCallbackTest {
         long before = Fences.callbackFailures();
         assertTrue(f.signal());
         assertEquals(1, Fences.callbackFailures() - before);
+    }
+
+    /** On a fence that has signalled already the caller submits, so the rejection is its own. */
+    @Test
+    void rejectingExecutorOnASignalledFenceThrowsToTheCaller() {
+        Fence f = mockFence();
+        f.signal();
+        long before = Fences.callbackFailures();
+        assertThrows(RejectedExecutionException.class, () -> f.onSignal(x -> { }, r -> {
+            throw new RejectedExecutionException("expected test failure: executor rejects");
+        }));
+        assertEquals(0, Fences.callbackFailures() - before, "not counted as a callback failure");
     }
 }

@@ -1,6 +1,7 @@
 package dev.fence.core;
 
 import static dev.fence.core.TestSupport.mockFence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,47 @@ class FenceJfrTest {
             assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("dev.fence.Signal")
                             && e.getLong("context") == f.context() && e.getInt("callbacks") >= 1),
                     "no Signal event with the waiter's callback");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * A wait that never blocks records no Wait event, as for a single fence: here awaitAny's
+     * registration enables the second fence, whose driver then reports it done, so the call
+     * returns without parking.
+     */
+    @Test
+    void awaitAnyThatNeverBlocksRecordsNoWait() throws Exception {
+        Path file = Files.createTempFile("fence-jfr", ".jfr");
+        try (Recording rec = new Recording()) {
+            rec.enable("dev.fence.Wait").withThreshold(Duration.ZERO);
+            rec.start();
+            Fence pending = mockFence();
+            Fence doneOnEnable = new Fence(Fence.allocateContexts(1), 1) {
+                @Override
+                protected boolean enableSignalingHook() {
+                    return false; // the hardware had finished: signalled on enable
+                }
+
+                @Override
+                public String driverName() {
+                    return "test";
+                }
+
+                @Override
+                public String timelineName() {
+                    return "done-on-enable";
+                }
+            };
+            assertEquals(1, Fences.awaitAny(1, TimeUnit.SECONDS, pending, doneOnEnable));
+            rec.stop();
+            rec.dump(file);
+            List<RecordedEvent> waits = RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.fence.Wait")
+                            && e.getLong("context") == pending.context())
+                    .collect(Collectors.toList());
+            assertTrue(waits.isEmpty(), () -> "Wait event for a wait that never blocked: " + waits);
         } finally {
             Files.deleteIfExists(file);
         }
