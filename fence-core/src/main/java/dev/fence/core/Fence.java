@@ -1193,19 +1193,22 @@ public class Fence {
     /**
      * The name of the driver that created this fence (the kernel's {@code get_driver_name}).
      *
-     * @return {@code "fence"} unless overridden
+     * @return {@code "fence"} unless overridden; {@code "stub"} on context 0, the context of
+     *     the shared stub and of the signalled stand-ins that merges and sync objects create
+     *     (the kernel's private stubs are named so too)
      */
     public String driverName() {
-        return this == STUB ? "stub" : "fence";
+        return context == 0L ? "stub" : "fence";
     }
 
     /**
      * The name of the timeline this fence belongs to (the kernel's {@code get_timeline_name}).
      *
-     * @return {@code "unbound"} unless overridden
+     * @return {@code "unbound"} unless overridden; {@code "stub"} on context 0 (see
+     *     {@link #driverName()})
      */
     public String timelineName() {
-        return this == STUB ? "stub" : "unbound";
+        return context == 0L ? "stub" : "unbound";
     }
 
     /**

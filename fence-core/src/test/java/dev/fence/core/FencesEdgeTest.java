@@ -52,6 +52,23 @@ class FencesEdgeTest {
         assertFalse(b.hasCallbacks());
     }
 
+    /**
+     * Kernel: a merge of signalled fences returns a private stub (dma_fence_allocate_private_stub)
+     * carrying the latest timestamp, named "stub"/"stub"; it was "fence"/"unbound" here.
+     */
+    @Test
+    void mergeOfSignalledFencesIsANamedStubWithTheLatestTimestamp() {
+        Fence a = mockFence();
+        Fence b = mockFence();
+        a.signal(100L);
+        b.signal(200L);
+        Fence m = Fences.merge(a, b);
+        assertTrue(m.isSignaled());
+        assertEquals(200L, m.timestamp());
+        assertEquals("stub", m.driverName());
+        assertEquals("stub", m.timelineName());
+    }
+
     @Test
     void mergeMakesArrayOnFreshContextSeqnoOne() {
         Fence a = mockFence();
