@@ -249,12 +249,13 @@ public final class SyncPoller implements AutoCloseable {
      * The keys found ready by the last select, oldest signal first, not cancelled at that time.
      * A live, unmodifiable view owned by the selecting thread: it changes only during
      * {@code select}, so read it between selects, in that thread. A key cancelled since the last
-     * select is still listed (with {@link Key#isValid()} false) until the next one.
+     * select is still listed (with {@link Key#isValid()} false) until the next one. Once the
+     * poller is closed (which cancels every key) the list is empty.
      *
      * @return the ready keys
      */
     public List<Key> readyKeys() {
-        return readyView;
+        return closed ? List.of() : readyView;
     }
 
     /**

@@ -108,4 +108,21 @@ class SyncPollerTest {
     void emptySetReturnsAtOnce() throws Exception {
         assertTrue(SyncPoller.poll(10, TimeUnit.SECONDS).isEmpty());
     }
+
+    /** close() cancels every key; the ready list then holds none of them. */
+    @Test
+    void readyKeysIsEmptyOnceClosed() throws Exception {
+        Fence a = fresh();
+        a.signal();
+        try (SyncFile fa = SyncFile.create(a)) {
+            SyncPoller p = SyncPoller.open();
+            SyncPoller.Key k = p.register(fa, "a");
+            assertEquals(1, p.selectNow());
+            assertEquals(List.of(k), p.readyKeys());
+            p.close();
+            assertFalse(k.isValid());
+            assertTrue(p.readyKeys().isEmpty(), "cancelled keys listed after close: "
+                    + p.readyKeys());
+        }
+    }
 }
