@@ -51,8 +51,11 @@ import org.slf4j.LoggerFactory;
  * from {@link SyncFile}s; {@link SyncObjTable} gives objects integer handles.
  *
  * <p>Differences from the kernel: points must rise ({@link #addPoint} rejects a point not above
- * the newest one, where the kernel only logs a debug message and starts a new context), and
- * timeouts are relative durations rather than absolute times.
+ * the newest one, where the kernel only logs a debug message and starts a new context); points
+ * are non-negative {@code long}s, 0 to 2<sup>63</sup>-1, where the kernel's are unsigned 64-bit
+ * (a negative point, usually a bug such as -1 for "none", is an
+ * {@link IllegalArgumentException}); and timeouts are relative durations rather than absolute
+ * times.
  *
  * <p>Reference counting: the object holds a reference on its current fence ({@link Fence#retain()}
  * when installed, {@link Fence#release()} when replaced or reset). For a timeline, the reference
