@@ -24,6 +24,24 @@ class SyncFileLifetimeTest {
         return f;
     }
 
+    /** Two timelines with a file each on point 1 (sw_sync ownership), the merge tests' inputs. */
+    private static final class TwoFiles {
+        final Timeline t1 = Timeline.create("a");
+        final Timeline t2 = Timeline.create("b");
+        final SyncFile a = owned(t1, 1);
+        final SyncFile b = owned(t2, 1);
+
+        void closeInputs() {
+            a.close();
+            b.close();
+        }
+
+        void signalBoth() {
+            t1.signalUpTo(1);
+            t2.signalUpTo(1);
+        }
+    }
+
     /**
      * Kernel: the merged sync_file's array holds references on its members, so closing the
      * input files changes nothing. The merged array must hold its members: otherwise closing
@@ -33,18 +51,13 @@ class SyncFileLifetimeTest {
      */
     @Test
     void mergedFileSurvivesClosingItsInputsWhileWatched() throws Exception {
-        Timeline t1 = Timeline.create("a");
-        Timeline t2 = Timeline.create("b");
-        SyncFile a = owned(t1, 1);
-        SyncFile b = owned(t2, 1);
-        try (SyncFile m = SyncFile.merge("m", a, b)) {
+        TwoFiles in = new TwoFiles();
+        try (SyncFile m = SyncFile.merge("m", in.a, in.b)) {
             assertFalse(m.poll(0, TimeUnit.MILLISECONDS)); // enables the array (poll(2)'s first call)
-            a.close();
-            b.close();
+            in.closeInputs();
             assertEquals(FenceStatus.PENDING, m.status(), "closing the inputs ended the merge");
             assertFalse(m.poll(0, TimeUnit.MILLISECONDS));
-            t1.signalUpTo(1);
-            t2.signalUpTo(1);
+            in.signalBoth();
             assertEquals(FenceStatus.SIGNALED, m.status());
         }
     }
@@ -52,16 +65,12 @@ class SyncFileLifetimeTest {
     /** The same through a poller key, which holds its own copy of the file. */
     @Test
     void pollerKeyOnMergedFileSurvivesClosingEveryFile() throws Exception {
-        Timeline t1 = Timeline.create("a");
-        Timeline t2 = Timeline.create("b");
-        SyncFile a = owned(t1, 1);
-        SyncFile b = owned(t2, 1);
-        SyncFile m = SyncFile.merge("m", a, b);
+        TwoFiles in = new TwoFiles();
+        SyncFile m = SyncFile.merge("m", in.a, in.b);
         try (SyncPoller p = SyncPoller.open()) {
             SyncPoller.Key k = p.register(m, null);
             m.close();
-            a.close();
-            b.close();
+            in.closeInputs();
             assertEquals(0, p.selectNow(), "a key turned ready though no timeline moved");
             assertEquals(FenceStatus.PENDING, k.status());
         }
@@ -77,23 +86,18 @@ class SyncFileLifetimeTest {
     @Test
     void syncObjImportOfMergedFileSurvivesClosingEveryFile() throws Exception {
         for (long point : new long[] {0, 3}) {
-            Timeline t1 = Timeline.create("a");
-            Timeline t2 = Timeline.create("b");
-            SyncFile a = owned(t1, 1);
-            SyncFile b = owned(t2, 1);
-            SyncFile m = SyncFile.merge("m", a, b);
+            TwoFiles in = new TwoFiles();
+            SyncFile m = SyncFile.merge("m", in.a, in.b);
             SyncObj obj = SyncObj.create();
             obj.importSyncFile(m, point);
             m.close();
-            a.close();
-            b.close();
+            in.closeInputs();
             SyncObj[] objs = {obj};
             long[] points = {point};
             assertEquals(-1, SyncObj.await(objs, points, 0, 0, TimeUnit.SECONDS),
                     "point " + point + " reached with both timelines pending");
             assertEquals(0, obj.query());
-            t1.signalUpTo(1);
-            t2.signalUpTo(1);
+            in.signalBoth();
             assertEquals(0, SyncObj.await(objs, points, 0, 0, TimeUnit.SECONDS));
             Fence f = obj.fenceAt(point);
             assertEquals(FenceStatus.SIGNALED, f.status(), "signalled without error");
@@ -105,22 +109,17 @@ class SyncFileLifetimeTest {
     /** A file exported from the object keeps the array's members after the object lets go. */
     @Test
     void exportOfAMergedFenceSurvivesTheObjectReplacingIt() throws Exception {
-        Timeline t1 = Timeline.create("a");
-        Timeline t2 = Timeline.create("b");
-        SyncFile a = owned(t1, 1);
-        SyncFile b = owned(t2, 1);
+        TwoFiles in = new TwoFiles();
         SyncObj obj = SyncObj.create();
-        try (SyncFile m = SyncFile.merge("m", a, b)) {
+        try (SyncFile m = SyncFile.merge("m", in.a, in.b)) {
             obj.importSyncFile(m, 0);
         }
-        a.close();
-        b.close();
+        in.closeInputs();
         try (SyncFile e = obj.exportSyncFile(0)) {
             obj.reset();
             assertFalse(e.poll(0, TimeUnit.MILLISECONDS), "the export turned ready by itself");
             assertEquals(FenceStatus.PENDING, e.status());
-            t1.signalUpTo(1);
-            t2.signalUpTo(1);
+            in.signalBoth();
             assertEquals(FenceStatus.SIGNALED, e.status());
         }
     }
