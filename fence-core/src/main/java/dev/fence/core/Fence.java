@@ -831,12 +831,18 @@ public class Fence {
     /**
      * Passes a deadline hint to the driver through {@link #onDeadline(long)}, unless the fence has
      * already signalled. Deadlines are hints: several may be set, and drivers may ignore them.
+     * A hook that throws a {@link RuntimeException} is logged and does not fail this call (nor
+     * the fence), so a container passes the hint on to the members after it.
      *
      * @param deadlineNanos when the result is needed, in the {@link System#nanoTime()} time base
      */
     public final void setDeadline(long deadlineNanos) {
         if (!isSignaled()) {
-            onDeadline(deadlineNanos);
+            try {
+                onDeadline(deadlineNanos);
+            } catch (RuntimeException e) {
+                LOG.warn("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
+            }
         }
     }
 
@@ -1302,7 +1308,8 @@ public class Fence {
 
     /**
      * Driver hook: a deadline hint from {@link #setDeadline(long)}, called without locks, maybe
-     * repeatedly and concurrently. Default: ignored.
+     * repeatedly and concurrently. A {@link RuntimeException} thrown here is logged and dropped.
+     * Default: ignored.
      *
      * @param deadlineNanos when the result is needed, {@link System#nanoTime()} time base
      */

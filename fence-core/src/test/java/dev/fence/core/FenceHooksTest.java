@@ -26,6 +26,7 @@ class FenceHooksTest {
         volatile boolean hardwareDone;
         volatile boolean armResult = true;
         volatile Throwable pollError;
+        volatile RuntimeException deadlineFailure;
 
         DriverFence() {
             super(Fence.allocateContexts(1), 1);
@@ -48,6 +49,10 @@ class FenceHooksTest {
         @Override
         protected void onDeadline(long deadlineNanos) {
             deadlines.add(deadlineNanos);
+            RuntimeException e = deadlineFailure;
+            if (e != null) {
+                throw e;
+            }
         }
 
         @Override
@@ -248,6 +253,36 @@ class FenceHooksTest {
         c2.signal();
         chain.setDeadline(100L);
         assertEquals(List.of(99L), c2.deadlines, "a signalled chain forwards nothing");
+    }
+
+    /**
+     * A deadline is a hint: a driver hook that throws is logged, not thrown at whoever passed the
+     * hint, and a container still forwards the hint to the members after the one that threw.
+     */
+    @Test
+    void throwingDeadlineHookDoesNotStopTheHint() {
+        DriverFence a = new DriverFence();
+        DriverFence b = new DriverFence();
+        a.deadlineFailure = new IllegalStateException("firmware refused the boost");
+        a.setDeadline(5L);
+        assertEquals(List.of(5L), a.deadlines);
+        assertFalse(a.isSignaled(), "a failed hint does not fail the work");
+
+        FenceArray array = FenceArray.all(a, b);
+        array.setDeadline(6L);
+        assertEquals(List.of(5L, 6L), a.deadlines);
+        assertEquals(List.of(6L), b.deadlines, "the member after the failing one got the hint");
+
+        DriverFence c = new DriverFence();
+        FenceChain chain = FenceChain.link(FenceChain.link(null, a, 1), c, 2);
+        chain.setDeadline(7L);
+        assertEquals(List.of(7L), c.deadlines);
+        assertEquals(List.of(5L, 6L, 7L), a.deadlines);
+        a.signal();
+        b.signal();
+        c.signal();
+        assertTrue(array.isSignaled());
+        assertTrue(chain.isSignaled());
     }
 
     @Test
