@@ -202,4 +202,98 @@ public final class FdTableTests {
             r.r3 = ok ? 1 : BROKEN;
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * One file, two tables: a file is installed under one number at a time, so of two racing
+     * installs of the same file exactly one gets a number and the other is refused (the claim is
+     * a CAS on the file, SyncFile.claimInstall).
+     */
+
+    /** What an install that was refused with IllegalArgumentException reports. */
+    static final int REFUSED = -7;
+
+    @JCStressTest
+    @Description("t1.install(a) vs t2.install(a): exactly one table gets the file, the other install is refused.")
+    @Outcome(id = {"0, -7, 1", "-7, 0, 1"}, expect = ACCEPTABLE,
+            desc = "One install got number 0 and holds the file; the other was refused and left its table empty.")
+    @Outcome(expect = FORBIDDEN, desc = "Both installs succeeded (one file under two numbers), both were refused, or a table holds the wrong thing.")
+    @State
+    public static class SameFileTwoTables {
+        final FdTable t1 = new FdTable();
+        final FdTable t2 = new FdTable();
+        final SyncFile a = newFile();
+
+        @Actor
+        public void installer1(III_Result r) {
+            r.r1 = installOrRefused(t1, a);
+        }
+
+        @Actor
+        public void installer2(III_Result r) {
+            r.r2 = installOrRefused(t2, a);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = (r.r1 == 0) != (r.r2 == 0)
+                    && t1.size() == (r.r1 == 0 ? 1 : 0) && t2.size() == (r.r2 == 0 ? 1 : 0)
+                    && (r.r1 != 0 || t1.get(0) == a) && (r.r2 != 0 || t2.get(0) == a)
+                    && !a.isClosed();
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * detach() hands the file back: an install elsewhere racing the detach either comes too
+     * early (refused: the file is still installed) or after it (accepted). Never both tables.
+     */
+
+    @JCStressTest
+    @Description("t1 holds a at 0; t1.detach(0) vs t2.install(a): refused before the detach, accepted after, never in both tables.")
+    @Outcome(id = "1, -7, 1", expect = ACCEPTABLE, desc = "The install came before the detach released the file: refused.")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "The install came after the detach: t2 now holds the file.")
+    @Outcome(expect = FORBIDDEN, desc = "The detach failed, or the file ended up in both tables or in neither the caller's hands nor t2 as reported.")
+    @State
+    public static class DetachVsInstallElsewhere {
+        final FdTable t1 = new FdTable();
+        final FdTable t2 = new FdTable();
+        final SyncFile a = newFile();
+
+        {
+            t1.install(a);
+        }
+
+        @Actor
+        public void detacher(III_Result r) {
+            try {
+                r.r1 = t1.detach(0) == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+
+        @Actor
+        public void installer(III_Result r) {
+            r.r2 = installOrRefused(t2, a);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = t1.size() == 0 && !a.isClosed()
+                    && t2.size() == (r.r2 == 0 ? 1 : 0) && (r.r2 != 0 || t2.get(0) == a);
+            if (ok && r.r2 == REFUSED) {
+                // refused only because it was still installed: now it is free again
+                ok = installOrRefused(t2, a) == 0;
+            }
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    static int installOrRefused(FdTable t, SyncFile f) {
+        try {
+            return t.install(f);
+        } catch (IllegalArgumentException e) {
+            return REFUSED;
+        }
+    }
 }
