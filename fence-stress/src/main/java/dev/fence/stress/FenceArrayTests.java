@@ -261,4 +261,83 @@ public final class FenceArrayTests {
             r.r2 = arr.isSignaled() ? 1 : 0;
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * The array's last release vs its member's owner letting go. all(m) holds a reference on m
+     * and, once enabled, a member callback on it. The array's deallocate() takes that callback
+     * off m before it releases m, so whichever of the two releases is m's last finds no callback
+     * and leaves m pending (a callback still queued would make the last release signal m with
+     * FenceReleasedException). m's deallocate runs once.
+     */
+
+    @JCStressTest
+    @Description("all(m) enabled; arr.release() vs m.release() (the owner's): m deallocated once, never force-signalled.")
+    @Outcome(id = "0, 1, 0", expect = ACCEPTABLE, desc = "m released twice, deallocated once, still pending; the array did not signal.")
+    @Outcome(expect = FORBIDDEN, desc = "m force-signalled (a member callback outlived the array's deallocate), deallocated twice or never, or the array signalled.")
+    @State
+    public static class LastReleaseVsOwnerRelease {
+        final Probes.DriverFence m = new Probes.DriverFence();
+        final FenceArray arr = FenceArray.all(m);
+
+        {
+            arr.enableSignaling();
+        }
+
+        @Actor
+        public void arrayHolder() {
+            arr.release();
+        }
+
+        @Actor
+        public void owner() {
+            m.release();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = m.isSignaled() ? 1 : 0;
+            r.r2 = m.deallocateCalls.get();
+            r.r3 = arr.isSignaled() ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The array's last release vs its member signalling. The member callback either ran (the
+     * array signals, though nobody holds it any more) or was removed first (the array stays
+     * pending). Either way m signalled without error and the array gave back exactly its one
+     * reference: the owner's release is then m's last.
+     */
+
+    @JCStressTest
+    @Description("all(m) enabled; arr.release() vs m.signal(): the member callback runs or is removed, m's references balance.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The member callback ran before the removal: the array signalled; m balanced.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The array's deallocate removed the callback first: the array stays pending; m balanced.")
+    @Outcome(expect = FORBIDDEN, desc = "m carries an error, the owner's release was not m's last, m deallocated twice or never.")
+    @State
+    public static class LastReleaseVsMemberSignal {
+        final Probes.DriverFence m = new Probes.DriverFence();
+        final FenceArray arr = FenceArray.all(m);
+
+        {
+            arr.enableSignaling();
+        }
+
+        @Actor
+        public void arrayHolder() {
+            arr.release();
+        }
+
+        @Actor
+        public void signaller() {
+            m.signal();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = arr.isSignaled() ? 1 : 0;
+            boolean last = m.release();
+            r.r2 = last && m.error() == null && m.isSignaled() ? 1 : BROKEN;
+            r.r3 = m.deallocateCalls.get();
+        }
+    }
 }
