@@ -262,6 +262,16 @@ public final class FenceArrayTests {
         }
     }
 
+    /** all(m) over one driver fence, enabled: m holds the member callback and the array's reference. */
+    public static class EnabledArrayOfOne {
+        final Probes.DriverFence m = new Probes.DriverFence();
+        final FenceArray arr = FenceArray.all(m);
+
+        {
+            arr.enableSignaling();
+        }
+    }
+
     /* ------------------------------------------------------------------------------------------
      * The array's last release vs its member's owner letting go. all(m) holds a reference on m
      * and, once enabled, a member callback on it. The array's deallocate() takes that callback
@@ -275,13 +285,7 @@ public final class FenceArrayTests {
     @Outcome(id = "0, 1, 0", expect = ACCEPTABLE, desc = "m released twice, deallocated once, still pending; the array did not signal.")
     @Outcome(expect = FORBIDDEN, desc = "m force-signalled (a member callback outlived the array's deallocate), deallocated twice or never, or the array signalled.")
     @State
-    public static class LastReleaseVsOwnerRelease {
-        final Probes.DriverFence m = new Probes.DriverFence();
-        final FenceArray arr = FenceArray.all(m);
-
-        {
-            arr.enableSignaling();
-        }
+    public static class LastReleaseVsOwnerRelease extends EnabledArrayOfOne {
 
         @Actor
         public void arrayHolder() {
@@ -314,13 +318,7 @@ public final class FenceArrayTests {
     @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The array's deallocate removed the callback first: the array stays pending; m balanced.")
     @Outcome(expect = FORBIDDEN, desc = "m carries an error, the owner's release was not m's last, m deallocated twice or never.")
     @State
-    public static class LastReleaseVsMemberSignal {
-        final Probes.DriverFence m = new Probes.DriverFence();
-        final FenceArray arr = FenceArray.all(m);
-
-        {
-            arr.enableSignaling();
-        }
+    public static class LastReleaseVsMemberSignal extends EnabledArrayOfOne {
 
         @Actor
         public void arrayHolder() {
