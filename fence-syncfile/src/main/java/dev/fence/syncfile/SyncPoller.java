@@ -527,9 +527,13 @@ public final class SyncPoller implements AutoCloseable {
      *
      * @param timeout how long to wait; 0 only checks (enabling signalling, as poll(2) does)
      * @param unit the unit of {@code timeout}
-     * @param files the files to watch (may be empty: returns an empty set at once)
+     * @param files the files to watch (may be empty: returns an empty set at once, unless
+     *     interrupted)
      * @return the indexes of the ready files; empty on timeout
-     * @throws InterruptedException if interrupted while waiting and nothing was ready
+     * @throws InterruptedException if the thread was interrupted (before the call or while
+     *     waiting) and nothing was ready, whatever the timeout, 0 included; the interrupt status
+     *     is then cleared. When something is ready the result is returned and the status stays
+     *     set
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if {@code unit}, {@code files} or an element is null
      * @throws BadHandleException if a file is closed
@@ -557,7 +561,15 @@ public final class SyncPoller implements AutoCloseable {
                 ready.set(i);
             }
         }
-        if (!ready.isEmpty() || timeout == 0 || files.length == 0) {
+        if (!ready.isEmpty()) {
+            return ready; // a ready result wins over an interrupt, whose status stays set
+        }
+        if (timeout == 0 || files.length == 0) {
+            // Nothing to wait for or no time to wait: an interrupt is still reported, as
+            // poll(2) reports a pending signal (EINTR) and SyncFile.poll(0, unit) throws.
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
             return ready;
         }
         Fence[] fences = new Fence[files.length]; // only when waiting
@@ -577,7 +589,9 @@ public final class SyncPoller implements AutoCloseable {
      * @param unit the unit of {@code timeout}
      * @param files the files to watch
      * @return the indexes (into {@code files}) of the ready files; empty on timeout
-     * @throws InterruptedException if interrupted while waiting and nothing was ready
+     * @throws InterruptedException if the thread was interrupted (before the call or while
+     *     waiting) and nothing was ready, whatever the timeout; see
+     *     {@link #poll(long, TimeUnit, SyncFile...)}
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if an argument or element is null
      * @throws BadHandleException if a file is closed

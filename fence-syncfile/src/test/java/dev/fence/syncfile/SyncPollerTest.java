@@ -87,6 +87,38 @@ class SyncPollerTest {
         }
     }
 
+    /**
+     * With timeout 0 nothing is waited for, but an interrupt is still reported when nothing is
+     * ready (poll(2) returns EINTR; SyncFile.poll(0, unit) throws too); a ready file wins and
+     * the interrupt status stays set.
+     */
+    @Test
+    void zeroTimeoutReportsAnInterruptUnlessSomethingIsReady() throws Exception {
+        Fence done = fresh();
+        done.signal();
+        try (SyncFile pending = SyncFile.create(fresh()); SyncFile ready = SyncFile.create(done)) {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class,
+                    () -> SyncPoller.poll(0, TimeUnit.SECONDS, pending));
+            assertFalse(Thread.interrupted(), "the throw clears the status");
+
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> pending.poll(0, TimeUnit.SECONDS),
+                    "SyncFile.poll(0) behaves the same");
+            assertFalse(Thread.interrupted());
+
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class,
+                    () -> SyncPoller.poll(0, TimeUnit.SECONDS, List.of()));
+            assertFalse(Thread.interrupted());
+
+            Thread.currentThread().interrupt();
+            assertEquals(BitSet.valueOf(new long[] {0b10}),
+                    SyncPoller.poll(0, TimeUnit.SECONDS, pending, ready));
+            assertTrue(Thread.interrupted(), "a ready result keeps the status");
+        }
+    }
+
     @Test
     void badInput() {
         SyncFile closed = SyncFile.create(fresh());
