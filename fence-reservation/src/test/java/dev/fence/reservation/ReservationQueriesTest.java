@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import static dev.fence.reservation.SharedBufferMultiTest.awaitParked;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -83,11 +84,8 @@ class ReservationQueriesTest {
         Thread t = new Thread(younger, "younger");
         t.start();
         // the younger transaction backs off, releases b and waits in lockSlow(a)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (b.isLocked() || t.getState() != Thread.State.WAITING) {
-            assertTrue(System.nanoTime() < deadline, "the younger transaction never backed off");
-            Thread.sleep(1);
-        }
+        awaitParked(t);
+        assertFalse(b.isLocked(), "parked while still holding b: it waited instead of dying");
         assertFalse(younger.isDone());
         a.unlock();
         older.close();
@@ -111,11 +109,7 @@ class ReservationQueriesTest {
         });
         Thread t = new Thread(waiter, "waiter");
         t.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (t.getState() != Thread.State.WAITING) {
-            assertTrue(System.nanoTime() < deadline, "the waiter never parked");
-            Thread.sleep(1);
-        }
+        awaitParked(t);
         t.interrupt();
         waiter.get(10, TimeUnit.SECONDS);
         assertTrue(m.isHeldByCurrentThread(), "the holder kept the mutex");

@@ -72,7 +72,8 @@ class SharedBufferMultiTest {
         }
     }
 
-    private static void awaitParked(Thread t) throws InterruptedException {
+    /** Waits until {@code t} is parked (WAITING), failing after the bound. */
+    static void awaitParked(Thread t) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
         while (t.getState() != Thread.State.WAITING) {
             if (System.nanoTime() - end > 0) {
