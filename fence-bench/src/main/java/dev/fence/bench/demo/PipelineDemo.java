@@ -37,8 +37,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   pool of SharedBuffers (frames)
  *     -> decode workers: beginCpuAccess(WRITE), write frame number + pattern + checksum, end
  *     -> ExecContext: lock the frame, take its dependencies, attach the GPU job's fence (WRITE)
- *     -> simulated GPU: a Timeline ring of in-flight jobs; each completes, in order, after a
- *        random latency counted from its submission; the "GPU" transforms the frame in place
+ *     -> simulated GPU: one or more engines in a row (--gpu-stages), each a Timeline ring of
+ *        in-flight jobs with its own thread; a frame's job on engine k waits for its job on
+ *        engine k-1 (a dependency across timelines), starts when that one signals, completes, in
+ *        order, after a random latency, and transforms the frame in place
  *     -> compositors: wait on the exported SyncFiles with SyncPoller, beginCpuAccess(READ) and
  *        verify the frame, then an ExecContext locks the frame plus two shared output tiles (in
  *        random order, so wait-die back-offs really happen), attaches a composite fence (READ on
@@ -49,7 +51,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * </pre>
  *
  * <p>What is verified: every frame's content when the compositor reads it (frame number at both
- * ends, the GPU-transformed pattern, the checksum) and again during the blit (a frame recycled
+ * ends, the pattern transformed once by every GPU engine, in engine order, the checksum) and again during the blit (a frame recycled
  * too early would show a different number), that every frame number is composited exactly once,
  * that no two blits ever wrote one tile at the same time (each tile carries a non-atomic counter
  * and a writer token), that every fence the demo created was signalled, and that no fence
@@ -59,21 +61,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code --workers N} (decode workers, default 2), {@code --compositors N} (default 2),
  * {@code --pool N} (frames in the pool, default 16), {@code --tiles N} (shared output tiles,
  * default 4), {@code --frame-kib N} (frame size, default 16), {@code --gpu-latency-us MIN:MAX}
- * (default 100:1000), {@code --quiet} (no progress line). The exit status is non-zero if any
- * check failed.
+ * (default 100:1000, per engine), {@code --gpu-stages N} (GPU engines each frame passes
+ * through in a row, default 2, at most {@value #MAX_GPU_STAGES}), {@code --quiet} (no progress
+ * line), {@code --help}. The exit status is non-zero if any check failed.
  */
 public final class PipelineDemo {
 
     /*
      * Implementation overview.
      *
-     * Threads: decode workers (W), one GPU thread, compositors (C), a progress printer, and the
-     * caller of run(), which sets `stop` at the deadline, joins the stages in pipeline order and
-     * collects the statistics. Hand-offs: `pool` (free frames, ArrayBlockingQueue), `gpuQueue`
-     * (jobs in seqno order; a decode worker issues the Timeline fence and enqueues the job under
-     * `submitLock`, so queue order is seqno order), `toComposite` (exported SyncFiles). The ring's
-     * slot array `slots` is guarded by `submitLock`: a submitter waits for the fence occupying its
-     * slot before reusing it (at most RING jobs in flight), like the seed's emitter.
+     * Threads: decode workers (W), one thread per GPU engine, compositors (C), a progress
+     * printer, and the caller of run(), which sets `stop` at the deadline, joins the stages in
+     * pipeline order and collects the statistics. Hand-offs: `pool` (free frames,
+     * ArrayBlockingQueue), one queue per engine in `engines` (jobs in seqno order; a decode
+     * worker issues one Timeline fence per engine and enqueues the jobs under `submitLock`, so
+     * each queue's order is its timeline's seqno order), `toComposite` (exported SyncFiles of
+     * the last engine's jobs). Each engine's ring slot array is guarded by `submitLock`: a
+     * submitter waits for the fence occupying a slot before reusing it (at most RING jobs in
+     * flight per engine), like the seed's emitter. Engine k's job depends on the same frame's
+     * job on engine k-1, which was submitted first and needs nothing from engine k, so the
+     * engines cannot wait for each other in a cycle.
      *
      * Memory visibility of frame content: decode writes, then endCpuAccess signals the CPU write
      * fence (release); the GPU thread awaits the job's dependencies (acquire) before touching the
@@ -85,8 +92,13 @@ public final class PipelineDemo {
 
     /** GPU ring depth: jobs in flight at most. */
     static final int RING = 64;
+    /** Most GPU engines a frame can pass through. */
+    static final int MAX_GPU_STAGES = 8;
     private static final int HEADER = 16;
     private static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final String USAGE = "usage: PipelineDemo [--seconds S] [--frames N]"
+            + " [--workers N] [--compositors N] [--pool N] [--tiles N] [--frame-kib N]"
+            + " [--gpu-stages N] [--gpu-latency-us MIN:MAX] [--quiet] [--help]";
 
     /**
      * The demo's settings.
@@ -100,10 +112,12 @@ public final class PipelineDemo {
      * @param frameBytes bytes per frame
      * @param gpuMinMicros least simulated GPU latency
      * @param gpuMaxMicros greatest simulated GPU latency
+     * @param gpuStages GPU engines each frame passes through, one after the other
      * @param quiet no progress line
      */
     public record Config(double seconds, long maxFrames, int workers, int compositors, int pool,
-            int tiles, int frameBytes, int gpuMinMicros, int gpuMaxMicros, boolean quiet) {
+            int tiles, int frameBytes, int gpuMinMicros, int gpuMaxMicros, int gpuStages,
+            boolean quiet) {
 
         /**
          * Checks the values.
@@ -113,19 +127,20 @@ public final class PipelineDemo {
         public Config {
             if (!(seconds > 0) || maxFrames < 0 || workers < 1 || compositors < 1 || pool < 1
                     || tiles < 2 || frameBytes < 64 || frameBytes % 8 != 0 || gpuMinMicros < 0
-                    || gpuMaxMicros < gpuMinMicros) {
+                    || gpuMaxMicros < gpuMinMicros || gpuStages < 1
+                    || gpuStages > MAX_GPU_STAGES) {
                 throw new IllegalArgumentException("bad demo settings: " + this);
             }
         }
 
         /**
-         * The defaults: 10 s, 2 workers, 2 compositors, 16 frames of 16 KiB, 4 tiles, GPU
-         * latency 100 to 1000 us.
+         * The defaults: 10 s, 2 workers, 2 compositors, 16 frames of 16 KiB, 4 tiles, 2 GPU
+         * engines in a row, GPU latency 100 to 1000 us per engine.
          *
          * @return the default settings
          */
         public static Config defaults() {
-            return new Config(10, 0, 2, 2, 16, 4, 16 * 1024, 100, 1000, false);
+            return new Config(10, 0, 2, 2, 16, 4, 16 * 1024, 100, 1000, 2, false);
         }
 
         /**
@@ -146,6 +161,7 @@ public final class PipelineDemo {
             int frameBytes = c.frameBytes;
             int gpuMin = c.gpuMinMicros;
             int gpuMax = c.gpuMaxMicros;
+            int gpuStages = c.gpuStages;
             boolean quiet = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -167,6 +183,7 @@ public final class PipelineDemo {
                         case "--tiles" -> tiles = Integer.parseInt(v);
                         case "--frame-kib" ->
                                 frameBytes = Math.multiplyExact(Integer.parseInt(v), 1024);
+                        case "--gpu-stages" -> gpuStages = Integer.parseInt(v);
                         case "--gpu-latency-us" -> {
                             String[] mm = v.split(":", 2);
                             gpuMin = Integer.parseInt(mm[0]);
@@ -182,7 +199,7 @@ public final class PipelineDemo {
                 seconds = 3600; // --frames alone: run until that many frames are done
             }
             return new Config(seconds, frames, workers, compositors, pool, tiles, frameBytes,
-                    gpuMin, gpuMax, quiet);
+                    gpuMin, gpuMax, gpuStages, quiet);
         }
 
         private static boolean containsFlag(String[] args, String flag) {
@@ -196,9 +213,10 @@ public final class PipelineDemo {
      * @param config the settings
      * @param elapsedNanos wall time from start until the last frame was composited
      * @param frames frames composited
-     * @param p50 median latency per stage (decode, gpu, composite, end-to-end), nanoseconds
+     * @param p50 median latency per stage, in the order of {@link #stages()}, nanoseconds
      * @param p99 99th percentile per stage, nanoseconds
-     * @param fencesCreated fences the demo created (GPU jobs and composites)
+     * @param fencesCreated fences the demo created (GPU jobs, one per engine per frame, and
+     *     composites)
      * @param fencesSignalled of those, how many signalled (counted by a callback on each)
      * @param backoffs ExecContext back-offs, all transactions
      * @param transactions ExecContext transactions
@@ -215,9 +233,33 @@ public final class PipelineDemo {
             long callbackFailures, long verified, long corrupted, long duplicates, long missing,
             long tileErrors, List<String> errors) {
 
-        /** The stage names, in the order of {@link #p50()} and {@link #p99()}. */
-        public static final List<String> STAGES =
-                List.of("decode", "gpu", "composite", "end-to-end");
+        /**
+         * The stage names, in the order of {@link #p50()} and {@link #p99()}: decode, one per GPU
+         * engine (from the submission, or from the previous engine's signal, to the engine's
+         * signal), composite, end-to-end.
+         *
+         * @param gpuStages the number of GPU engines
+         * @return the names
+         */
+        public static List<String> stages(int gpuStages) {
+            List<String> names = new ArrayList<>();
+            names.add("decode");
+            for (int k = 0; k < gpuStages; k++) {
+                names.add(gpuStages == 1 ? "gpu" : "gpu engine " + k);
+            }
+            names.add("composite");
+            names.add("end-to-end");
+            return List.copyOf(names);
+        }
+
+        /**
+         * The stage names of this run, in the order of {@link #p50()} and {@link #p99()}.
+         *
+         * @return the names, see {@link #stages(int)}
+         */
+        public List<String> stages() {
+            return stages(config.gpuStages());
+        }
 
         /**
          * Whether every check passed.
@@ -247,16 +289,18 @@ public final class PipelineDemo {
         public String table() {
             StringBuilder sb = new StringBuilder();
             Config c = config;
-            String header = "fence pipeline demo: %d decode workers -> GPU ring"
-                    + " (%d slots, %d-%d us) -> %d compositors; pool %d x %d KiB, %d tiles%n";
+            String header = "fence pipeline demo: %d decode workers -> %d GPU engine(s) in a row"
+                    + " (rings of %d slots, %d-%d us each) -> %d compositors; pool %d x %d KiB,"
+                    + " %d tiles%n";
             sb.append(String.format(Locale.ROOT, header,
-                    c.workers(), RING, c.gpuMinMicros(), c.gpuMaxMicros(), c.compositors(),
-                    c.pool(), c.frameBytes() / 1024, c.tiles()));
+                    c.workers(), c.gpuStages(), RING, c.gpuMinMicros(), c.gpuMaxMicros(),
+                    c.compositors(), c.pool(), c.frameBytes() / 1024, c.tiles()));
             sb.append(String.format(Locale.ROOT, "%-22s %,14d in %.2f s = %,.0f frames/s%n",
                     "frames", frames, elapsedNanos / 1e9, framesPerSecond()));
             sb.append(String.format(Locale.ROOT, "%-22s %14s %14s%n", "latency", "p50", "p99"));
-            for (int i = 0; i < STAGES.size(); i++) {
-                sb.append(String.format(Locale.ROOT, "  %-20s %14s %14s%n", STAGES.get(i),
+            List<String> names = stages();
+            for (int i = 0; i < names.size(); i++) {
+                sb.append(String.format(Locale.ROOT, "  %-20s %14s %14s%n", names.get(i),
                         micros(p50[i]), micros(p99[i])));
             }
             row(sb, "fences created", fencesCreated, "");
@@ -295,10 +339,8 @@ public final class PipelineDemo {
     private final int payloadInts;
     private final BlockingQueue<SharedBuffer> pool;
     private final SharedBuffer[] tiles;
-    private final Timeline gpuTimeline = Timeline.create("gpu-ring");
+    private final Engine[] engines;
     private final ReentrantLock submitLock = new ReentrantLock();
-    private final Fence[] slots = new Fence[RING];
-    private final BlockingQueue<GpuJob> gpuQueue = new ArrayBlockingQueue<>(RING);
     private final BlockingQueue<Pending> toComposite = new LinkedBlockingQueue<>();
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
     private final AtomicLong nextFrame = new AtomicLong();
@@ -323,6 +365,10 @@ public final class PipelineDemo {
     private PipelineDemo(Config config) {
         this.config = config;
         this.payloadInts = (config.frameBytes() - HEADER - 8) / 4;
+        this.engines = new Engine[config.gpuStages()];
+        for (int k = 0; k < engines.length; k++) {
+            engines[k] = new Engine(k);
+        }
         this.pool = new ArrayBlockingQueue<>(config.pool());
         for (int i = 0; i < config.pool(); i++) {
             pool.add(new SharedBuffer(ByteBuffer.allocateDirect(config.frameBytes()),
@@ -343,14 +389,16 @@ public final class PipelineDemo {
      * @throws InterruptedException if interrupted
      */
     public static void main(String[] args) throws InterruptedException {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.println(USAGE);
+            return;
+        }
         Config config;
         try {
             config = Config.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: PipelineDemo [--seconds S] [--frames N] [--workers N]"
-                    + " [--compositors N] [--pool N] [--tiles N] [--frame-kib N]"
-                    + " [--gpu-latency-us MIN:MAX] [--quiet]");
+            System.err.println(USAGE);
             System.exit(2);
             return;
         }
@@ -376,22 +424,26 @@ public final class PipelineDemo {
         long failuresBefore = Fences.callbackFailures();
         long start = System.nanoTime();
         long deadline = start + (long) (config.seconds() * 1e9);
+        int stageCount = Stats.stages(engines.length).size();
         List<Recorder> recorders = new ArrayList<>();
-        Thread gpu = thread("gpu", this::gpuLoop);
+        List<Thread> gpus = new ArrayList<>();
+        for (Engine e : engines) {
+            gpus.add(thread("gpu-" + e.index, () -> gpuLoop(e)));
+        }
         List<Thread> compositors = new ArrayList<>();
         for (int i = 0; i < config.compositors(); i++) {
-            Recorder r = new Recorder();
+            Recorder r = new Recorder(stageCount);
             recorders.add(r);
             int id = i;
             compositors.add(thread("compositor-" + i, () -> compositeLoop(id, r)));
         }
         List<Thread> decoders = new ArrayList<>();
         for (int i = 0; i < config.workers(); i++) {
-            Recorder r = new Recorder();
+            Recorder r = new Recorder(stageCount);
             recorders.add(r);
             decoders.add(thread("decode-" + i, () -> decodeLoop(r)));
         }
-        gpu.start();
+        gpus.forEach(Thread::start);
         compositors.forEach(Thread::start);
         decoders.forEach(Thread::start);
 
@@ -424,7 +476,7 @@ public final class PipelineDemo {
         joinAll(compositors, "compositor");
         long elapsed = System.nanoTime() - start;
         gpuStop = true;
-        joinAll(List.of(gpu), "gpu");
+        joinAll(gpus, "gpu");
         if (progress != null) {
             progress.printf(Locale.ROOT, "\r[%5.1f s] frames %,10d  done%60s%n", elapsed / 1e9,
                     composited.get(), "");
@@ -435,8 +487,8 @@ public final class PipelineDemo {
         long issued = submitted.get();
         long missing = Math.max(0, issued - seen.count());
         long tileErrors = tileCheck(frames);
-        long[][] merged = new long[4][];
-        for (int s = 0; s < 4; s++) {
+        long[][] merged = new long[stageCount][];
+        for (int s = 0; s < stageCount; s++) {
             int n = 0;
             for (Recorder r : recorders) {
                 n += r.size[s];
@@ -450,9 +502,9 @@ public final class PipelineDemo {
             Arrays.sort(all);
             merged[s] = all;
         }
-        long[] p50 = new long[4];
-        long[] p99 = new long[4];
-        for (int s = 0; s < 4; s++) {
+        long[] p50 = new long[stageCount];
+        long[] p99 = new long[stageCount];
+        for (int s = 0; s < stageCount; s++) {
             p50[s] = percentile(merged[s], 0.50);
             p99[s] = percentile(merged[s], 0.99);
         }
@@ -522,17 +574,18 @@ public final class PipelineDemo {
             }
             long t1 = System.nanoTime();
             rec.add(0, t1 - t0);
-            Fence job;
+            Fence[] jobs;
             try (ExecContext exec = threadExec.get().reopen()) {
                 exec.lockAll(e -> e.prepare(frame.reservation(), 1));
                 Fence deps = exec.dependency(Usage.forAccess(true));
-                job = submitToGpu(frame, deps);
-                exec.addFence(job, Usage.WRITE);
+                jobs = submitToGpu(frame, deps);
+                // the last engine's job signals after every earlier one: it stands for them all
+                exec.addFence(jobs[jobs.length - 1], Usage.WRITE);
                 backoffs.addAndGet(exec.backoffs());
                 transactions.incrementAndGet();
             }
-            SyncFile out = SyncFile.create(job);
-            toComposite.add(new Pending(frame, seq, out, t0, System.nanoTime()));
+            SyncFile out = SyncFile.create(jobs[jobs.length - 1]);
+            toComposite.add(new Pending(frame, seq, out, jobs, t0, System.nanoTime()));
         }
     }
 
@@ -554,39 +607,55 @@ public final class PipelineDemo {
         return (int) (seq * 0x9E3779B97F4A7C15L >>> 32) ^ (i * 0x85EBCA6B);
     }
 
-    private static int gpuKey(long seq) {
-        return (int) seq * 0x27D4EB2D | 1;
+    /** The value GPU engine {@code engine} XORs into every payload word of frame {@code seq}. */
+    private static int gpuKey(long seq, int engine) {
+        return ((int) seq * 0x27D4EB2D + engine * 0x61C88647) | 1;
     }
 
     // ------------------------------------------------------------------ simulated GPU
 
-    private Fence submitToGpu(SharedBuffer frame, Fence deps) throws InterruptedException {
-        long latency = TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current()
-                .nextInt(config.gpuMinMicros(), config.gpuMaxMicros() + 1));
+    /**
+     * Issues one job per engine for {@code frame}, engine k's job depending on engine k-1's, and
+     * queues them; returns the jobs' fences in engine order.
+     */
+    private Fence[] submitToGpu(SharedBuffer frame, Fence deps) throws InterruptedException {
+        long[] latency = new long[engines.length];
+        for (int k = 0; k < latency.length; k++) {
+            latency[k] = TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current()
+                    .nextInt(config.gpuMinMicros(), config.gpuMaxMicros() + 1));
+        }
+        Fence[] jobs = new Fence[engines.length];
         submitLock.lockInterruptibly();
         try {
-            Fence job = gpuTimeline.next();
-            int slot = (int) (job.seqno() & (RING - 1));
-            Fence previous = slots[slot];
-            // ring full: wait for the job that owns this slot (the GPU never needs our locks)
-            if (previous != null && !previous.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
-                throw new IllegalStateException(
-                        "GPU ring slot never freed: " + previous.describe());
+            for (Engine e : engines) {
+                Fence job = e.timeline.next();
+                int slot = (int) (job.seqno() & (RING - 1));
+                Fence previous = e.slots[slot];
+                // ring full: wait for the job that owns this slot (its dependencies were all
+                // queued before it, and the GPU never needs our locks)
+                if (previous != null && !previous.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
+                    throw new IllegalStateException(
+                            "GPU ring slot never freed: " + previous.describe());
+                }
+                e.slots[slot] = job;
+                countSignals(job);
+                jobs[e.index] = job;
             }
-            slots[slot] = job;
-            countSignals(job);
             long now = System.nanoTime();
             submitted.incrementAndGet();
-            gpuQueue.add(new GpuJob(job, frame, deps, now + latency));
-            return job;
+            for (Engine e : engines) {
+                Fence after = e.index == 0 ? deps : jobs[e.index - 1];
+                e.queue.add(new GpuJob(jobs[e.index], frame, after, now, latency[e.index]));
+            }
+            return jobs;
         } finally {
             submitLock.unlock();
         }
     }
 
-    private void gpuLoop() throws InterruptedException {
+    private void gpuLoop(Engine e) throws InterruptedException {
         while (true) {
-            GpuJob job = gpuQueue.poll(20, TimeUnit.MILLISECONDS);
+            GpuJob job = e.queue.poll(20, TimeUnit.MILLISECONDS);
             if (job == null) {
                 if (gpuStop) {
                     return;
@@ -597,7 +666,11 @@ public final class PipelineDemo {
                 throw new IllegalStateException("GPU job dependency never signalled: "
                         + job.deps.describe());
             }
-            long wait = job.doneAt - System.nanoTime();
+            // engine 0's latency counts from the submission; a later engine starts when the
+            // engine before it has finished the frame
+            long start = e.index == 0 ? job.submittedAt
+                    : Math.max(job.submittedAt, job.deps.timestamp());
+            long wait = start + job.latency - System.nanoTime();
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // the simulated execution time
             }
@@ -605,17 +678,22 @@ public final class PipelineDemo {
             try {
                 ByteBuffer b = job.frame.buffer();
                 long seq = b.getLong(0);
-                int key = gpuKey(seq);
+                // the stage mark says which engine had the frame last: it must be the one
+                // before this (or the decoder, for engine 0); otherwise poison the mark
+                boolean inOrder = b.getInt(8) == 1 + e.index;
+                int key = gpuKey(seq, e.index);
                 for (int i = 0; i < payloadInts; i++) {
                     int at = HEADER + 4 * i;
                     b.putInt(at, b.getInt(at) ^ key);
                 }
-                b.putInt(8, 2); // stage: GPU-processed
-                gpuTimeline.signalUpTo(job.fence.seqno()); // in order: one GPU thread, seqno order
+                b.putInt(8, inOrder ? 2 + e.index : -1);
+                e.timeline.signalUpTo(job.fence.seqno()); // in order: one thread per engine
             } finally {
                 section.close();
             }
-            gpuDone.incrementAndGet();
+            if (e.index == engines.length - 1) {
+                gpuDone.incrementAndGet();
+            }
         }
     }
 
@@ -658,7 +736,12 @@ public final class PipelineDemo {
             Recorder rec) throws Exception {
         Fence gpuFence = p.file.fence();
         try {
-            rec.add(1, gpuFence.timestamp() - p.tSubmit);
+            long from = p.tSubmit;
+            for (int k = 0; k < p.jobs.length; k++) { // all signalled: each waited for the last
+                long ts = p.jobs[k].timestamp();
+                rec.add(1 + k, ts - from);
+                from = ts;
+            }
         } finally {
             gpuFence.release();
             p.file.close();
@@ -730,8 +813,8 @@ public final class PipelineDemo {
             blit.signal();
         }
         long end = blit.timestamp();
-        rec.add(2, end - tReady);
-        rec.add(3, end - p.t0);
+        rec.add(1 + engines.length, end - tReady);
+        rec.add(2 + engines.length, end - p.t0);
         if (good) {
             verified.incrementAndGet();
         } else {
@@ -741,10 +824,14 @@ public final class PipelineDemo {
     }
 
     private boolean verify(ByteBuffer b, long seq) {
-        if (b.getLong(0) != seq || b.getLong(b.capacity() - 8) != seq || b.getInt(8) != 2) {
+        if (b.getLong(0) != seq || b.getLong(b.capacity() - 8) != seq
+                || b.getInt(8) != 1 + engines.length) {
             return false;
         }
-        int key = gpuKey(seq);
+        int key = 0;
+        for (int k = 0; k < engines.length; k++) {
+            key ^= gpuKey(seq, k);
+        }
         int sum = 0;
         for (int i = 0; i < payloadInts; i++) {
             int v = b.getInt(HEADER + 4 * i) ^ key;
@@ -786,16 +873,36 @@ public final class PipelineDemo {
 
     // ------------------------------------------------------------------ small parts
 
-    private record GpuJob(Fence fence, SharedBuffer frame, Fence deps, long doneAt) {
+    /** One simulated GPU engine: a timeline, its ring slots (guarded by submitLock), a queue. */
+    private static final class Engine {
+        final int index;
+        final Timeline timeline;
+        final Fence[] slots = new Fence[RING];
+        final BlockingQueue<GpuJob> queue = new ArrayBlockingQueue<>(RING);
+
+        Engine(int index) {
+            this.index = index;
+            this.timeline = Timeline.create("gpu-engine-" + index);
+        }
     }
 
-    private record Pending(SharedBuffer frame, long seq, SyncFile file, long t0, long tSubmit) {
+    private record GpuJob(Fence fence, SharedBuffer frame, Fence deps, long submittedAt,
+            long latency) {
+    }
+
+    private record Pending(SharedBuffer frame, long seq, SyncFile file, Fence[] jobs, long t0,
+            long tSubmit) {
     }
 
     /** Latency samples of one thread, per stage; read after the thread is joined. */
     private static final class Recorder {
-        final long[][] samples = new long[4][1024];
-        final int[] size = new int[4];
+        final long[][] samples;
+        final int[] size;
+
+        Recorder(int stages) {
+            samples = new long[stages][1024];
+            size = new int[stages];
+        }
 
         void add(int stage, long nanos) {
             if (size[stage] == samples[stage].length) {

@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PipelineDemoTest {
 
     private static PipelineDemo.Config small(double seconds, long frames) {
-        return new PipelineDemo.Config(seconds, frames, 2, 2, 6, 3, 4096, 20, 200, true);
+        return small(seconds, frames, 1);
+    }
+
+    private static PipelineDemo.Config small(double seconds, long frames, int gpuStages) {
+        return new PipelineDemo.Config(seconds, frames, 2, 2, 6, 3, 4096, 20, 200, gpuStages,
+                true);
     }
 
     @Test
@@ -42,6 +48,27 @@ class PipelineDemoTest {
     }
 
     @Test
+    void framesPassThroughEveryGpuEngineInOrder() throws Exception {
+        // three engines: each frame's job on engine k waits for its job on engine k-1; an engine
+        // that ran early would leave a poisoned stage mark or a wrong pattern (corrupted > 0)
+        PipelineDemo.Stats s = PipelineDemo.run(small(60, 200, 3), null);
+        assertEquals(200, s.frames(), s::table);
+        assertEquals(200, s.verified(), s::table);
+        assertEquals(0, s.corrupted(), s::table);
+        assertEquals(200 * 4, s.fencesCreated(), s::table); // three GPU jobs and a blit each
+        assertEquals(200 * 4, s.fencesSignalled(), s::table);
+        assertEquals(List.of("decode", "gpu engine 0", "gpu engine 1", "gpu engine 2",
+                "composite", "end-to-end"), s.stages());
+        assertEquals(s.stages().size(), s.p50().length);
+        for (int k = 1; k <= 3; k++) {
+            // an engine runs at least the least simulated latency after its input is ready
+            assertTrue(s.p50()[k] >= 20_000, s::table);
+        }
+        assertTrue(s.table().contains("gpu engine 2"), s::table);
+        assertTrue(s.ok(), s::table);
+    }
+
+    @Test
     void parsesFlagsAndRejectsBadOnes() {
         PipelineDemo.Config c = PipelineDemo.Config.parse("--seconds", "2.5", "--workers", "3",
                 "--compositors", "4", "--pool", "8", "--gpu-latency-us", "5:50", "--quiet");
@@ -54,6 +81,12 @@ class PipelineDemoTest {
         assertTrue(c.quiet());
         assertFalse(PipelineDemo.Config.parse().quiet());
         assertEquals(1000, PipelineDemo.Config.parse("--frames", "1000").maxFrames());
+        assertEquals(2, PipelineDemo.Config.parse().gpuStages());
+        assertEquals(5, PipelineDemo.Config.parse("--gpu-stages", "5").gpuStages());
+        assertThrows(IllegalArgumentException.class,
+                () -> PipelineDemo.Config.parse("--gpu-stages", "0"));
+        assertThrows(IllegalArgumentException.class,
+                () -> PipelineDemo.Config.parse("--gpu-stages", "9"));
         assertThrows(IllegalArgumentException.class,
                 () -> PipelineDemo.Config.parse("--bogus", "1"));
         assertThrows(IllegalArgumentException.class,
