@@ -6,7 +6,7 @@
 #
 # Bounded mode (measured in docs/stress.md): one JVM configuration (-jvmArgs disables the
 # flag matrix), no split compilation, 2 CPUs, 1 iteration of 50 ms per fork, 1 normal +
-# 1 stress fork per test (jcstress plans no stress fork on JDK 25). 106 tests: about 3 min on
+# 1 stress fork per test (jcstress plans no stress fork on JDK 25). 107 tests: about 3 min on
 # JDK 17 and 1.5 min on JDK 25 on a quiet 2-vCPU reference VM (5 and 2.5 min when loaded), plus
 # the 30 s soak (docs/stress.md). Most of each
 # fork's time is JVM start-up and warm-up, not sampling; the races these tests look for show

@@ -48,6 +48,10 @@ public final class Timeline extends TimelinePad3 {
      *           lock, and a callback that raises the value from inside a drain just adds a round.
      *   cursor  (plain; signaller line) the last point the drainer consumed. Owned by the current
      *           drainer; handed to the next one by wip's read-modify-writes.
+     *   passed  (plain field, release store / acquire load; signaller line) the highest seqno
+     *           the drainer has begun to signal. The drainer stores it just before each signal,
+     *           so every point below it (published before the drainer looked) has signalled and
+     *           the one at it is being signalled.
      *   outOfOrder (cold line; guarded by the spin lock oooLock) a heap of the points from
      *           fenceAt() at or below tail's seqno that are still pending; outOfOrderSize
      *           (volatile) mirrors its size so that the drainer looks only when it is not empty.
@@ -72,16 +76,27 @@ public final class Timeline extends TimelinePad3 {
      * volatile, hence sequentially consistent:
      *   - in-order point p: its producer CASes tail, then reads `ahead`, and if it is set reads the
      *     value; if p.seqno <= value it drains (raising wip, which also makes a running drainer go
-     *     round again) and signals p. A drainer that ended a round without p read tail (or the
-     *     link) before p's CAS. It can only have needed p in the third case above, and then its
-     *     write of `ahead` (or an earlier drainer's, ordered before it through wip) precedes
-     *     its last read of tail, which precedes p's CAS, which precedes the producer's read of
-     *     `ahead`: the producer sees it, and sees a value at least v.
-     *   - heap point: its producer writes outOfOrderSize (under oooLock), then reads the value;
-     *     the drainer reads outOfOrderSize after reading v in every step, the last one included.
-     *     Either the drainer sees the entry or the producer sees the value and drains itself.
-     * A point issued at or below a value that a concurrent call is still signalling may therefore
-     * be signalled by that call (shortly after it is returned) rather than born signalled.
+     *     round again; the drainer, this producer or the running one, signals p in its turn).
+     *     A drainer that ended a round without p read tail (or the link) before p's CAS. It
+     *     can only have needed p in the third case above, and then its write of `ahead` (or an
+     *     earlier drainer's, ordered before it through wip) precedes its last read of tail,
+     *     which precedes p's CAS, which precedes the producer's read of `ahead`: the producer
+     *     sees it, and sees a value at least v.
+     *   - heap point (fenceAt() at or below tail's seqno and above `passed`): its producer writes
+     *     outOfOrderSize (under oooLock), then reads the value; the drainer reads outOfOrderSize
+     *     after reading v in every step, the last one included. Either the drainer sees the
+     *     entry or the producer sees the value and drains itself.
+     *
+     * Order: no producer signals a point that the drainer has not passed, so a fresh point never
+     * overtakes a lower pending point of its timeline. A point issued at or below a value that a
+     * concurrent call is still signalling is signalled by that call in its turn (shortly after it
+     * is returned) rather than born signalled; fenceAt() at or below `passed` is born signalled
+     * (every lower point already is). One window remains: a fenceAt() point above the `passed`
+     * it read, published just after the drainer looked at the heap for the step that signals a
+     * higher point, is signalled one step later, after that point (its producer re-reads
+     * `passed` after publishing and signals it at once if it was passed meanwhile). The kernel
+     * has no such window only because it issues and signals under one lock.
+     * (TimelineTest.pointsIssuedFromACallbackDuringADrainKeepSeqnoOrder.)
      *
      * Cost of the born-signalled path, which the ring never takes: per in-order point a tail CAS,
      * a value read and a drain (two wip read-modify-writes and a cursor step) besides the signal.
@@ -110,6 +125,7 @@ public final class Timeline extends TimelinePad3 {
     private static final VarHandle WIP;
     private static final VarHandle OOO_LOCK;
     private static final VarHandle NEXT;
+    private static final VarHandle PASSED;
 
     static {
         try {
@@ -119,6 +135,7 @@ public final class Timeline extends TimelinePad3 {
             WIP = lookup.findVarHandle(TimelineSignallerFields.class, "wip", int.class);
             OOO_LOCK = lookup.findVarHandle(TimelineColdFields.class, "oooLock", int.class);
             NEXT = lookup.findVarHandle(Point.class, "next", Point.class);
+            PASSED = lookup.findVarHandle(TimelineSignallerFields.class, "passed", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -206,12 +223,17 @@ public final class Timeline extends TimelinePad3 {
                 if (tryAppend(t, p)) {
                     return p;
                 }
-            } else if (value <= this.value) {
-                p.signal(); // below the newest seqno and passed: born signalled, never queued
+            } else if (value <= (long) PASSED.getAcquire(this)) {
+                p.signal(); // the drainer has signalled every point up to here: born signalled
                 return p;
             } else {
+                // Not yet reached by the signalling (which may be running right now): through
+                // the heap, so that the drainer signals it in its turn, after the lower points.
                 addOutOfOrder(p); // publishes the entry (size write), then:
                 signalIfPassed(p);
+                if (value <= (long) PASSED.getAcquire(this)) {
+                    p.signal(); // the drainer moved past it meanwhile: do not wait for a round
+                }
                 return p;
             }
         }
@@ -234,15 +256,17 @@ public final class Timeline extends TimelinePad3 {
     }
 
     /**
-     * After {@code p} was published (tail CAS or heap entry): if the value covers it, drain, so
-     * that a point in the list does not stay linked behind the cursor (and a heap entry leaves the
-     * heap), and signal it even if another thread is the drainer: born signalled, a fresh fence.
-     * The value is read after the publication; see the overview for why that suffices.
+     * After {@code p} was published (tail CAS or heap entry): if the value covers it, drain. If
+     * this call becomes the drainer, {@code p} is signalled, after every lower pending point,
+     * before it returns (born signalled); if another drain is running (another thread, or further
+     * up this thread's stack), that drainer goes round again and signals {@code p} in order.
+     * Signalling {@code p} here directly would let it overtake lower points that drainer has not
+     * reached yet. The value is read after the publication; see the overview for why that
+     * suffices.
      */
     private void signalIfPassed(Point p) {
         if (p.seqno() <= value) {
             drain();
-            p.signal();
         }
     }
 
@@ -348,6 +372,9 @@ public final class Timeline extends TimelinePad3 {
                 if (!stamped) {
                     now = System.nanoTime(); // one timestamp per round
                     stamped = true;
+                }
+                if (p.seqno() > passed) {
+                    PASSED.setRelease(this, p.seqno()); // before the signal: see the overview
                 }
                 if (o != null) {
                     boolean signalled = false;
@@ -531,6 +558,12 @@ abstract class TimelineSignallerFields extends TimelinePad2 {
     volatile int wip;
     /** The last point the drainer consumed (owned by the drainer). */
     Timeline.Point cursor;
+    /**
+     * The highest seqno the drainer has begun to signal: written by the drainer (release) just
+     * before each signal, read by fenceAt() (acquire) to tell a passed seqno from one the
+     * signalling has not reached.
+     */
+    long passed;
 
     TimelineSignallerFields(long context, String name) {
         super(context, name);

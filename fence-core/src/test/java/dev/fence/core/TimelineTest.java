@@ -150,17 +150,23 @@ class TimelineTest {
                         late.add(p);
                         p.onSignal(g -> order.add(g.seqno()));
                     }
-                    assertTrue(tl.fenceAt(4).isSignaled(), "at or below the value: born signalled");
+                    // the value is past 4 but 3 has not signalled: 4 must wait for its turn
+                    Fence at4 = tl.fenceAt(4);
+                    late.add(at4);
+                    at4.onSignal(g -> order.add(-g.seqno()));
                     tl.signalUpTo(6); // re-entrant: the running call signals 5 and 6
                 }
             });
         }
+        long failures = Fences.callbackFailures();
         tl.signalUpTo(4);
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), order);
+        // the in-order point 4 first (list first on a tie), then fenceAt(4), then 5 and 6
+        assertEquals(List.of(1L, 2L, 3L, 4L, -4L, 5L, 6L), order);
+        assertEquals(failures, Fences.callbackFailures());
         assertTrue(late.get(1).isSignaled());
         assertFalse(late.get(2).isSignaled(), "7 is above the value");
         tl.advance(1);
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), order);
+        assertEquals(List.of(1L, 2L, 3L, 4L, -4L, 5L, 6L, 7L), order);
     }
 
     @Test
@@ -382,5 +388,76 @@ class TimelineTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * A fence issued from a callback while the drain that runs it has not reached the fence's
+     * seqno must not be born signalled (it would overtake the lower points still pending); one at
+     * a seqno the drain has passed is. Failed before: fenceAt(5) issued while point 1 signalled
+     * came back signalled with points 2 to 4 pending.
+     */
+    @Test
+    void pointsIssuedFromACallbackDuringADrainKeepSeqnoOrder() {
+        Timeline tl = Timeline.create("t");
+        List<Fence> points = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            points.add(tl.next());
+        }
+        List<String> seen = new ArrayList<>();
+        List<Long> order = new ArrayList<>();
+        points.get(0).onSignal(x -> {
+            Fence f5 = tl.fenceAt(5);
+            seen.add("f5=" + f5.isSignaled() + " p2=" + points.get(1).isSignaled());
+            f5.onSignal(g -> order.add(-g.seqno()));
+        });
+        points.get(2).onSignal(x -> {
+            Fence f2 = tl.fenceAt(2); // passed: 2 has signalled, 3 is signalling
+            seen.add("f2=" + f2.isSignaled());
+        });
+        for (int i = 3; i < 6; i++) {
+            points.get(i).onSignal(g -> order.add(g.seqno()));
+        }
+        tl.signalUpTo(10);
+        assertEquals(List.of("f5=false p2=false", "f2=true"), seen);
+        assertEquals(List.of(4L, 5L, -5L, 6L), order);
+    }
+
+    /**
+     * After the value once ran ahead of the issued points, next() checks the value itself; from
+     * a callback of a drain that has not reached the new seqno it must leave the point to that
+     * drain. Failed before: the new point came back signalled with points 3 and 4 pending.
+     */
+    @Test
+    void nextFromACallbackAfterARunAheadWaitsForItsTurn() {
+        Timeline tl = Timeline.create("t");
+        tl.signalUpTo(1); // runs ahead of everything issued: producers check the value now
+        assertTrue(tl.next().isSignaled());
+        List<Fence> points = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            points.add(tl.next()); // 2, 3, 4
+        }
+        List<String> seen = new ArrayList<>();
+        points.get(0).onSignal(x -> {
+            Fence f5 = tl.next();
+            seen.add("f5=" + f5.isSignaled() + " p3=" + points.get(1).isSignaled());
+        });
+        tl.signalUpTo(10);
+        assertEquals(List.of("f5=false p3=false"), seen);
+    }
+
+    @Test
+    void nextFromACallbackBeforeARunAheadWaitsForItsTurn() {
+        Timeline tl = Timeline.create("t");
+        List<Fence> points = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            points.add(tl.next());
+        }
+        List<String> seen = new ArrayList<>();
+        points.get(0).onSignal(x -> {
+            Fence f4 = tl.next();
+            seen.add("f4=" + f4.isSignaled() + " p2=" + points.get(1).isSignaled());
+        });
+        tl.signalUpTo(10);
+        assertEquals(List.of("f4=false p2=false"), seen);
     }
 }

@@ -17,6 +17,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.JZZ_Result;
+import org.openjdk.jcstress.infra.results.ZZI_Result;
 
 /**
  * {@link Timeline}: raising the value races readers of {@code value()} and of its fences,
@@ -314,6 +315,50 @@ public final class TimelineTests {
                     && fb.isSignaled() && t.value() == 3;
             r.r1 = (int) fa.seqno();
             r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Points 1, 2 and 3 are pending when signalUpTo(3) races fenceAt(2) (below the newest seqno).
+     * The value may already cover 2 while the drain has not signalled point 1: the new fence
+     * must then wait for its turn (the drainer signals it after point 1), and be born signalled
+     * only at a seqno the drainer has passed. So whenever the producer sees its fence
+     * signalled, point 1 (read after it) is signalled too. Before this rule, fenceAt() read the
+     * value and signalled the fence at once, ahead of point 1.
+     */
+
+    @JCStressTest
+    @Description("fenceAt(2) behind pending points vs signalUpTo(3): the new fence never signals before point 1.")
+    @Outcome(id = "false, false, 1", expect = ACCEPTABLE, desc = "Issued before the drain reached it; signalled later, in order.")
+    @Outcome(id = "false, true, 1",  expect = ACCEPTABLE, desc = "Point 1 signalled; the new fence still waiting for its turn.")
+    @Outcome(id = "true, true, 1",   expect = ACCEPTABLE, desc = "Born signalled (passed), or signalled in order by the drain.")
+    @Outcome(expect = FORBIDDEN, desc = "The new fence signalled while point 1 is pending, or something left pending at the end.")
+    @State
+    public static class PassedPointVsSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Fence p2 = t.next();
+        final Fence p3 = t.next();
+        volatile Fence issued;
+
+        @Actor
+        public void producer(ZZI_Result r) {
+            Fence f = t.fenceAt(2);
+            issued = f;
+            r.r1 = f.isSignaled();
+            r.r2 = p1.isSignaled();
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(3);
+        }
+
+        @Arbiter
+        public void arbiter(ZZI_Result r) {
+            boolean ok = issued.isSignaled() && p1.isSignaled() && p2.isSignaled()
+                    && p3.isSignaled() && t.value() == 3;
+            r.r3 = ok ? 1 : BROKEN;
         }
     }
 }
