@@ -46,11 +46,13 @@ import java.util.concurrent.TimeUnit;
  * earlier one and may promote it (BOOKKEEP to READ), never degrade it.
  *
  * <h2>Reserved slots</h2>
- * Every {@code addFence} needs a slot reserved with {@link #reserveFences(int)} during the current
- * lock hold: a reservation of {@code n} slots guarantees {@code n} adds, and unlocking discards
- * unused slots (the kernel does this only with debug options on; here it is always checked, so a
- * missing reserve fails every time, not only when the list happens to be full). Adding without
- * holding the lock, or without a reserved slot, is an {@link IllegalStateException}.
+ * Every {@code addFence} needs a {@link #reserveFences(int)} call during the current lock hold: a
+ * reservation of {@code n} slots is room for {@code n} more entries, and unlocking discards unused
+ * slots (the kernel does this only with debug options on; here it is always checked, so a missing
+ * reserve fails every time, not only when the list happens to be full). As in the kernel, only an
+ * add that appends an entry uses up a slot; one that replaces an entry (see above) needs no room.
+ * Adding without holding the lock, without a reservation in this lock hold, or appending beyond
+ * the reserved slots is an {@link IllegalStateException}.
  *
  * <h2>Exclusive and shared view</h2>
  * The model before Linux 5.19 (one exclusive fence, many shared ones) maps onto usages:
@@ -394,18 +396,20 @@ public final class Reservation {
 
     /**
      * Adds a fence, the kernel's {@code dma_resv_add_fence}, following the replacement rule (see
-     * the class comment). Consumes one reserved slot.
+     * the class comment). An append consumes one reserved slot; a replacement needs no room but
+     * still a {@link #reserveFences(int)} call in this lock hold.
      *
      * @param fence the fence; must not be a container ({@link FenceArray}, {@link FenceChain}):
      *     add the members one by one
      * @param usage how the fence uses the object
      * @throws NullPointerException if either argument is null
      * @throws IllegalArgumentException if {@code fence} is a container
-     * @throws IllegalStateException if the caller does not hold the lock or has no reserved slot
+     * @throws IllegalStateException if the caller does not hold the lock, has not reserved in
+     *     this lock hold, or would append with no reserved slot left
      */
     public void addFence(Fence fence, Usage usage) {
         checkAdd(fence, usage, "addFence");
-        takeSlot("addFence");
+        checkReserved("addFence");
         Snapshot s = snapshot();
         for (int i = 0; i < s.size(); i++) {
             Fence old = s.fences[i];
@@ -423,6 +427,7 @@ public final class Reservation {
                 return;
             }
         }
+        takeSlot("addFence"); // only an append needs room (the kernel's BUG_ON is here too)
         Fence[] fences = Arrays.copyOf(s.fences, s.size() + 1);
         Usage[] usages = Arrays.copyOf(s.usages, s.size() + 1);
         fences[s.size()] = fence;
@@ -802,6 +807,13 @@ public final class Reservation {
                     + fence.describe() + "); add their members with Fences.unwrap");
         }
         checkHeld(op);
+    }
+
+    private void checkReserved(String op) {
+        if (reservedGeneration != mutex.generation()) {
+            throw new IllegalStateException(op + " on " + this
+                    + " without a reserved slot: call reserveFences(n) after locking");
+        }
     }
 
     private void takeSlot(String op) {
