@@ -338,8 +338,10 @@ public final class WwMutex {
      *     all, then {@link #lockSlow(WwAcquireContext) lockSlow} this mutex
      * @throws NullPointerException if {@code ctx} is null
      * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
-     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed, or
-     *     has backed off and must first release everything and {@code lockSlow} the contended mutex
+     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed,
+     *     has backed off and must first release everything and {@code lockSlow} the contended
+     *     mutex, or if the calling thread already holds this mutex without a context (it would
+     *     wait for itself)
      */
     public boolean lock(WwAcquireContext ctx) throws WwDeadlockException {
         try {
@@ -376,7 +378,8 @@ public final class WwMutex {
      * @throws NullPointerException if {@code ctx} is null
      * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
      * @throws IllegalStateException if {@code ctx} still holds locks, backed off on a different
-     *     mutex, belongs to another thread, or is done or closed
+     *     mutex, belongs to another thread, or is done or closed, or if the calling thread already
+     *     holds this mutex without a context
      */
     public void lockSlow(WwAcquireContext ctx) {
         checkSlow(ctx);
@@ -693,6 +696,9 @@ public final class WwMutex {
     /** Steps 3 to 6 of the overview, after grab() failed. Returns ACQUIRED or DEADLK. */
     private int acquire(Object me, WwAcquireContext ctx, boolean interruptible)
             throws InterruptedException {
+        if (ctx != null) {
+            checkNotHeldPlainByCaller(ctx);
+        }
         int r = SPIN_NANOS > 0 && waiters == 0 ? spin(me, ctx, false) : SLOW;
         if (r != SLOW) {
             return r;
@@ -765,6 +771,22 @@ public final class WwMutex {
             if (interruptedWhileWaiting) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Refuses a context lock of a mutex that the calling thread already holds without a context:
+     * it would wait for itself forever (the context-free {@link #lock()} refuses the same case).
+     * Exact without waitLock: only the caller could release such a hold. (A hold through another
+     * context of this thread is left to the algorithm: wait-die may rightly tell a younger one to
+     * back off; using two contexts in one thread stays the caller's risk, as documented.)
+     */
+    private void checkNotHeldPlainByCaller(WwAcquireContext ctx) {
+        Thread me = Thread.currentThread();
+        if (owner == me) {
+            throw new IllegalStateException(this + " is already held by the calling thread "
+                    + me.getName() + " without a context; locking it with " + ctx
+                    + " would wait forever");
         }
     }
 
