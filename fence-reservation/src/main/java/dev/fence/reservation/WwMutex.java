@@ -415,21 +415,34 @@ public final class WwMutex {
      * Takes the mutex for {@code ctx} if it is free right now, the kernel's
      * {@code ww_mutex_trylock(lock, ctx)}. Never waits and never backs off. Unlike
      * {@link #lock(WwAcquireContext)}, a mutex already held by {@code ctx} just returns
-     * {@code false}.
+     * {@code false}. After a back-off it may take the contended mutex (which ends the back-off,
+     * as {@link #lockSlow(WwAcquireContext) lockSlow} does), but no other.
      *
      * @param ctx the acquisition context
      * @return {@code true} if acquired
      * @throws NullPointerException if {@code ctx} is null
      * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
-     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed
+     * @throws IllegalStateException if {@code ctx} belongs to another thread, is done or closed,
+     *     or has backed off and must first release everything and take the contended mutex
      */
     public boolean tryLock(WwAcquireContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
+        WwMutex contending = ctx.contending;
+        if (contending != null && (contending != this || ctx.acquired != 0)) {
+            throw new IllegalStateException(ctx + " backed off on " + contending
+                    + ": release every lock and lockSlow it before locking " + this);
+        }
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
-        return grab(ctx, ctx);
+        if (!grab(ctx, ctx)) {
+            return false;
+        }
+        if (contending != null) {
+            ctx.contending = null;   // the contended mutex is taken: the back-off is over
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------
