@@ -2,6 +2,7 @@ package dev.fence.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.Objects;
 
 /**
@@ -47,6 +48,14 @@ public final class FenceChain extends Fence {
      * the sweep resumes). Each append does O(1) work and the whole chain is swept once every
      * (length / SWEEP_STEPS) appends, so a chain that keeps growing while its points complete
      * stays proportional to its pending points.
+     *
+     * The sweep position is held weakly. It is a link that was pending when the sweep passed it,
+     * and other walks may since have collected it out of the chain; its own prev pointers are
+     * then never walked again, so a strong reference kept every link below it reachable as it was
+     * when last swept (after appends stop, with the oldest point still pending, a chain built
+     * while pending kept most of its collected links). Weakly held, a position that is still in
+     * the chain stays reachable through it, and one that is not is simply dropped (the sweep then
+     * restarts at the newest link).
      */
 
     private static final int SWEEP_STEPS = 2;
@@ -66,7 +75,7 @@ public final class FenceChain extends Fence {
     private final long prevSeqno;
     private final Fence fence;
     private final Rearm waiter = new Rearm(this);
-    private Fence sweep;
+    private WeakReference<Fence> sweep;
 
     private FenceChain(long context, long seqno, Fence prev, long prevSeqno, Fence fence) {
         super(context, seqno);
@@ -110,9 +119,11 @@ public final class FenceChain extends Fence {
         chain.collect();
         if (prev instanceof FenceChain) {
             FenceChain pc = (FenceChain) prev;
-            Fence from = pc.sweep;
+            WeakReference<Fence> ref = pc.sweep;
             pc.sweep = null;
-            chain.sweep = sweepFrom(from != null ? from : pc);
+            Fence from = ref != null ? ref.get() : null;
+            Fence next = sweepFrom(from != null ? from : pc);
+            chain.sweep = next == null ? null : next == from ? ref : new WeakReference<>(next);
         }
         return chain;
     }

@@ -229,6 +229,84 @@ class FenceCascadeTest {
     }
 
     @Test
+    void chainWithItsOldestPointPendingKeepsNoCollectedLinkReachable()
+            throws InterruptedException {
+        // As above, but the oldest point stays pending: one walk from the head leaves head ->
+        // point 1, and the links in between (all collected) must not stay reachable through the
+        // head's sweep position, whose own prev pointers no walk has pruned.
+        FenceChain h = null;
+        Fence[] fences = new Fence[20_000];
+        java.util.List<java.lang.ref.WeakReference<FenceChain>> links = new java.util.ArrayList<>();
+        for (int i = 0; i < fences.length; i++) {
+            fences[i] = mockFence();
+            h = FenceChain.link(h, fences[i], i + 1);
+            links.add(new java.lang.ref.WeakReference<>(h));
+        }
+        Fence stuck = fences[0];
+        for (int i = 1; i < fences.length; i++) {
+            fences[i].signal();
+        }
+        fences = null;
+        assertFalse(h.isSignaled()); // one walk: collects every link between the head and point 1
+        assertEquals(2, walkLength(h));
+        int alive = Integer.MAX_VALUE;
+        for (int i = 0; i < 50 && alive > 2; i++) {
+            System.gc();
+            Thread.sleep(10); // a delay for the collector; the verdict is the count below
+            alive = 0;
+            for (java.lang.ref.WeakReference<FenceChain> r : links) {
+                if (r.get() != null) {
+                    alive++;
+                }
+            }
+        }
+        assertEquals(2, alive, "collected links still reachable (only the head and point 1 "
+                + "should be)");
+        stuck.signal();
+        assertTrue(h.isSignaled());
+    }
+
+    @Test
+    void linksCollectedBelowAPendingLinkAreNotKeptReachableByTheSweepPosition()
+            throws InterruptedException {
+        // The same with the newest predecessor pending too: the head's own walk collects
+        // nothing, and the links in between are collected by a walk from that predecessor
+        // (find), so the head never sees them go.
+        FenceChain h = null;
+        Fence[] fences = new Fence[20_000];
+        java.util.List<java.lang.ref.WeakReference<FenceChain>> links = new java.util.ArrayList<>();
+        for (int i = 0; i < fences.length; i++) {
+            fences[i] = mockFence();
+            h = FenceChain.link(h, fences[i], i + 1);
+            links.add(new java.lang.ref.WeakReference<>(h));
+        }
+        Fence oldest = fences[0];
+        Fence newest = fences[fences.length - 2]; // the head's predecessor
+        for (int i = 1; i < fences.length - 2; i++) {
+            fences[i].signal();
+        }
+        fences = null;
+        assertSame(links.get(0).get(), FenceChain.find(h, 2));
+        assertEquals(3, walkLength(h));
+        int alive = Integer.MAX_VALUE;
+        for (int i = 0; i < 50 && alive > 3; i++) {
+            System.gc();
+            Thread.sleep(10); // a delay for the collector; the verdict is the count below
+            alive = 0;
+            for (java.lang.ref.WeakReference<FenceChain> r : links) {
+                if (r.get() != null) {
+                    alive++;
+                }
+            }
+        }
+        assertEquals(3, alive, "collected links still reachable (only the head, its "
+                + "predecessor and point 1 should be)");
+        oldest.signal();
+        newest.signal();
+        assertFalse(h.isSignaled()); // the head's own fence is still pending
+    }
+
+    @Test
     void chainMemoryStaysBoundedWithManyPointsInFlight() throws InterruptedException {
         int inFlight = 256; // like a GPU ring of 256 fences
         TestSupport.runWithStack(SMALL_STACK, () -> {
