@@ -45,13 +45,21 @@ final class FenceThread {
     /** Debug mode only: throws if waiting here could deadlock the signalling path. */
     static void checkMayWait(Fence fence) {
         FenceThread t = CURRENT.get();
+        if (t.callbackDepth > 0 || t.sectionDepth > 0) {
+            checkMayWait("unsignalled fence " + fence.describe());
+        }
+    }
+
+    /** As {@link #checkMayWait(Fence)}, for a wait described by {@code what}. */
+    static void checkMayWait(String what) {
+        FenceThread t = CURRENT.get();
         if (t.callbackDepth > 0) {
-            throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
+            throw new IllegalStateException("waiting on " + what
                     + " inside a fence callback or CallbackDeferral: callbacks run in the"
                     + " signalling thread and must not block");
         }
         if (t.sectionDepth > 0) {
-            throw new IllegalStateException("waiting on unsignalled fence " + fence.describe()
+            throw new IllegalStateException("waiting on " + what
                     + " inside a SignallingSection: the code that must signal would wait for"
                     + " itself");
         }

@@ -51,6 +51,21 @@ public final class SignallingSection implements AutoCloseable {
     }
 
     /**
+     * For waits built outside {@link Fence} (such as a syncobj's wait for a point's submission):
+     * with debug checks on, throws if the current thread is inside a section, a fence callback or
+     * a {@link CallbackDeferral}, where blocking could deadlock the signalling path, exactly as a
+     * fence's own waits do. Call it just before blocking. Does nothing when debug checks are off.
+     *
+     * @param what what the caller is about to wait for, for the message
+     * @throws IllegalStateException with debug checks on, if this thread may not block here
+     */
+    public static void checkMayWait(String what) {
+        if (FenceThread.DEBUG) {
+            FenceThread.checkMayWait(what);
+        }
+    }
+
+    /**
      * Closes the section. Closing twice is harmless.
      *
      * @throws IllegalStateException if called from a thread other than the one that opened it

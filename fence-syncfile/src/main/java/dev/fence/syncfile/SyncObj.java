@@ -5,6 +5,7 @@ import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceChain;
 import dev.fence.core.Fences;
+import dev.fence.core.SignallingSection;
 import dev.fence.syncfile.internal.Refs;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -496,6 +497,8 @@ public final class SyncObj {
      * @throws IllegalArgumentException if {@code flags} has unknown bits, {@code timeout} or a
      *     point is negative, or {@code points} has a different length
      * @throws NullPointerException if {@code objs}, an element, or {@code unit} is null
+     * @throws IllegalStateException with {@code -Ddev.fence.debug=true}, if the call would block
+     *     inside a fence callback, a {@code CallbackDeferral} or a {@link SignallingSection}
      */
     public static int await(SyncObj[] objs, long[] points, int flags, long timeout,
             TimeUnit unit) throws InterruptedException {
@@ -608,6 +611,9 @@ public final class SyncObj {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
+                // About to block: with debug checks on, not inside a callback or signalling
+                // section (the kernel asserts no locks are held for WAIT_FOR_SUBMIT).
+                SignallingSection.checkMayWait("syncobj wait");
                 if (!waiter.fired) {
                     LockSupport.parkNanos(waiter, left);
                 }
