@@ -4,6 +4,7 @@ import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Fences;
+import dev.fence.core.SignallingSection;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -191,7 +192,9 @@ public final class SyncPoller implements AutoCloseable {
      *     result wins, with the interrupt status left set)
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if {@code unit} is null
-     * @throws IllegalStateException if the poller is closed, or another thread is selecting
+     * @throws IllegalStateException if the poller is closed, or another thread is selecting; with
+     *     {@code -Ddev.fence.debug=true}, also if the call would block inside a fence callback, a
+     *     {@code CallbackDeferral} or a {@link SignallingSection}
      */
     public int select(long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(unit, "unit");
@@ -207,6 +210,8 @@ public final class SyncPoller implements AutoCloseable {
             if (!ready.isEmpty() || timeout == 0 || woken) {
                 return ready.size();
             }
+            // About to block: with debug checks on, not inside a callback or signalling section.
+            SignallingSection.checkMayWait("SyncPoller.select");
             long deadline = System.nanoTime() + unit.toNanos(timeout);
             int why;
             do {

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Debug checks ({@code -Ddev.fence.debug=true}; this module's pom runs the {@code debug} group in
- * its own JVM with that property) on {@link SyncObj#await}: like a fence's own waits, and like the
- * kernel's lockdep assertion on WAIT_FOR_SUBMIT, a wait that would block inside a
+ * its own JVM with that property) on {@link SyncObj#await} and {@link SyncPoller#select}: like
+ * a fence's own waits, and like the kernel's lockdep assertion on WAIT_FOR_SUBMIT, a wait that would block inside a
  * {@link SignallingSection} or a fence callback is reported instead of parking.
  */
 @Tag("debug")
@@ -79,7 +79,54 @@ class SyncObjDebugChecksTest {
         try (SignallingSection s = SignallingSection.begin()) {
             assertEquals(0, await(obj, 1, 0, 2_000));
             assertEquals(0, await(obj, 1, SyncObj.WAIT_FOR_SUBMIT, 2_000));
-            assertEquals(-1, await(empty, 1, SyncObj.WAIT_FOR_SUBMIT, 0), "a zero timeout only checks");
+            assertEquals(-1, await(empty, 1, SyncObj.WAIT_FOR_SUBMIT, 0),
+                    "a zero timeout only checks");
+        }
+    }
+
+    @Test
+    void pollerSelectOnPendingFilesInsideASectionThrowsButReadyOrZeroTimeoutIsFine()
+            throws Exception {
+        Fence f = fresh();
+        try (SyncFile file = SyncFile.create(f); SyncPoller poller = SyncPoller.open()) {
+            poller.register(file, "a");
+            try (SignallingSection s = SignallingSection.begin()) {
+                long start = System.nanoTime();
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> poller.select(2_000, TimeUnit.MILLISECONDS));
+                assertTrue(e.getMessage().contains("SignallingSection"), e.getMessage());
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1),
+                        "reported at once, not after the timeout");
+                assertEquals(0, poller.select(0, TimeUnit.MILLISECONDS),
+                        "a zero timeout only checks");
+            }
+            f.signal();
+            try (SignallingSection s = SignallingSection.begin()) {
+                assertEquals(1, poller.select(2_000, TimeUnit.MILLISECONDS), "ready: no wait");
+            }
+        }
+    }
+
+    @Test
+    void pollerSelectInsideACallbackThrowsAndTheSelectorIsReleased() throws Exception {
+        Fence pending = fresh();
+        Fence trigger = fresh();
+        try (SyncFile file = SyncFile.create(pending); SyncPoller poller = SyncPoller.open()) {
+            poller.register(file, "a");
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            trigger.onSignal(x -> {
+                try {
+                    poller.select(2_000, TimeUnit.MILLISECONDS);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            trigger.signal();
+            assertTrue(thrown.get() instanceof IllegalStateException,
+                    String.valueOf(thrown.get()));
+            pending.signal();
+            assertEquals(1, poller.select(2_000, TimeUnit.MILLISECONDS),
+                    "the rejected select gave the poller back");
         }
     }
 }
