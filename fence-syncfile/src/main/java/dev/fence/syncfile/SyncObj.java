@@ -266,9 +266,11 @@ public final class SyncObj {
     /**
      * The last point reached, the kernel's {@code DRM_IOCTL_SYNCOBJ_QUERY}: the highest point
      * whose fence and all earlier points' fences have signalled; 0 if none has, or if the object
-     * holds a binary fence or nothing.
+     * holds a binary fence or nothing. Points this class adds are below 2^63; a chain installed
+     * from elsewhere may carry larger (unsigned, as in the kernel) seqnos, which read as negative
+     * here: compare with {@link Long#compareUnsigned}.
      *
-     * @return the last signalled point
+     * @return the last signalled point (unsigned)
      */
     public long query() {
         Fence h = head;
@@ -301,7 +303,8 @@ public final class SyncObj {
     }
 
     /**
-     * The newest point added ({@code DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED}).
+     * The newest point added ({@code DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED}), unsigned as in
+     * {@link #query()}.
      *
      * @return the newest point, or 0 if the object holds a binary fence or nothing
      */
@@ -652,7 +655,9 @@ public final class SyncObj {
         if (point == 0L) {
             return h;
         }
-        if (!(h instanceof FenceChain) || h.seqno() < point) {
+        // Unsigned, as FenceChain and the kernel's u64 seqnos: a chain installed from elsewhere
+        // (replaceFence, importSyncFile) may carry seqnos at or above 2^63.
+        if (!(h instanceof FenceChain) || Long.compareUnsigned(h.seqno(), point) < 0) {
             return null;
         }
         return FenceChain.find(h, point);
@@ -704,9 +709,11 @@ public final class SyncObj {
             if (asPoint) {
                 // Point 0 (host signal only) is allowed anywhere: FenceChain.link gives it the
                 // newest seqno on a new context, the kernel's dma_fence_chain_init.
-                if (point != 0L && old instanceof FenceChain && point <= old.seqno()) {
+                if (point != 0L && old instanceof FenceChain
+                        && Long.compareUnsigned(point, old.seqno()) <= 0) {
                     throw new IllegalArgumentException("timeline points must rise: point " + point
-                            + " is not above the newest point " + old.seqno());
+                            + " is not above the newest point "
+                            + Long.toUnsignedString(old.seqno()));
                 }
                 head = FenceChain.link(old, fence, point);
                 headCounted = true; // the link's birth reference; the old head's went into it
@@ -812,7 +819,7 @@ public final class SyncObj {
             return "SyncObj[empty]";
         }
         if (h instanceof FenceChain) {
-            return "SyncObj[timeline, last point " + h.seqno() + "]";
+            return "SyncObj[timeline, last point " + Long.toUnsignedString(h.seqno()) + "]";
         }
         return "SyncObj[" + h.describe() + "]";
     }
