@@ -31,23 +31,29 @@ import org.openjdk.jmh.infra.Control;
  * order, as fast as they come. The figure is the emitter's rate: jobs (fences) per second.
  *
  * <ul>
- *   <li>{@code fence}: jobs are {@link Timeline#next()} fences; the receiver reads the issued
- *       count and calls {@link Timeline#signalUpTo(long)}: the timeline itself is the queue;</li>
+ *   <li>{@code fenceWoken} (row 11): jobs are {@link Timeline#next()} fences; the receiver reads
+ *       the issued count and calls {@link Timeline#signalUpTo(long)}, so the timeline itself is
+ *       the queue. An idle receiver parks until the emitter's next submission unparks it, the
+ *       peer's idle policy (its receiver parks inside {@code ArrayBlockingQueue.poll(timeout)})
+ *       and the seed's (its receiver thread sleeps when nothing completed);</li>
  *   <li>{@code cf}: jobs are {@link CompletableFuture}s handed to the receiver through an
  *       {@link ArrayBlockingQueue} of the ring's capacity, which drains it in batches
  *       ({@code drainTo}) and completes them in order;</li>
- *   <li>{@code fenceWoken} (diagnostic): the {@code fence} ring with the peer's idle policy. An
- *       idle receiver parks until the emitter's next submission unparks it, as the
- *       {@code cf} receiver does inside {@code ArrayBlockingQueue.poll(timeout)}, instead of
- *       yielding and polling again. The two fence groups differ only in that policy, so the
- *       pair tells how much of the comparison is the receiver's waiting rather than the
- *       timeline.</li>
+ *   <li>{@code fence} (diagnostic, row 11d): the same fence ring with an idle receiver that calls
+ *       {@link Thread#yield()} and polls again instead of parking. It was row 11 until the
+ *       thirteenth session, which found that it collapses when anything else wants a CPU: with
+ *       one busy process beside it on the two vCPUs it read 0.3-0.4 M jobs/s (0.08x of the
+ *       peer) while the parking receiver read 4.4 M (0.96x), and pinned to one CPU 0.29 M
+ *       against 5.0 M. On a quiet machine the two are close: the parking receiver read ahead in
+ *       the quick profiles of the eighth (second run) to twelfth sessions (0.99x against
+ *       0.76x of the peer, 1.88x / 1.54x, 1.54x / 1.42x, 2.45x / 2.14x), the yielding one in the
+ *       eighth session's alternated runs (medians 0.75x / 0.65x).</li>
  * </ul>
  *
- * Only the emitter's secondary result ({@code fenceEmit}, {@code cfEmit}) is the rate; the
- * receiver's count is the number of polling steps and means nothing. Both sides return promptly
- * when JMH ends an iteration ({@link Control#stopMeasurement}), so a stalled partner never hangs
- * the run. An idle fence receiver yields; an idle CF receiver parks in {@code poll(timeout)}.
+ * Only the emitter's secondary result ({@code fenceWokenEmit}, {@code cfEmit}, {@code fenceEmit})
+ * is the rate; the receiver's count is the number of polling steps and means nothing. Both sides
+ * return promptly when JMH ends an iteration ({@link Control#stopMeasurement}), so a stalled
+ * partner never hangs the run.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
