@@ -36,14 +36,12 @@ public final class CrossCpuProbe {
     /**
      * Measures and prints {@code cross-cpu round trip: N ns}.
      *
-     * @param args optionally the number of round trips (a positive multiple of 3 is used)
+     * @param args optionally the number of round trips (rounded down to a multiple of 3)
+     * @throws IllegalArgumentException if fewer than 3 round trips are asked for
      * @throws InterruptedException if interrupted while joining the echo thread
      */
     public static void main(String[] args) throws InterruptedException {
         int trips = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
-        if (trips < ROUNDS) {
-            throw new IllegalArgumentException("at least " + ROUNDS + " round trips: " + trips);
-        }
         System.out.printf(Locale.ROOT, "cross-cpu round trip: %d ns%n", roundTripNanos(trips));
     }
 
@@ -53,9 +51,13 @@ public final class CrossCpuProbe {
      *
      * @param trips the total number of round trips, split into {@value #ROUNDS} rounds
      * @return nanoseconds per round trip
+     * @throws IllegalArgumentException if {@code trips} is below {@value #ROUNDS}
      * @throws InterruptedException if interrupted while joining the echo thread
      */
     static long roundTripNanos(int trips) throws InterruptedException {
+        if (trips < ROUNDS) {
+            throw new IllegalArgumentException("at least " + ROUNDS + " round trips: " + trips);
+        }
         int perRound = trips / ROUNDS;
         int total = perRound * ROUNDS;
         Cell ping = new Cell();

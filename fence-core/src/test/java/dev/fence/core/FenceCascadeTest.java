@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -234,14 +237,9 @@ class FenceCascadeTest {
         // As above, but the oldest point stays pending: one walk from the head leaves head ->
         // point 1, and the links in between (all collected) must not stay reachable through the
         // head's sweep position, whose own prev pointers no walk has pruned.
-        FenceChain h = null;
         Fence[] fences = new Fence[20_000];
-        java.util.List<java.lang.ref.WeakReference<FenceChain>> links = new java.util.ArrayList<>();
-        for (int i = 0; i < fences.length; i++) {
-            fences[i] = mockFence();
-            h = FenceChain.link(h, fences[i], i + 1);
-            links.add(new java.lang.ref.WeakReference<>(h));
-        }
+        List<WeakReference<FenceChain>> links = new ArrayList<>();
+        FenceChain h = buildTracked(fences, links);
         Fence stuck = fences[0];
         for (int i = 1; i < fences.length; i++) {
             fences[i].signal();
@@ -249,19 +247,8 @@ class FenceCascadeTest {
         fences = null;
         assertFalse(h.isSignaled()); // one walk: collects every link between the head and point 1
         assertEquals(2, walkLength(h));
-        int alive = Integer.MAX_VALUE;
-        for (int i = 0; i < 50 && alive > 2; i++) {
-            System.gc();
-            Thread.sleep(10); // a delay for the collector; the verdict is the count below
-            alive = 0;
-            for (java.lang.ref.WeakReference<FenceChain> r : links) {
-                if (r.get() != null) {
-                    alive++;
-                }
-            }
-        }
-        assertEquals(2, alive, "collected links still reachable (only the head and point 1 "
-                + "should be)");
+        assertEquals(2, aliveAfterGc(links, 2), "collected links still reachable (only the head "
+                + "and point 1 should be)");
         stuck.signal();
         assertTrue(h.isSignaled());
     }
@@ -272,14 +259,9 @@ class FenceCascadeTest {
         // The same with the newest predecessor pending too: the head's own walk collects
         // nothing, and the links in between are collected by a walk from that predecessor
         // (find), so the head never sees them go.
-        FenceChain h = null;
         Fence[] fences = new Fence[20_000];
-        java.util.List<java.lang.ref.WeakReference<FenceChain>> links = new java.util.ArrayList<>();
-        for (int i = 0; i < fences.length; i++) {
-            fences[i] = mockFence();
-            h = FenceChain.link(h, fences[i], i + 1);
-            links.add(new java.lang.ref.WeakReference<>(h));
-        }
+        List<WeakReference<FenceChain>> links = new ArrayList<>();
+        FenceChain h = buildTracked(fences, links);
         Fence oldest = fences[0];
         Fence newest = fences[fences.length - 2]; // the head's predecessor
         for (int i = 1; i < fences.length - 2; i++) {
@@ -288,22 +270,42 @@ class FenceCascadeTest {
         fences = null;
         assertSame(links.get(0).get(), FenceChain.find(h, 2));
         assertEquals(3, walkLength(h));
+        assertEquals(3, aliveAfterGc(links, 3), "collected links still reachable (only the head, "
+                + "its predecessor and point 1 should be)");
+        oldest.signal();
+        newest.signal();
+        assertFalse(h.isSignaled()); // the head's own fence is still pending
+    }
+
+    /** Links a pending chain of {@code fences.length} new points, tracking every link weakly. */
+    private static FenceChain buildTracked(Fence[] fences, List<WeakReference<FenceChain>> links) {
+        FenceChain h = null;
+        for (int i = 0; i < fences.length; i++) {
+            fences[i] = mockFence();
+            h = FenceChain.link(h, fences[i], i + 1);
+            links.add(new WeakReference<>(h));
+        }
+        return h;
+    }
+
+    /**
+     * How many of {@code links} are still reachable, after collecting until at most
+     * {@code expected} are or about half a second has passed.
+     */
+    private static int aliveAfterGc(List<WeakReference<FenceChain>> links, int expected)
+            throws InterruptedException {
         int alive = Integer.MAX_VALUE;
-        for (int i = 0; i < 50 && alive > 3; i++) {
+        for (int i = 0; i < 50 && alive > expected; i++) {
             System.gc();
-            Thread.sleep(10); // a delay for the collector; the verdict is the count below
+            Thread.sleep(10); // a delay for the collector; the verdict is the caller's count
             alive = 0;
-            for (java.lang.ref.WeakReference<FenceChain> r : links) {
+            for (WeakReference<FenceChain> r : links) {
                 if (r.get() != null) {
                     alive++;
                 }
             }
         }
-        assertEquals(3, alive, "collected links still reachable (only the head, its "
-                + "predecessor and point 1 should be)");
-        oldest.signal();
-        newest.signal();
-        assertFalse(h.isSignaled()); // the head's own fence is still pending
+        return alive;
     }
 
     @Test
