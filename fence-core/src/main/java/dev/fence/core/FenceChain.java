@@ -44,10 +44,10 @@ public final class FenceChain extends Fence {
      * usually still pending, so links that signal deeper in the chain would never be unlinked.
      * link() therefore also advances an incremental sweep by SWEEP_STEPS pending links, starting
      * where the previous append stopped (`sweep`, a plain field holding a weak reference, handed
-     * from the previous newest link to the new one and cleared on the old one; a stale or lost value only changes where
-     * the sweep resumes). Each append does O(1) work and the whole chain is swept once every
-     * (length / SWEEP_STEPS) appends, so a chain that keeps growing while its points complete
-     * stays proportional to its pending points.
+     * from the previous newest link to the new one and cleared on the old one; a stale or lost
+     * value only changes where the sweep resumes). Each append does O(1) work and the whole
+     * chain is swept once every (length / SWEEP_STEPS) appends, so a chain that keeps growing
+     * while its points complete stays proportional to its pending points.
      *
      * The sweep position is held weakly. It is a link that was pending when the sweep passed it,
      * and other walks may since have collected it out of the chain; its own prev pointers are

@@ -45,14 +45,17 @@ final class FenceThread {
     /** Debug mode only: throws if waiting here could deadlock the signalling path. */
     static void checkMayWait(Fence fence) {
         FenceThread t = CURRENT.get();
-        if (t.callbackDepth > 0 || t.sectionDepth > 0) {
-            checkMayWait("unsignalled fence " + fence.describe());
+        if (t.callbackDepth > 0 || t.sectionDepth > 0) { // the description only when throwing
+            refuseWait(t, "unsignalled fence " + fence.describe());
         }
     }
 
     /** As {@link #checkMayWait(Fence)}, for a wait described by {@code what}. */
     static void checkMayWait(String what) {
-        FenceThread t = CURRENT.get();
+        refuseWait(CURRENT.get(), what);
+    }
+
+    private static void refuseWait(FenceThread t, String what) {
         if (t.callbackDepth > 0) {
             throw new IllegalStateException("waiting on " + what
                     + " inside a fence callback or CallbackDeferral: callbacks run in the"

@@ -817,9 +817,11 @@ public final class Reservation {
     }
 
     private void takeSlot(String op) {
-        if (reservedGeneration != mutex.generation() || reserved == 0) {
+        checkReserved(op);
+        if (reserved == 0) {
             throw new IllegalStateException(op + " on " + this
-                    + " without a reserved slot: call reserveFences(n) after locking");
+                    + " would append beyond the reserved slots: reserve more with"
+                    + " reserveFences(n)");
         }
         reserved--;
     }

@@ -428,11 +428,7 @@ public final class WwMutex {
     public boolean tryLock(WwAcquireContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
-        WwMutex contending = ctx.contending;
-        if (contending != null && (contending != this || ctx.acquired != 0)) {
-            throw new IllegalStateException(ctx + " backed off on " + contending
-                    + ": release every lock and lockSlow it before locking " + this);
-        }
+        WwMutex contending = checkBackOffRule(ctx);
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
@@ -629,6 +625,21 @@ public final class WwMutex {
         }
     }
 
+    /**
+     * After a back-off the context must release everything and take the contended mutex next
+     * (lock, lockSlow or tryLock of it); anything else is misuse.
+     *
+     * @return the mutex {@code ctx} backed off on, or null
+     */
+    private WwMutex checkBackOffRule(WwAcquireContext ctx) {
+        WwMutex contending = ctx.contending;
+        if (contending != null && (contending != this || ctx.acquired != 0)) {
+            throw new IllegalStateException(ctx + " backed off on " + contending
+                    + ": release every lock and lockSlow it before locking " + this);
+        }
+        return contending;
+    }
+
     private boolean lockCtx(WwAcquireContext ctx, boolean interruptible)
             throws WwDeadlockException, InterruptedException {
         int r = lockOrBackOff(ctx, interruptible);
@@ -653,13 +664,7 @@ public final class WwMutex {
         if (owner == ctx) {
             return ALREADY;
         }
-        WwMutex contending = ctx.contending;
-        if (contending != null) {
-            if (contending != this || ctx.acquired != 0) {
-                throw new IllegalStateException(ctx + " backed off on " + contending
-                        + ": release every lock and lockSlow it before locking " + this);
-            }
-        }
+        checkBackOffRule(ctx);
         if (ctx.acquired == 0 && ctx.wounded) {
             ctx.wounded = false;
         }
