@@ -2,8 +2,10 @@ import dev.fence.core.Fence;
 import dev.fence.core.Timeline;
 import java.util.concurrent.locks.LockSupport;
 
+/** Scratch row-11 ring; -Dring.pollSpins=N: the emitter polls isSignaled() N times before awaiting. */
 public class RingX {
     static final int N = 256, MASK = N - 1;
+    static final int POLL_SPINS = Integer.getInteger("ring.pollSpins", 0);
     static volatile long issued;
     static volatile Thread parked;
     static volatile boolean stop;
@@ -36,6 +38,7 @@ public class RingX {
             }
             int slot = (int) (emitted & MASK);
             Fence old = slots[slot];
+            for (int k = 0; old != null && k < POLL_SPINS && !old.isSignaled(); k++) { Thread.onSpinWait(); }
             if (old != null && !old.isSignaled()) { waits++; long w0 = System.nanoTime(); old.awaitNanos(1_000_000_000L); long w = System.nanoTime() - w0; if (w > 10_000) longw++; else if (w > 1_000) midw++; }
             Fence job = ring.next();
             slots[slot] = job;
