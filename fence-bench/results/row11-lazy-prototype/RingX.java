@@ -2,10 +2,14 @@ import dev.fence.core.Fence;
 import dev.fence.core.Timeline;
 import java.util.concurrent.locks.LockSupport;
 
-/** Scratch row-11 ring; -Dring.pollSpins=N: the emitter polls isSignaled() N times before awaiting. */
+/**
+ * Scratch row-11 ring. -Dring.pollSpins=N: the emitter polls isSignaled() N times before awaiting;
+ * -Dring.recvSpins=N: the receiver polls issued N times before parking.
+ */
 public class RingX {
     static final int N = 256, MASK = N - 1;
     static final int POLL_SPINS = Integer.getInteger("ring.pollSpins", 0);
+    static final int RECV_SPINS = Integer.getInteger("ring.recvSpins", 0);
     static volatile long issued;
     static volatile Thread parked;
     static volatile boolean stop;
@@ -16,6 +20,7 @@ public class RingX {
         Thread recv = new Thread(() -> {
             long c = 0, p = 0, k = 0;
             while (!stop) {
+                for (int q = 0; q < RECV_SPINS && issued <= ring.value(); q++) { Thread.onSpinWait(); }
                 if (issued <= ring.value()) {
                     parked = Thread.currentThread();
                     if (issued <= ring.value()) { LockSupport.parkNanos(100_000); k++; }
