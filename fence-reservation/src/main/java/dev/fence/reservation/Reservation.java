@@ -65,7 +65,12 @@ import java.util.concurrent.TimeUnit;
  * The reservation keeps ordinary Java references to its fences and does not call
  * {@link Fence#retain()} or {@link Fence#release()}: lock-free readers may still hold a snapshot
  * containing a fence after the reservation dropped it, and the garbage collector is what keeps it
- * valid for them.
+ * valid for them. The queries that combine fences ({@link #singleton(Usage)},
+ * {@link #exclusiveFence()}) follow {@link Fences#merge(Fence...)}: a single pending fence comes
+ * back as itself, with no reference taken (do not release it), while a merge is a new
+ * {@link FenceArray} that holds a reference on each member until its own last
+ * {@link Fence#release()}. Code whose fences recycle themselves in {@code deallocate()} releases
+ * such a merge when done with it; code that ignores reference counts can let it be collected.
  */
 public final class Reservation {
 
@@ -541,9 +546,10 @@ public final class Reservation {
      * The exclusive fence of the pre-5.19 view: the {@link Usage#WRITE} fence, signalled or not.
      * Lock-free.
      *
-     * @return {@code null} if there is no WRITE fence; the fence if there is one; if several
-     *     writers were added with {@link #addFence(Fence, Usage)}, their
-     *     {@linkplain Fences#merge(Fence...) merge}
+     * @return {@code null} if there is no WRITE fence; the fence if there is one (no reference
+     *     taken); if several writers were added with {@link #addFence(Fence, Usage)}, their
+     *     {@linkplain Fences#merge(Fence...) merge} (holding a reference on each member until it is
+     *     released; see "Fence lifetime" above)
      */
     public Fence exclusiveFence() {
         Snapshot s = snapshot();
@@ -697,8 +703,10 @@ public final class Reservation {
      * reservation if it is a {@link FenceArray} (containers are refused).
      *
      * @param usage the usage asked for
-     * @return an already signalled fence if nothing is pending, the fence itself if only one is,
-     *     otherwise a {@link Fences#merge(Fence...) merge} of them
+     * @return an already signalled fence if nothing is pending, the fence itself if only one is
+     *     (no reference taken), otherwise a {@link Fences#merge(Fence...) merge} of them (a new
+     *     {@link FenceArray} holding a reference on each member until it is released; see "Fence
+     *     lifetime" above)
      * @throws NullPointerException if {@code usage} is null
      */
     public Fence singleton(Usage usage) {
