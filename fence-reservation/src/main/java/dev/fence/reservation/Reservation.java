@@ -745,7 +745,9 @@ public final class Reservation {
 
     /**
      * A multi-line description of the fences (usage and {@link Fence#describe()} per line), the
-     * kernel's {@code dma_resv_describe}. Lock-free.
+     * kernel's {@code dma_resv_describe}. Lock-free. Unlike the kernel's, which stops at
+     * {@link Usage#READ}, it lists {@link Usage#BOOKKEEP} fences too: a debugging description
+     * should not hide a fence that somebody may be waiting behind.
      *
      * @return the description, empty if there are no fences
      */
