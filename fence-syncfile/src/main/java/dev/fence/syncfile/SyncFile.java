@@ -55,9 +55,16 @@ public final class SyncFile implements AutoCloseable {
      * close() must release (false only for fences that were already at refcount zero inside an
      * uncounted container member, see Fence.tryRetain).
      *
-     * The channel is created lazily under `channelLock` (pipe, notifier); close() takes the same
-     * lock after nulling `fence`, so a channel is either created before close (and close frees
-     * it) or refused (channel() re-checks `fence` under the lock). The notifier is a
+     * The channel is created lazily. Its state (a lock, the pipe, the notifier) lives in a
+     * ChannelState that the first channel() call installs by CAS into `channel` (volatile; null
+     * until then), so a file that never gives out a channel allocates no lock and close() takes
+     * none. channel() installs (or reads) the state, locks it, and re-checks `fence` under the
+     * lock; close() nulls `fence` (getAndSet) and only then reads `channel`. Both pairs are
+     * volatile accesses, so at least one side sees the other's write: if close() read null, any
+     * later install precedes its installer's re-check, which sees the file closed and refuses;
+     * if close() read the state, it takes its lock and frees a pipe made before, while a
+     * channel() that locks after it sees the file closed. So a channel is either created before
+     * close (and close frees it) or refused (jcstress SyncFileTests.CloseVsChannel). The notifier is a
      * FenceCallback that closes the pipe's sink when the fence signals: the source then reports
      * end-of-stream forever, which is what makes the channel level-triggered. Nothing in the lock
      * runs user code; the notifier itself only closes a channel.
@@ -66,12 +73,14 @@ public final class SyncFile implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncFile.class);
     private static final VarHandle FENCE;
     private static final VarHandle INSTALLED;
+    private static final VarHandle CHANNEL;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             FENCE = l.findVarHandle(SyncFile.class, "fence", Fence.class);
             INSTALLED = l.findVarHandle(SyncFile.class, "installed", boolean.class);
+            CHANNEL = l.findVarHandle(SyncFile.class, "channel", ChannelState.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -83,9 +92,8 @@ public final class SyncFile implements AutoCloseable {
     private volatile Fence fence;
     /** Whether an {@link FdTable} holds the file; CAS by FdTable.install, cleared by detach. */
     private volatile boolean installed;
-    private final ReentrantLock channelLock = new ReentrantLock();
-    private Pipe pipe;
-    private SinkCloser notifier;
+    /** Installed once by the first {@link #channel()} call (CAS); see the overview. */
+    private volatile ChannelState channel;
 
     private SyncFile(String userName, Fence fence, boolean counted) {
         this.userName = userName;
@@ -349,12 +357,20 @@ public final class SyncFile implements AutoCloseable {
      */
     public Pipe.SourceChannel channel() throws IOException {
         Fence f = peek();
-        channelLock.lock();
+        ChannelState cs = channel;
+        if (cs == null) {
+            ChannelState fresh = new ChannelState();
+            cs = (ChannelState) CHANNEL.compareAndExchange(this, (ChannelState) null, fresh);
+            if (cs == null) {
+                cs = fresh;
+            }
+        }
+        cs.lock.lock();
         try {
             if (fence == null) {
                 peek(); // closed meanwhile: throws
             }
-            if (pipe == null) {
+            if (cs.pipe == null) {
                 Pipe p = Pipe.open();
                 try {
                     p.source().configureBlocking(false);
@@ -363,15 +379,15 @@ public final class SyncFile implements AutoCloseable {
                     throw e;
                 }
                 SinkCloser n = new SinkCloser(p.sink());
-                pipe = p;
-                notifier = n;
+                cs.pipe = p;
+                cs.notifier = n;
                 if (!f.addCallback(n)) {
                     n.closeSink(); // already signalled
                 }
             }
-            return pipe.source();
+            return cs.pipe.source();
         } finally {
-            channelLock.unlock();
+            cs.lock.unlock();
         }
     }
 
@@ -404,16 +420,19 @@ public final class SyncFile implements AutoCloseable {
         if (f == null) {
             return;
         }
-        channelLock.lock();
-        try {
-            if (pipe != null) {
-                f.removeCallback(notifier);
-                closeQuietly(pipe);
-                pipe = null;
-                notifier = null;
+        ChannelState cs = channel; // read after fence was nulled: see the overview
+        if (cs != null) {
+            cs.lock.lock();
+            try {
+                if (cs.pipe != null) {
+                    f.removeCallback(cs.notifier);
+                    closeQuietly(cs.pipe);
+                    cs.pipe = null;
+                    cs.notifier = null;
+                }
+            } finally {
+                cs.lock.unlock();
             }
-        } finally {
-            channelLock.unlock();
         }
         if (counted) {
             f.release();
@@ -442,6 +461,13 @@ public final class SyncFile implements AutoCloseable {
             return "SyncFile[closed" + (userName == null ? "" : " " + userName) + "]";
         }
         return "SyncFile[" + nameOf(f) + " " + f.describe() + "]";
+    }
+
+    /** The channel's state, created by the first {@link #channel()} call. */
+    private static final class ChannelState {
+        final ReentrantLock lock = new ReentrantLock();
+        Pipe pipe; // guarded by lock
+        SinkCloser notifier; // guarded by lock
     }
 
     /** Closes the pipe's sink when the fence signals, making the source readable for good. */
