@@ -36,6 +36,14 @@ class ReservationMergeReferencesTest {
         }
     }
 
+    /** Counts the deallocations of every fence {@link #pooled()} made for this test. */
+    private final AtomicInteger deallocated = new AtomicInteger();
+
+    /** A pending pooled fence on a fresh context. */
+    private PooledFence pooled() {
+        return new PooledFence(Fence.allocateContexts(1), deallocated);
+    }
+
     private static Reservation withFences(Usage usage, Fence... fences) {
         Reservation resv = new Reservation();
         resv.lock();
@@ -52,10 +60,8 @@ class ReservationMergeReferencesTest {
 
     @Test
     void aMergeKeepsPooledMembersUntilTheCallerReleasesIt() {
-        AtomicInteger deallocated = new AtomicInteger();
-        long ctx = Fence.allocateContexts(2);
-        PooledFence a = new PooledFence(ctx, deallocated);
-        PooledFence b = new PooledFence(ctx + 1, deallocated);
+        PooledFence a = pooled();
+        PooledFence b = pooled();
         Reservation resv = withFences(Usage.READ, a, b);
 
         Fence merged = resv.singleton(Usage.READ);
@@ -75,8 +81,7 @@ class ReservationMergeReferencesTest {
 
     @Test
     void aSinglePendingFenceComesBackWithoutANewReference() {
-        AtomicInteger deallocated = new AtomicInteger();
-        PooledFence only = new PooledFence(Fence.allocateContexts(1), deallocated);
+        PooledFence only = pooled();
         Reservation resv = withFences(Usage.WRITE, only);
 
         assertSame(only, resv.singleton(Usage.READ));
@@ -91,10 +96,8 @@ class ReservationMergeReferencesTest {
 
     @Test
     void exclusiveFenceAndExportFenceMergeTheSameWay() {
-        AtomicInteger deallocated = new AtomicInteger();
-        long ctx = Fence.allocateContexts(2);
-        PooledFence a = new PooledFence(ctx, deallocated);
-        PooledFence b = new PooledFence(ctx + 1, deallocated);
+        PooledFence a = pooled();
+        PooledFence b = pooled();
         Reservation resv = withFences(Usage.WRITE, a, b);
 
         Fence exclusive = resv.exclusiveFence();
