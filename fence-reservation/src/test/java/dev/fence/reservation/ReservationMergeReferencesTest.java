@@ -8,16 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceArray;
+import dev.fence.reservation.SharedBuffer.Direction;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who owns the references behind {@link Reservation#singleton}, {@link Reservation#exclusiveFence()}
- * and {@link SharedBuffer#exportFence}: a single pending fence comes back as itself (no reference
- * taken, the reservation counts none), while a merge is a new {@link FenceArray} that holds a
- * reference on each member until the caller releases it. A driver whose fences recycle
- * themselves in {@code deallocate()} depends on the second half: its fences come back only once
- * the merge is released.
+ * Who owns the references behind {@link Reservation#singleton},
+ * {@link Reservation#exclusiveFence()} and {@link SharedBuffer#exportFence}: a single pending
+ * fence comes back as itself (no reference taken, the reservation counts none), while a merge is
+ * a new {@link FenceArray} that holds a reference on each member until the caller releases it.
+ * A driver whose fences recycle themselves in {@code deallocate()} depends on the second half:
+ * its fences come back only once the merge is released.
  */
 class ReservationMergeReferencesTest {
 
@@ -42,6 +44,11 @@ class ReservationMergeReferencesTest {
     /** A pending pooled fence on a fresh context. */
     private PooledFence pooled() {
         return new PooledFence(Fence.allocateContexts(1), deallocated);
+    }
+
+    /** What a {@link SharedBuffer} on {@code resv} exports for a reader. */
+    private static Fence exported(Reservation resv) {
+        return new SharedBuffer(ByteBuffer.allocate(16), resv).exportFence(Direction.READ);
     }
 
     private static Reservation withFences(Usage usage, Fence... fences) {
@@ -86,7 +93,7 @@ class ReservationMergeReferencesTest {
 
         assertSame(only, resv.singleton(Usage.READ));
         assertSame(only, resv.exclusiveFence());
-        assertSame(only, new SharedBuffer(java.nio.ByteBuffer.allocate(16), resv).exportFence(SharedBuffer.Direction.READ));
+        assertSame(only, exported(resv));
         assertEquals(1, only.refCnt(), "nothing was taken: the caller must not release it");
 
         only.signal();
@@ -101,7 +108,7 @@ class ReservationMergeReferencesTest {
         Reservation resv = withFences(Usage.WRITE, a, b);
 
         Fence exclusive = resv.exclusiveFence();
-        Fence exported = new SharedBuffer(java.nio.ByteBuffer.allocate(16), resv).exportFence(SharedBuffer.Direction.READ);
+        Fence exported = exported(resv);
         assertInstanceOf(FenceArray.class, exclusive);
         assertInstanceOf(FenceArray.class, exported);
         assertEquals(3, a.refCnt(), "each merge holds its own reference");

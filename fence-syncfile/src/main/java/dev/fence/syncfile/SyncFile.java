@@ -64,10 +64,10 @@ public final class SyncFile implements AutoCloseable {
      * later install precedes its installer's re-check, which sees the file closed and refuses;
      * if close() read the state, it takes its lock and frees a pipe made before, while a
      * channel() that locks after it sees the file closed. So a channel is either created before
-     * close (and close frees it) or refused (jcstress SyncFileTests.CloseVsChannel). The notifier is a
-     * FenceCallback that closes the pipe's sink when the fence signals: the source then reports
-     * end-of-stream forever, which is what makes the channel level-triggered. Nothing in the lock
-     * runs user code; the notifier itself only closes a channel.
+     * close (and close frees it) or refused (jcstress SyncFileTests.CloseVsChannel). The
+     * notifier is a FenceCallback that closes the pipe's sink when the fence signals: the source
+     * then reports end-of-stream forever, which is what makes the channel level-triggered.
+     * Nothing in the lock runs user code; the notifier itself only closes a channel.
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncFile.class);
