@@ -428,16 +428,11 @@ public final class WwMutex {
     public boolean tryLock(WwAcquireContext ctx) {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
-        WwMutex contending = checkBackOffRule(ctx);
-        if (ctx.acquired == 0 && ctx.wounded) {
-            ctx.wounded = false;
-        }
+        beginCtxLock(ctx);
         if (!grab(ctx, ctx)) {
             return false;
         }
-        if (contending != null) {
-            ctx.contending = null;   // the contended mutex is taken: the back-off is over
-        }
+        ctx.contending = null; // if this was the contended mutex, the back-off is over
         return true;
     }
 
@@ -626,18 +621,19 @@ public final class WwMutex {
     }
 
     /**
-     * After a back-off the context must release everything and take the contended mutex next
-     * (lock, lockSlow or tryLock of it); anything else is misuse.
-     *
-     * @return the mutex {@code ctx} backed off on, or null
+     * What every context acquisition of this mutex (lock or tryLock) starts with. After a back-off
+     * the context must release everything and take the contended mutex next (lock, lockSlow or
+     * tryLock of it); anything else is misuse. A context that holds nothing forgets an old wound.
      */
-    private WwMutex checkBackOffRule(WwAcquireContext ctx) {
+    private void beginCtxLock(WwAcquireContext ctx) {
         WwMutex contending = ctx.contending;
         if (contending != null && (contending != this || ctx.acquired != 0)) {
             throw new IllegalStateException(ctx + " backed off on " + contending
                     + ": release every lock and lockSlow it before locking " + this);
         }
-        return contending;
+        if (ctx.acquired == 0 && ctx.wounded) {
+            ctx.wounded = false;
+        }
     }
 
     private boolean lockCtx(WwAcquireContext ctx, boolean interruptible)
@@ -664,10 +660,7 @@ public final class WwMutex {
         if (owner == ctx) {
             return ALREADY;
         }
-        checkBackOffRule(ctx);
-        if (ctx.acquired == 0 && ctx.wounded) {
-            ctx.wounded = false;
-        }
+        beginCtxLock(ctx);
         int r = grab(ctx, ctx) ? ACQUIRED : acquire(ctx, ctx, interruptible);
         if (r == DEADLK) {
             ctx.contending = this;
