@@ -15,18 +15,23 @@ import org.junit.jupiter.api.Test;
  */
 class WwMutexTryLockAfterBackoffTest {
 
+    private final WwClass cls = WwClass.waitDie("trylock-backoff");
+    private final WwMutex a = new WwMutex(cls, "a");
+    private final WwMutex b = new WwMutex(cls, "b");
+    private final WwMutex c = new WwMutex(cls, "c");
+    private final WwAcquireContext older = new WwAcquireContext(cls);
+
+    /** {@code ctx} takes a, then meets b held by the older context and backs off (wait-die). */
+    private WwDeadlockException backOffOnB(WwAcquireContext ctx) throws Exception {
+        assertTrue(b.lock(older));
+        assertTrue(a.lock(ctx));
+        return assertThrows(WwDeadlockException.class, () -> b.lock(ctx));
+    }
+
     @Test
     void tryLockOfTheContendedMutexEndsTheBackOff() throws Exception {
-        WwClass cls = WwClass.waitDie("trylock-backoff");
-        WwMutex a = new WwMutex(cls, "a");
-        WwMutex b = new WwMutex(cls, "b");
-        WwMutex c = new WwMutex(cls, "c");
-        WwAcquireContext older = new WwAcquireContext(cls);
         try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
-            assertTrue(b.lock(older));
-            assertTrue(a.lock(ctx));
-            WwDeadlockException e = assertThrows(WwDeadlockException.class, () -> b.lock(ctx));
-            assertSame(b, e.contended());
+            assertSame(b, backOffOnB(ctx).contended());
             a.unlock();
             b.unlock();
             older.close();
@@ -42,15 +47,8 @@ class WwMutexTryLockAfterBackoffTest {
 
     @Test
     void tryLockOfAnotherMutexAfterABackOffIsRefusedAsLockIs() throws Exception {
-        WwClass cls = WwClass.waitDie("trylock-backoff");
-        WwMutex a = new WwMutex(cls, "a");
-        WwMutex b = new WwMutex(cls, "b");
-        WwMutex c = new WwMutex(cls, "c");
-        WwAcquireContext older = new WwAcquireContext(cls);
         try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
-            assertTrue(b.lock(older));
-            assertTrue(a.lock(ctx));
-            assertThrows(WwDeadlockException.class, () -> b.lock(ctx));
+            backOffOnB(ctx);
             a.unlock();
             assertThrows(IllegalStateException.class, () -> c.lock(ctx));
             assertThrows(IllegalStateException.class, () -> c.tryLock(ctx),
