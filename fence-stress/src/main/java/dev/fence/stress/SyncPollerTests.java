@@ -40,6 +40,11 @@ public final class SyncPollerTests {
     private SyncPollerTests() {
     }
 
+    /** A pending fence on a context of its own. */
+    static Fence fresh() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
     /** A pending fence and a file holding its only reference. */
     static SyncFile soleFile(Fence f) {
         SyncFile file = SyncFile.create(f);
@@ -188,7 +193,7 @@ public final class SyncPollerTests {
     @JCStressTest
     @Description("close() vs register(): IllegalStateException, or a key that ends cancelled; no reference kept.")
     @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "register saw the poller closed (ISE); only the file's reference.")
-    @Outcome(id = "1, 1", expect = ACCEPTABLE_INTERESTING, desc = "register returned a key; close cancelled it (or register did, on seeing close).")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE_INTERESTING, desc = "register linked its key first; close cancelled it.")
     @Outcome(expect = FORBIDDEN, desc = "A key still valid after close, or a reference kept.")
     @State
     public static class CloseVsRegister {
@@ -218,6 +223,79 @@ public final class SyncPollerTests {
             SyncPoller.Key k = key;
             r.r1 = k != null && k.isValid() ? BROKEN : registered;
             r.r2 = f.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * close() vs cancel() of one of two keys: close snapshots the live list under its lock and
+     * cancels outside it, while cancel unlinks under the same lock; each key must end cancelled
+     * with its reference released exactly once, whichever comes first.
+     */
+
+    @JCStressTest
+    @Description("close() vs cancel() of one of two keys: both end cancelled, each reference released once.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "Both keys cancelled; only the files' references left.")
+    @Outcome(expect = FORBIDDEN, desc = "A key still valid, or a reference kept or released twice.")
+    @State
+    public static class CloseVsCancel {
+        final Fence f1 = fresh();
+        final Fence f2 = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key k1 = poller.register(soleFile(f1), null);
+        final SyncPoller.Key k2 = poller.register(soleFile(f2), null);
+
+        @Actor
+        public void closer() {
+            poller.close();
+        }
+
+        @Actor
+        public void canceller() {
+            k1.cancel();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = (k1.isValid() ? 1 : 0) + (k2.isValid() ? 1 : 0);
+            r.r2 = f1.refCnt();
+            r.r3 = f2.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * cancel() vs cancel() of two neighbours in the live list (the newest two of three keys):
+     * both unlink under the poller's lock, so the list keeps exactly the third key, which a
+     * later close() finds and cancels.
+     */
+
+    @JCStressTest
+    @Description("Two neighbours cancelled at once: the live list keeps exactly the third key, which close() cancels.")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "One key left live; close cancelled it and released its reference.")
+    @Outcome(expect = FORBIDDEN, desc = "The live list lost or kept a key, or a reference was kept.")
+    @State
+    public static class NeighbourCancels {
+        final Fence f3 = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key k3 = poller.register(soleFile(f3), null);
+        final SyncPoller.Key k2 = poller.register(soleFile(fresh()), null);
+        final SyncPoller.Key k1 = poller.register(soleFile(fresh()), null);
+
+        @Actor
+        public void first() {
+            k1.cancel();
+        }
+
+        @Actor
+        public void second() {
+            k2.cancel();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = "SyncPoller[1 keys]".equals(poller.toString()) && k3.isValid() ? 1 : 0;
+            poller.close();
+            r.r2 = k3.isValid() ? 1 : 0;
+            r.r3 = f3.refCnt();
         }
     }
 

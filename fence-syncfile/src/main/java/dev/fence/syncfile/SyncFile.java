@@ -188,7 +188,7 @@ public final class SyncFile implements AutoCloseable {
      * @return whether a reference was taken (false only for an uncounted fence)
      * @throws BadHandleException if the file was closed concurrently
      */
-    private boolean retainOrClosed(Fence f) {
+    boolean retainOrClosed(Fence f) {
         if (f.tryRetain()) {
             return true;
         }

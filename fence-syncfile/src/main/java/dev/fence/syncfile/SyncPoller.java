@@ -12,10 +12,9 @@ import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Waits on many {@link SyncFile}s at once, in two forms.
@@ -67,8 +66,9 @@ public final class SyncPoller implements AutoCloseable {
     /*
      * Implementation overview (the registered form).
      *
-     * Each Key holds its own copy of the file (SyncFile.dup(): a reference on the fence) and one
-     * callback node queued on the fence. State of the poller and who writes it:
+     * Each Key holds its own reference on the file's fence (taken as SyncFile.dup() takes it,
+     * none for an uncounted fence) and one callback node queued on the fence. State of the
+     * poller and who writes it:
      *
      *   readyHead  volatile, a Treiber stack of keys whose fence signalled and that the selecting
      *              thread has not collected yet. Pushed by the signalling thread (the node's
@@ -86,7 +86,13 @@ public final class SyncPoller implements AutoCloseable {
      *              key; select() compacts the ready list
      *              only when it changed since the last compaction (selectNow with nothing new
      *              costs a few loads).
-     *   keys       concurrent set of live keys, for close().
+     *   firstKey   the live keys, an intrusive doubly linked list (Key.prevKey/nextKey/linked)
+     *   liveKeys   and its length, for close(); all guarded by keysLock. register() links under
+     *              the lock only if closed is still false; close() sets closed under the lock
+     *              and snapshots the list, so every key is either refused by register() or in the
+     *              snapshot. cancel() unlinks under the lock. No user code and no wait runs
+     *              under it (close() cancels the snapshot after unlocking), so a fence callback
+     *              may cancel. Intrusive, so a registration allocates no set entry.
      *
      * No lost wake-up: the pusher writes readyHead (CAS) and then reads waiter; the selector
      * writes waiter and then reads readyHead (and wakeup). Both pairs are volatile accesses, so
@@ -131,7 +137,9 @@ public final class SyncPoller implements AutoCloseable {
     private int cancelsSeen;
     private final ArrayList<Key> ready = new ArrayList<>();
     private final List<Key> readyView = Collections.unmodifiableList(ready);
-    private final Set<Key> keys = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock keysLock = new ReentrantLock();
+    private Key firstKey; // guarded by keysLock
+    private int liveKeys; // guarded by keysLock
 
     private SyncPoller() {
     }
@@ -161,15 +169,15 @@ public final class SyncPoller implements AutoCloseable {
     public Key register(SyncFile file, Object attachment) {
         Objects.requireNonNull(file, "file");
         ensureOpen();
-        // The key's own copy of the file: it holds the fence (a merged file's array holds its
-        // members) as long as the key lives, whatever happens to the caller's file; an
-        // uncounted fence stays uncounted (dup() takes no reference it cannot take).
-        Key k = new Key(this, file, file.dup(), attachment);
+        // The key's own reference: it holds the fence (a merged file's array holds its members)
+        // as long as the key lives, whatever happens to the caller's file; an uncounted fence
+        // stays uncounted, as with dup().
+        Fence fence = file.peek();
+        Key k = new Key(this, file, fence, file.retainOrClosed(fence), attachment);
         // Queue the node before close() can see the key, so that a cancel by close() always
         // comes after it (cancel removes the node, then drops the reference).
-        boolean signalled = !k.fence.addCallback(k.node);
-        keys.add(k);
-        if (closed) { // raced close(): it may not have seen k in keys
+        boolean signalled = !fence.addCallback(k.node);
+        if (!link(k)) { // close() came first: it will not cancel k, so we do
             k.cancel();
             throw new IllegalStateException("poller closed");
         }
@@ -294,19 +302,87 @@ public final class SyncPoller implements AutoCloseable {
         if (closed) {
             return;
         }
-        closed = true;
-        for (Key k : keys) {
-            k.cancel();
+        Key[] live;
+        keysLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true; // under the lock: a register() that links after this cannot exist
+            live = new Key[liveKeys];
+            int i = 0;
+            for (Key k = firstKey; k != null; k = k.nextKey) {
+                live[i++] = k;
+            }
+        } finally {
+            keysLock.unlock();
+        }
+        for (Key k : live) {
+            k.cancel(); // outside the lock: releasing a reference may run a fence's deallocate
         }
         wakeup();
     }
 
     @Override
     public String toString() {
-        return "SyncPoller[" + (closed ? "closed" : keys.size() + " keys") + ']';
+        int n;
+        keysLock.lock();
+        try {
+            n = liveKeys;
+        } finally {
+            keysLock.unlock();
+        }
+        return "SyncPoller[" + (closed ? "closed" : n + " keys") + ']';
     }
 
     // ------------------------------------------------------------------------------------------
+
+    /** Adds {@code k} to the live list unless the poller is closed; says whether it did. */
+    private boolean link(Key k) {
+        keysLock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            Key f = firstKey;
+            k.nextKey = f;
+            if (f != null) {
+                f.prevKey = k;
+            }
+            firstKey = k;
+            k.linked = true;
+            liveKeys++;
+            return true;
+        } finally {
+            keysLock.unlock();
+        }
+    }
+
+    /** Removes {@code k} from the live list if it is there (a refused register never was). */
+    private void unlink(Key k) {
+        keysLock.lock();
+        try {
+            if (!k.linked) {
+                return;
+            }
+            Key p = k.prevKey;
+            Key n = k.nextKey;
+            if (p == null) {
+                firstKey = n;
+            } else {
+                p.nextKey = n;
+            }
+            if (n != null) {
+                n.prevKey = p;
+            }
+            k.prevKey = null;
+            k.nextKey = null;
+            k.linked = false;
+            liveKeys--;
+        } finally {
+            keysLock.unlock();
+        }
+    }
 
     private void ensureOpen() {
         if (closed) {
@@ -402,16 +478,29 @@ public final class SyncPoller implements AutoCloseable {
         int c = cancels;
         if (c != cancelsSeen) {
             cancelsSeen = c;
-            ready.removeIf(SyncPoller::dropIfCancelled);
+            dropCancelled();
         }
     }
 
-    private static boolean dropIfCancelled(Key k) {
-        if (k.isValid()) {
-            return false;
+    /**
+     * Selecting thread only: compacts the ready list in place, keeping the order (not
+     * {@code removeIf}, which allocates a bit set whenever it removes something).
+     */
+    private void dropCancelled() {
+        ArrayList<Key> list = ready;
+        int n = list.size();
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            Key k = list.get(i);
+            if (k.isValid()) {
+                list.set(kept++, k);
+            } else {
+                k.listed = false;
+            }
         }
-        k.listed = false;
-        return true;
+        for (int i = n - 1; i >= kept; i--) {
+            list.remove(i); // from the end: no copying
+        }
     }
 
     /**
@@ -423,20 +512,23 @@ public final class SyncPoller implements AutoCloseable {
         private final SyncPoller poller;
         private final SyncFile file;
         final Fence fence;
-        /** The key's own copy of the file, closed by {@link #cancel()}. */
-        private final SyncFile held;
+        /** Whether the key holds a reference on {@link #fence}, dropped by {@link #cancel()}. */
+        private final boolean counted;
         private final Object attachment;
         final Node node;
         @SuppressWarnings("unused") // accessed through KEY_STATE
         private volatile int state;
         Key nextReady; // written before the CAS that pushes this key; read by the selector
         boolean listed; // selecting thread only
+        Key prevKey; // the poller's live list: guarded by its keysLock
+        Key nextKey;
+        boolean linked;
 
-        Key(SyncPoller poller, SyncFile file, SyncFile held, Object attachment) {
+        Key(SyncPoller poller, SyncFile file, Fence fence, boolean counted, Object attachment) {
             this.poller = poller;
             this.file = file;
-            this.held = held;
-            this.fence = held.peek();
+            this.fence = fence;
+            this.counted = counted;
             this.attachment = attachment;
             this.node = new Node(this);
         }
@@ -492,9 +584,11 @@ public final class SyncPoller implements AutoCloseable {
                 return;
             }
             fence.removeCallback(node); // false if it ran (or is running): it only pushes
-            poller.keys.remove(this);
+            poller.unlink(this);
             CANCELS.getAndAdd(poller, 1); // after the state: a selector that sees it sees the state
-            held.close(); // drops the key's references (none for an uncounted fence)
+            if (counted) {
+                fence.release(); // the key's reference, exactly once (the CAS above)
+            }
         }
 
         @Override

@@ -274,6 +274,71 @@ class SyncPollerSelectTest {
     }
 
     @Test
+    void cancelsAnywhereInTheLiveSetThenCloseCancelsExactlyTheRest() throws Exception {
+        // Keys are kept in an intrusive list: cancelling the newest, a middle and the oldest key
+        // unlinks each end and the middle; close() must then find exactly the others.
+        Fence[] fs = new Fence[6];
+        SyncFile[] files = new SyncFile[fs.length];
+        SyncPoller.Key[] keys = new SyncPoller.Key[fs.length];
+        SyncPoller p = SyncPoller.open();
+        for (int i = 0; i < fs.length; i++) {
+            fs[i] = fresh();
+            files[i] = SyncFile.create(fs[i]);
+            keys[i] = p.register(files[i], i);
+        }
+        assertEquals("SyncPoller[6 keys]", p.toString());
+        for (Fence f : fs) {
+            f.signal();
+        }
+        assertEquals(6, p.selectNow());
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), attachments(p));
+        keys[5].cancel(); // the list's head (newest)
+        keys[2].cancel(); // a middle one
+        keys[0].cancel(); // the tail (oldest)
+        assertEquals("SyncPoller[3 keys]", p.toString());
+        assertEquals(3, p.selectNow()); // compacted in place, order kept
+        assertEquals(List.of(1, 3, 4), attachments(p));
+        for (int i : new int[] {0, 2, 5}) {
+            assertEquals(2, fs[i].refCnt(), "the creator's and the file's: key " + i + "'s is gone");
+        }
+        p.close();
+        assertEquals("SyncPoller[closed]", p.toString());
+        for (int i = 0; i < fs.length; i++) {
+            assertFalse(keys[i].isValid(), "key " + i);
+            assertEquals(2, fs[i].refCnt(), "key " + i + " released exactly once");
+            files[i].close();
+        }
+    }
+
+    @Test
+    void aDeallocateRunByCloseMayCancelAnotherKey() throws Exception {
+        // The fence is freed by the key's release during close(); its deallocate hook cancels a
+        // second key of the same poller from inside close(), which must neither deadlock nor
+        // release that key twice.
+        AtomicReference<SyncPoller.Key> other = new AtomicReference<>();
+        Fence last = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected void deallocate() {
+                other.get().cancel();
+            }
+        };
+        Fence b = fresh();
+        SyncPoller p = SyncPoller.open();
+        SyncFile fa = SyncFile.create(last);
+        last.release(); // the file's reference is the only one left
+        SyncFile fb = SyncFile.create(b);
+        SyncPoller.Key ka = p.register(fa, null);
+        other.set(p.register(fb, null));
+        fa.close(); // now the key holds the last reference on 'last'
+        p.close();
+        assertFalse(ka.isValid());
+        assertFalse(other.get().isValid());
+        assertEquals(0, last.refCnt());
+        assertEquals(2, b.refCnt()); // the creator's and the file's
+        fb.close();
+    }
+
+    @Test
     void cancelFromInsideAFenceCallbackIsSafe() throws Exception {
         Fence a = fresh();
         try (SyncPoller p = SyncPoller.open(); SyncFile fa = SyncFile.create(a)) {
