@@ -2,6 +2,7 @@ package dev.fence.bench;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceChain;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,6 +14,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -25,6 +27,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code findRecent}: {@link FenceChain#find(Fence, long)} of one of the
  *       {@value #PENDING} newest points on a chain of {@value #POINTS} points whose older points
  *       have all signalled (and have been collected).</li>
+ *   <li>{@code appendWindow}: a timeline with {@value #WINDOW} points in flight, like the GPU
+ *       ring of row 11: append a point on a fresh pending fence, then signal the fence of the
+ *       point appended {@value #WINDOW} operations earlier. Every append links behind pending
+ *       points, so it pays the incremental sweep and its {@code WeakReference} whenever the sweep
+ *       position moves, which {@code appendSignal} (nothing pending) never does.
+ *       {@code cfAppendWindow} is what a Java user would write instead: each point is
+ *       {@code CompletableFuture.allOf(previous point, own work)}, with the same window. The CF
+ *       points complete eagerly as their work does; the chain's points signal lazily (when
+ *       someone waits, enables signalling or walks past them), as {@code dma_fence_chain}'s
+ *       do.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -37,6 +49,7 @@ public class FenceChainBenchmark {
 
     static final int POINTS = 1_000_000;
     static final int PENDING = 64;
+    static final int WINDOW = 256;
 
     private final long context = Fence.allocateContexts(1);
     private Fence head;
@@ -45,6 +58,14 @@ public class FenceChainBenchmark {
     private Fence findHead;
     private long findTop;
     private int cursor;
+
+    private final long windowContext = Fence.allocateContexts(1);
+    private final Fence[] inFlight = new Fence[WINDOW];
+    private Fence windowHead;
+    private long windowPoint;
+    private final CompletableFuture<?>[] cfInFlight = new CompletableFuture<?>[WINDOW];
+    private CompletableFuture<Void> cfHead;
+    private long cfPoint;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -61,6 +82,30 @@ public class FenceChainBenchmark {
         findHead = h;
         findTop = POINTS;
         FenceChain.find(h, POINTS - PENDING + 1); // the walk collects the signalled links
+
+        // the two windows start full: WINDOW pending points each
+        for (int i = 0; i < WINDOW; i++) {
+            appendWindow();
+            cfAppendWindow();
+        }
+    }
+
+    /** Signals what is still in flight, so that the fences do not end pending. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (Fence f : inFlight) {
+            if (f != null) {
+                f.signal();
+            }
+        }
+        for (CompletableFuture<?> cf : cfInFlight) {
+            if (cf != null) {
+                cf.complete(null);
+            }
+        }
+        if (!windowHead.isSignaled() || !cfHead.isDone()) {
+            throw new IllegalStateException("a chain did not complete once all its work had");
+        }
     }
 
     @Benchmark
@@ -70,6 +115,36 @@ public class FenceChainBenchmark {
         Fence h = FenceChain.link(head, f, p);
         head = h;
         f.signal();
+        return h;
+    }
+
+    @Benchmark
+    public Fence appendWindow() {
+        long p = ++windowPoint;
+        int slot = (int) (p & (WINDOW - 1));
+        Fence old = inFlight[slot];
+        Fence f = Fence.create(windowContext, p);
+        Fence h = FenceChain.link(windowHead, f, p);
+        windowHead = h;
+        inFlight[slot] = f;
+        if (old != null) {
+            old.signal(); // the point WINDOW appends back
+        }
+        return h;
+    }
+
+    @Benchmark
+    public CompletableFuture<Void> cfAppendWindow() {
+        long p = ++cfPoint;
+        int slot = (int) (p & (WINDOW - 1));
+        CompletableFuture<?> old = cfInFlight[slot];
+        CompletableFuture<Void> own = new CompletableFuture<>();
+        CompletableFuture<Void> h = cfHead == null ? own : CompletableFuture.allOf(cfHead, own);
+        cfHead = h;
+        cfInFlight[slot] = own;
+        if (old != null) {
+            old.complete(null);
+        }
         return h;
     }
 

@@ -121,6 +121,9 @@ public final class Chart {
                 Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("10", "FenceChain find on the 64 newest points", CH + "findRecent", null,
                 "-", Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("10", "FenceChain append with 256 points in flight",
+                CH + "appendWindow", CH + "cfAppendWindow", "CF.allOf(previous, own) chain",
+                Metric.SCORE, NONE, false, NONE, NONE));
         // Row 11 is the ring whose idle receiver parks, as the peer's does (and the seed's
         // sleeps); the yielding receiver is the diagnostic (see GpuRingBenchmark).
         p.add(new Pair("11", "GPU ring, 256 in flight (jobs/s)", RING + "fenceWoken",
