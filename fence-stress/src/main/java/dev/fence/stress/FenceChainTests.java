@@ -185,6 +185,79 @@ public final class FenceChainTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * Two appends on the same link (a forked chain), racing. Both read
+     * and hand on the link's sweep position with plain accesses and may share it, counting
+     * down its appends-until-the-next-sweep racily; that may only change when and where the
+     * sweeps run. The base chain has 20 pending points (enough for a position to exist); each
+     * actor appends 12 more on its own fork, so the shared countdown runs out and sweeps start
+     * from both forks (two actors: jcstress runs no more on two CPUs). The oldest point
+     * signals last, in the arbiter. Every fork head must signal exactly when all of its fences
+     * have, not before.
+     */
+
+    @JCStressTest
+    @Description("Two forks appended on one link at once: each fork head signals once all its points have, not before.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "Both fork heads pending while their own last fence is; both signalled at the end.")
+    @Outcome(expect = FORBIDDEN, desc = "A fork head signalled early, or not at all, or an append threw.")
+    @State
+    public static class TwoForksShareTheSweep {
+        static final int BASE = 20;
+        static final int FORK = 12;
+        final Fence[] base = new Fence[BASE];
+        final Fence[] left = new Fence[FORK];
+        final Fence[] right = new Fence[FORK];
+        final FenceChain top;
+        FenceChain leftHead;
+        FenceChain rightHead;
+
+        {
+            FenceChain h = null;
+            for (int i = 0; i < BASE; i++) {
+                base[i] = named("b" + i);
+                h = FenceChain.link(h, base[i], i + 1);
+            }
+            top = h;
+            for (int i = 1; i < BASE; i++) {
+                base[i].signal(); // all but the oldest: the sweeps have links to collect
+            }
+        }
+
+        private FenceChain fork(Fence[] fences) {
+            FenceChain h = top;
+            for (int i = 0; i < FORK; i++) {
+                fences[i] = named("x" + i);
+                h = FenceChain.link(h, fences[i], BASE + 1 + i);
+                if (i < FORK - 1) {
+                    fences[i].signal();
+                }
+            }
+            return h;
+        }
+
+        @Actor
+        public void leftFork(III_Result r) {
+            leftHead = fork(left);
+            r.r1 = leftHead.isSignaled() ? 1 : 0; // its last fence is still pending
+        }
+
+        @Actor
+        public void rightFork(III_Result r) {
+            rightHead = fork(right);
+            r.r2 = rightHead.isSignaled() ? 1 : 0;
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean early = leftHead.isSignaled() || rightHead.isSignaled();
+            left[FORK - 1].signal();
+            right[FORK - 1].signal();
+            early |= leftHead.isSignaled() || rightHead.isSignaled(); // the oldest is pending
+            base[0].signal();
+            r.r3 = !early && leftHead.isSignaled() && rightHead.isSignaled() ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * unwrap reading a chain c3 -> c2 -> c1 while a walker collects it (f1 then f2 signal, then
      * find(c3, 1) unlinks them). The reader must see a well-formed list: f3 first, then a
      * suffix of the still-linked points in order; never a gap that skips a pending point.
