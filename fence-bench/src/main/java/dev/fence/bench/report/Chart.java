@@ -18,7 +18,14 @@ import java.util.TreeMap;
  * ratios, so a reader sees at a glance where {@code fence} stands against each peer.
  *
  * <p>Run: {@code java -cp fence-bench/target/benchmarks.jar dev.fence.bench.report.Chart
- * --json results.json [--extras extras.tsv] [--svg docs/benchmarks.svg] [--md table.md]}
+ * --json results.json [--also run2.json,run3.json] [--extras extras.tsv]
+ * [--svg docs/benchmarks.svg] [--md table.md]}
+ *
+ * <p>With {@code --also}, the figures and the verdict still come from {@code --json} (the
+ * primary run), and the table gains a column with each row's ratio over every run (smallest to
+ * largest); the verdict says in how many runs the row met its target when the runs disagree, and
+ * the chart draws the spread as a whisker across the bar. Rows 11 and 13 move with the VM's
+ * cross-vCPU latency from fork to fork, which one run alone cannot show.
  */
 public final class Chart {
 
@@ -199,12 +206,17 @@ public final class Chart {
         String target;
         String met;
         double targetCost = NONE; // target expressed as a cost ratio, for the chart
+        double raw = NONE; // fence / peer of the figures, as printed
+        String spread; // the ratio over every run, or null (one run, or no peer)
+        double lowCost = NONE; // the spread as cost ratios, for the chart's whisker
+        double highCost = NONE;
     }
 
     /**
      * Writes the table and the chart.
      *
-     * @param args {@code --json FILE [--extras FILE] [--svg FILE] [--md FILE]}
+     * @param args {@code --json FILE [--also FILE,FILE...] [--extras FILE] [--svg FILE]
+     *     [--md FILE]}
      * @throws IOException if a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
@@ -213,15 +225,24 @@ public final class Chart {
             opts.put(args[i], args[i + 1]);
         }
         if (!opts.containsKey("--json")) {
-            System.err.println("usage: Chart --json results.json [--extras extras.tsv]"
-                    + " [--svg out.svg] [--md out.md]");
+            System.err.println("usage: Chart --json results.json [--also run2.json,...]"
+                    + " [--extras extras.tsv] [--svg out.svg] [--md out.md]");
             System.exit(2);
         }
         Map<String, Result> results = read(Path.of(opts.get("--json")));
+        List<Map<String, Result>> others = new ArrayList<>();
+        if (opts.containsKey("--also")) {
+            for (String f : opts.get("--also").split(",")) {
+                others.add(read(Path.of(f.trim())));
+            }
+        }
         List<Line> lines = new ArrayList<>();
         for (Pair p : pairs()) {
             Line l = line(p, results);
             if (l != null) {
+                if (!others.isEmpty()) {
+                    spread(p, l, others);
+                }
                 lines.add(l);
             }
         }
@@ -345,6 +366,7 @@ public final class Chart {
         if (q != null) {
             double qv = pick(q, p.metric);
             double ratio = fv / qv;
+            l.raw = ratio;
             l.ratioText = String.format(Locale.ROOT, "%.2fx", ratio);
             l.ratio = p.higherIsBetter ? qv / fv : ratio;
             if (!Double.isNaN(p.target)) {
@@ -369,6 +391,41 @@ public final class Chart {
         l.target = targets.isEmpty() ? "(info)" : String.join(", ", targets);
         l.met = targets.isEmpty() ? "-" : met ? "yes" : "**NO**";
         return l;
+    }
+
+    /** Adds the ratio of {@code l}'s pair in every run to {@code l}, and how many runs met. */
+    private static void spread(Pair p, Line l, List<Map<String, Result>> others) {
+        if (Double.isNaN(l.raw)) {
+            return;
+        }
+        List<Line> all = new ArrayList<>();
+        all.add(l);
+        for (Map<String, Result> run : others) {
+            Line o = line(p, run);
+            if (o != null && !Double.isNaN(o.raw)) {
+                all.add(o);
+            }
+        }
+        if (all.size() < 2) {
+            return;
+        }
+        List<Double> ratios = new ArrayList<>();
+        int met = 0;
+        for (Line o : all) {
+            ratios.add(o.raw);
+            met += o.met.equals("yes") ? 1 : 0;
+            l.lowCost = Double.isNaN(l.lowCost) ? o.ratio : Math.min(l.lowCost, o.ratio);
+            l.highCost = Double.isNaN(l.highCost) ? o.ratio : Math.max(l.highCost, o.ratio);
+        }
+        ratios.sort(null);
+        StringBuilder sb = new StringBuilder();
+        for (double r : ratios) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", r));
+        }
+        l.spread = sb.append('x').toString();
+        if (!l.met.equals("-") && met != 0 && met != all.size()) {
+            l.met += " (met in " + met + " of " + all.size() + " runs)";
+        }
     }
 
     private static String alloc(Result r) {
@@ -416,14 +473,19 @@ public final class Chart {
     }
 
     private static String markdown(List<Line> lines) {
+        boolean spread = lines.stream().anyMatch(l -> l.spread != null);
         StringBuilder sb = new StringBuilder();
-        sb.append("| # | what | fence | peer | peer figure | fence/peer | target | met |\n");
-        sb.append("|---|---|---|---|---|---|---|---|\n");
+        sb.append("| # | what | fence | peer | peer figure | fence/peer |")
+                .append(spread ? " fence/peer, every run |" : "").append(" target | met |\n");
+        sb.append("|---|---|---|---|---|---|").append(spread ? "---|" : "").append("---|---|\n");
         for (Line l : lines) {
             sb.append("| ").append(l.row).append(" | ").append(l.label).append(" | ")
                     .append(l.fence).append(" | ").append(l.peerName).append(" | ")
-                    .append(l.peer).append(" | ").append(l.ratioText).append(" | ")
-                    .append(l.target).append(" | ").append(l.met).append(" |\n");
+                    .append(l.peer).append(" | ").append(l.ratioText).append(" | ");
+            if (spread) {
+                sb.append(l.spread == null ? "-" : l.spread).append(" | ");
+            }
+            sb.append(l.target).append(" | ").append(l.met).append(" |\n");
         }
         return sb.toString();
     }
@@ -457,7 +519,8 @@ public final class Chart {
                 + "(log scale; left of 1x = fence faster or smaller)</text>\n");
         s.append("<text x=\"10\" y=\"38\" fill=\"#555\">"
                 + "bar: fence/peer time (throughput rows: peer/fence); "
-                + "black tick: target; green: target met, red: missed, grey: no target</text>\n");
+                + "black tick: target; green: target met, red: missed, grey: no target;"
+                + " whisker: spread over every run</text>\n");
         // grid
         for (double g = MIN_RATIO; g <= MAX_RATIO * 1.0001; g *= 2) {
             double x = labelW + xOf(g, plotW);
@@ -476,7 +539,7 @@ public final class Chart {
         for (int i = 0; i < lines.size(); i++) {
             Line l = lines.get(i);
             int y = top + i * rowH;
-            String color = l.met.equals("yes") ? "#2e9d4a"
+            String color = l.met.startsWith("yes") ? "#2e9d4a"
                     : l.met.contains("NO") ? "#d0433a" : "#9a9a9a";
             double x = labelW + xOf(clamp(l.ratio), plotW);
             s.append(String.format(Locale.ROOT,
@@ -491,6 +554,16 @@ public final class Chart {
             s.append(String.format(Locale.ROOT, barLabel,
                     x + (x >= one ? 4 : -4), y + 15, x >= one ? "start" : "end",
                     String.format(Locale.ROOT, "%.2fx", l.ratio)));
+            if (!Double.isNaN(l.lowCost)) {
+                // the spread over every run: a thin line across the bar, ticked at both ends
+                double x0 = labelW + xOf(clamp(l.lowCost), plotW);
+                double x1 = labelW + xOf(clamp(l.highCost), plotW);
+                int yc = y + rowH / 2;
+                String whisker = "<path d=\"M%.1f %d V%d M%.1f %d H%.1f M%.1f %d V%d\""
+                        + " stroke=\"#333\" fill=\"none\"/>%n";
+                s.append(String.format(Locale.ROOT, whisker, x0, yc - 4, yc + 4, x0, yc, x1,
+                        x1, yc - 4, yc + 4));
+            }
             if (!Double.isNaN(l.targetCost)) {
                 double tx = labelW + xOf(l.targetCost, plotW);
                 String targetTick = "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""

@@ -1,0 +1,85 @@
+package dev.fence.bench.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Chart} over hand-written JMH JSON: the table's verdicts and the spread over runs. */
+class ChartTest {
+
+    @TempDir
+    Path dir;
+
+    /** A JMH result for {@code FenceSignalBenchmark.<method>}: a time and an allocation. */
+    private static String result(String method, double nsPerOp, double bytesPerOp) {
+        return "{\"benchmark\": \"dev.fence.bench.FenceSignalBenchmark." + method + "\","
+                + " \"params\": null, \"primaryMetric\": {\"score\": " + nsPerOp
+                + ", \"scoreError\": 0.1, \"scoreUnit\": \"ns/op\"},"
+                + " \"secondaryMetrics\": {\"gc.alloc.rate.norm\": {\"score\": " + bytesPerOp
+                + "}}}";
+    }
+
+    /** Row 1 (target <= 1.5x and <= 48 B/op): the fence at {@code fenceNs} against 20 ns. */
+    private Path run(String name, double fenceNs) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, "[" + result("fenceCreateSignal", fenceNs, 48.0002) + ", "
+                + result("cfCreateComplete", 20, 24) + "]", StandardCharsets.UTF_8);
+        return p;
+    }
+
+    private List<String> table(String... args) throws IOException {
+        Path md = dir.resolve("table.md");
+        String[] all = Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "--md";
+        all[args.length + 1] = md.toString();
+        Chart.main(all);
+        return Files.readAllLines(md, StandardCharsets.UTF_8);
+    }
+
+    private static String row1(List<String> lines) {
+        List<String> rows = lines.stream().filter(l -> l.startsWith("| 1 |"))
+                .collect(Collectors.toList());
+        assertEquals(1, rows.size(), String.join("\n", lines));
+        return rows.get(0);
+    }
+
+    @Test
+    void oneRunGivesTheRatioAndTheVerdict() throws IOException {
+        List<String> t = table("--json", run("a.json", 20).toString());
+        assertEquals("| # | what | fence | peer | peer figure | fence/peer | target | met |",
+                t.get(0));
+        String r = row1(t);
+        assertTrue(r.contains("| 1.00x |"), r);
+        assertTrue(r.endsWith("| <= 1.5x, <= 48 B/op | yes |"), r);
+        String missed = row1(table("--json", run("b.json", 40).toString()));
+        assertTrue(missed.contains("| 2.00x |") && missed.endsWith("| **NO** |"), missed);
+    }
+
+    @Test
+    void otherRunsAddTheSpreadAndHowManyMet() throws IOException {
+        Path svg = dir.resolve("chart.svg");
+        List<String> t = table("--json", run("a.json", 20).toString(), "--also",
+                run("b.json", 40) + "," + run("c.json", 25), "--svg", svg.toString());
+        assertTrue(t.get(0).contains("| fence/peer | fence/peer, every run | target |"),
+                t.get(0));
+        String r = row1(t);
+        // figures and verdict from the primary run; the spread sorted over all three
+        assertTrue(r.contains("| 1.00x | 1.00, 1.25, 2.00x |"), r);
+        assertTrue(r.endsWith("| yes (met in 2 of 3 runs) |"), r);
+        String chart = Files.readString(svg, StandardCharsets.UTF_8);
+        assertTrue(chart.contains("<path d=\"M"), "the spread's whisker is drawn");
+        // every run agreeing: no count
+        String agreed = row1(table("--json", run("d.json", 20).toString(), "--also",
+                run("e.json", 25).toString()));
+        assertTrue(agreed.endsWith("| yes |") && agreed.contains("| 1.00, 1.25x |"), agreed);
+    }
+}
