@@ -176,6 +176,9 @@ public final class Chart {
         p.add(new Pair("4d", "4 callbacks + signal(ts) (diagnostic)",
                 SIG + "fenceFourCallbacksSignalGivenTimestamp", SIG + "cfFourThenRunComplete",
                 "4 thenRun + complete", Metric.SCORE, NONE, false, NONE, NONE));
+        p.add(new Pair("10d", "FenceChain append, 256 in flight, signal(ts) (diagnostic)",
+                CH + "appendWindowGivenTimestamp", CH + "cfAppendWindow",
+                "CF.allOf(previous, own) chain", Metric.SCORE, NONE, false, NONE, NONE));
         p.add(new Pair("9d", "fan-in, members signal(ts) (diagnostic, per member)",
                 FI + "fenceArrayAllGivenTimestamp", FI + "cfAllOf", "CF.allOf", Metric.SCORE, NONE,
                 false, NONE, NONE));
