@@ -139,7 +139,7 @@ public final class SyncPoller implements AutoCloseable {
     private final List<Key> readyView = Collections.unmodifiableList(ready);
     private final ReentrantLock keysLock = new ReentrantLock();
     private Key firstKey; // guarded by keysLock
-    private int liveKeys; // guarded by keysLock
+    private int liveKeys; // written under keysLock; toString() reads it racily
 
     private SyncPoller() {
     }
@@ -325,13 +325,9 @@ public final class SyncPoller implements AutoCloseable {
 
     @Override
     public String toString() {
-        int n;
-        keysLock.lock();
-        try {
-            n = liveKeys;
-        } finally {
-            keysLock.unlock();
-        }
+        // A racy read of the count, as j.u.c's toString methods read their state: a diagnostic
+        // should not wait for keysLock (a debugger may evaluate it while a thread holds it).
+        int n = liveKeys;
         return "SyncPoller[" + (closed ? "closed" : n + " keys") + ']';
     }
 
