@@ -265,8 +265,12 @@ public final class WwAcquireContext implements AutoCloseable {
         backoffs++;
     }
 
-    /** One more mutex held (owner thread only; see the field comment). */
+    /**
+     * One more mutex held (owner thread only; see the field comment). Any acquisition ends a
+     * back-off: the back-off rule lets a context that backed off take only the contended mutex.
+     */
     void acquireOne() {
+        contending = null;
         ACQUIRED.setRelease(this, acquired + 1);
     }
 

@@ -429,11 +429,7 @@ public final class WwMutex {
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
         beginCtxLock(ctx);
-        if (!grab(ctx, ctx)) {
-            return false;
-        }
-        ctx.contending = null; // if this was the contended mutex, the back-off is over
-        return true;
+        return grab(ctx, ctx); // success ends a back-off (acquireOne)
     }
 
     // ------------------------------------------------------------------------------------------
@@ -667,8 +663,7 @@ public final class WwMutex {
             ctx.countBackoff();
             return DEADLK;
         }
-        ctx.contending = null;
-        return ACQUIRED;
+        return ACQUIRED; // acquireOne() ended any back-off
     }
 
     private void lockPlain(boolean interruptible) throws InterruptedException {
