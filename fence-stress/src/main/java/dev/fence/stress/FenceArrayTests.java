@@ -5,6 +5,7 @@ import static dev.fence.stress.Probes.ERR;
 import static dev.fence.stress.Probes.ERR2;
 import static dev.fence.stress.Probes.FALSE;
 import static dev.fence.stress.Probes.TRUE;
+import static dev.fence.stress.Probes.fresh;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
@@ -30,10 +31,6 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
 public final class FenceArrayTests {
 
     private FenceArrayTests() {
-    }
-
-    private static Fence fresh() {
-        return Fence.create(Fence.allocateContexts(1), 1);
     }
 
     /* ------------------------------------------------------------------------------------------

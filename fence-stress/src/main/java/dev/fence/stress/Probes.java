@@ -116,6 +116,11 @@ final class Probes {
     private Probes() {
     }
 
+    /** A pending fence on a context of its own. */
+    static Fence fresh() {
+        return Fence.create(Fence.allocateContexts(1), 1);
+    }
+
     /** {@code addCallback} as a code: TRUE, FALSE or ISE. */
     static int add(Fence f, FenceCallback cb) {
         try {

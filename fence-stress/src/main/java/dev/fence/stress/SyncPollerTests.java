@@ -3,6 +3,7 @@ package dev.fence.stress;
 import static dev.fence.stress.Probes.BROKEN;
 import static dev.fence.stress.Probes.ISE;
 import static dev.fence.stress.Probes.TRUE;
+import static dev.fence.stress.Probes.fresh;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -40,11 +41,6 @@ public final class SyncPollerTests {
     private SyncPollerTests() {
     }
 
-    /** A pending fence on a context of its own. */
-    static Fence fresh() {
-        return Fence.create(Fence.allocateContexts(1), 1);
-    }
-
     /** A pending fence and a file holding its only reference. */
     static SyncFile soleFile(Fence f) {
         SyncFile file = SyncFile.create(f);
@@ -63,7 +59,7 @@ public final class SyncPollerTests {
     @Outcome(expect = FORBIDDEN, desc = "Timed out (lost wake-up), interrupted, or the key not listed.")
     @State
     public static class SignalVsSelect {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f = fresh();
         final SyncPoller poller = SyncPoller.open();
         final SyncPoller.Key key = poller.register(soleFile(f), "k");
 
@@ -98,7 +94,7 @@ public final class SyncPollerTests {
         final SyncPoller poller = SyncPoller.open();
 
         {
-            poller.register(soleFile(Fence.create(Fence.allocateContexts(1), 1)), null);
+            poller.register(soleFile(fresh()), null);
         }
 
         @Actor
@@ -129,7 +125,7 @@ public final class SyncPollerTests {
     @Outcome(expect = FORBIDDEN, desc = "The cancelled key reported, a reference kept or over-released, or the node left queued.")
     @State
     public static class CancelVsSignal {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f = fresh();
         final SyncPoller poller = SyncPoller.open();
         final SyncPoller.Key key = poller.register(soleFile(f), null);
 
@@ -162,7 +158,7 @@ public final class SyncPollerTests {
     @Outcome(expect = FORBIDDEN, desc = "Missing, listed twice, or a wrong reference count.")
     @State
     public static class RegisterVsSignal {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f = fresh();
         final SyncFile file = soleFile(f);
         final SyncPoller poller = SyncPoller.open();
         volatile SyncPoller.Key key;
@@ -197,7 +193,7 @@ public final class SyncPollerTests {
     @Outcome(expect = FORBIDDEN, desc = "A key still valid after close, or a reference kept.")
     @State
     public static class CloseVsRegister {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f = fresh();
         final SyncFile file = soleFile(f);
         final SyncPoller poller = SyncPoller.open();
         volatile SyncPoller.Key key;
@@ -311,7 +307,7 @@ public final class SyncPollerTests {
     @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
     @State
     public static class CancelVsSelect {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final Fence f = fresh();
         final SyncPoller poller = SyncPoller.open();
         final SyncPoller.Key key;
 
