@@ -60,14 +60,8 @@ public class FenceChainBenchmark {
     private long findTop;
     private int cursor;
 
-    private final long windowContext = Fence.allocateContexts(1);
-    private final Fence[] inFlight = new Fence[WINDOW];
-    private Fence windowHead;
-    private long windowPoint;
-    private final long tsContext = Fence.allocateContexts(1);
-    private final Fence[] tsInFlight = new Fence[WINDOW];
-    private Fence tsHead;
-    private long tsPoint;
+    private final Window window = new Window();
+    private final Window tsWindow = new Window();
     private final CompletableFuture<?>[] cfInFlight = new CompletableFuture<?>[WINDOW];
     private CompletableFuture<Void> cfHead;
     private long cfPoint;
@@ -99,22 +93,13 @@ public class FenceChainBenchmark {
     /** Signals what is still in flight, so that the fences do not end pending. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (Fence f : inFlight) {
-            if (f != null) {
-                f.signal();
-            }
-        }
-        for (Fence f : tsInFlight) {
-            if (f != null) {
-                f.signal();
-            }
-        }
+        boolean chainsDone = window.drain() & tsWindow.drain();
         for (CompletableFuture<?> cf : cfInFlight) {
             if (cf != null) {
                 cf.complete(null);
             }
         }
-        if (!windowHead.isSignaled() || !tsHead.isSignaled() || !cfHead.isDone()) {
+        if (!chainsDone || !cfHead.isDone()) {
             throw new IllegalStateException("a chain did not complete once all its work had");
         }
     }
@@ -131,32 +116,12 @@ public class FenceChainBenchmark {
 
     @Benchmark
     public Fence appendWindow() {
-        long p = ++windowPoint;
-        int slot = (int) (p & (WINDOW - 1));
-        Fence old = inFlight[slot];
-        Fence f = Fence.create(windowContext, p);
-        Fence h = FenceChain.link(windowHead, f, p);
-        windowHead = h;
-        inFlight[slot] = f;
-        if (old != null) {
-            old.signal(); // the point WINDOW appends back
-        }
-        return h;
+        return window.append(true);
     }
 
     @Benchmark
     public Fence appendWindowGivenTimestamp() {
-        long p = ++tsPoint;
-        int slot = (int) (p & (WINDOW - 1));
-        Fence old = tsInFlight[slot];
-        Fence f = Fence.create(tsContext, p);
-        Fence h = FenceChain.link(tsHead, f, p);
-        tsHead = h;
-        tsInFlight[slot] = f;
-        if (old != null) {
-            old.signal(p); // the point WINDOW appends back, with a caller-supplied time
-        }
-        return h;
+        return tsWindow.append(false);
     }
 
     @Benchmark
@@ -172,6 +137,45 @@ public class FenceChainBenchmark {
             old.complete(null);
         }
         return h;
+    }
+
+    /** A chain with {@value #WINDOW} points in flight, for the two fence window benchmarks. */
+    private static final class Window {
+        private final long context = Fence.allocateContexts(1);
+        private final Fence[] inFlight = new Fence[WINDOW];
+        private Fence head;
+        private long point;
+
+        /**
+         * Appends a point on a fresh pending fence and signals the one appended {@value #WINDOW}
+         * appends back, reading the clock ({@code signal()}) or not ({@code signal(long)}).
+         */
+        Fence append(boolean readClock) {
+            long p = ++point;
+            int slot = (int) (p & (WINDOW - 1));
+            Fence old = inFlight[slot];
+            Fence f = Fence.create(context, p);
+            head = FenceChain.link(head, f, p);
+            inFlight[slot] = f;
+            if (old != null) {
+                if (readClock) {
+                    old.signal();
+                } else {
+                    old.signal(p);
+                }
+            }
+            return head;
+        }
+
+        /** Signals what is still in flight; says whether the chain's head then reports so. */
+        boolean drain() {
+            for (Fence f : inFlight) {
+                if (f != null) {
+                    f.signal();
+                }
+            }
+            return head.isSignaled();
+        }
     }
 
     @Benchmark
