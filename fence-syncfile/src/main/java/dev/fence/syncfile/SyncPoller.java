@@ -86,7 +86,7 @@ public final class SyncPoller implements AutoCloseable {
      *              key; select() compacts the ready list
      *              only when it changed since the last compaction (selectNow with nothing new
      *              costs a few loads).
-     *   firstKey   the live keys, an intrusive doubly linked list (Key.prevKey/nextKey/linked)
+     *   firstKey   the live keys, an intrusive doubly linked list (Key.prevKey/nextKey)
      *   liveKeys   and its length, for close(); all guarded by keysLock. register() links under
      *              the lock only if closed is still false; close() sets closed under the lock
      *              and snapshots the list, so every key is either refused by register() or in the
@@ -346,7 +346,6 @@ public final class SyncPoller implements AutoCloseable {
                 f.prevKey = k;
             }
             firstKey = k;
-            k.linked = true;
             liveKeys++;
             return true;
         } finally {
@@ -358,10 +357,10 @@ public final class SyncPoller implements AutoCloseable {
     private void unlink(Key k) {
         keysLock.lock();
         try {
-            if (!k.linked) {
-                return;
-            }
             Key p = k.prevKey;
+            if (p == null && firstKey != k) {
+                return; // not linked: a linked key is the first or has a predecessor
+            }
             Key n = k.nextKey;
             if (p == null) {
                 firstKey = n;
@@ -373,7 +372,6 @@ public final class SyncPoller implements AutoCloseable {
             }
             k.prevKey = null;
             k.nextKey = null;
-            k.linked = false;
             liveKeys--;
         } finally {
             keysLock.unlock();
@@ -518,7 +516,6 @@ public final class SyncPoller implements AutoCloseable {
         boolean listed; // selecting thread only
         Key prevKey; // the poller's live list: guarded by its keysLock
         Key nextKey;
-        boolean linked;
 
         Key(SyncPoller poller, SyncFile file, Fence fence, boolean counted, Object attachment) {
             this.poller = poller;
