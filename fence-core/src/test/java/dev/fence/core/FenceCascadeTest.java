@@ -3,7 +3,6 @@ package dev.fence.core;
 import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -213,21 +212,16 @@ class FenceCascadeTest {
             fences[i] = mockFence();
             h = FenceChain.link(h, fences[i], i + 1);
         }
-        java.lang.ref.WeakReference<FenceChain> oldest = new java.lang.ref.WeakReference<>(
-                (FenceChain) FenceChain.find(h, 1));
-        java.lang.ref.WeakReference<FenceChain> middle = new java.lang.ref.WeakReference<>(
-                (FenceChain) FenceChain.find(h, fences.length / 2));
+        List<WeakReference<FenceChain>> oldestAndMiddle = List.of(
+                new WeakReference<>((FenceChain) FenceChain.find(h, 1)),
+                new WeakReference<>((FenceChain) FenceChain.find(h, fences.length / 2)));
         for (Fence f : fences) {
             f.signal();
         }
         fences = null;
         assertTrue(h.isSignaled());
-        for (int i = 0; i < 50 && (oldest.get() != null || middle.get() != null); i++) {
-            System.gc();
-            Thread.sleep(10); // a delay for the collector; the verdict is the references below
-        }
-        assertNull(oldest.get(), "the oldest link is still reachable from the head");
-        assertNull(middle.get(), "a middle link is still reachable from the head");
+        assertEquals(0, aliveAfterGc(oldestAndMiddle, 0),
+                "the oldest or a middle link is still reachable from the head");
         assertTrue(h.isSignaled());
     }
 
