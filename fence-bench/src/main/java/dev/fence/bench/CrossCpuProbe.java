@@ -54,7 +54,7 @@ public final class CrossCpuProbe {
      * @throws IllegalArgumentException if {@code trips} is below {@value #ROUNDS}
      * @throws InterruptedException if interrupted while joining the echo thread
      */
-    static long roundTripNanos(int trips) throws InterruptedException {
+    public static long roundTripNanos(int trips) throws InterruptedException {
         if (trips < ROUNDS) {
             throw new IllegalArgumentException("at least " + ROUNDS + " round trips: " + trips);
         }

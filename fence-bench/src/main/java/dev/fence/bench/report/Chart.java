@@ -268,6 +268,46 @@ public final class Chart {
         }
     }
 
+    /** One row's fence/peer ratio in one run, as the table prints it. */
+    static final class RowRatio {
+        /** The row, e.g. {@code "13"} or {@code "1d"}. */
+        final String row;
+        /** What the row measures, and against which peer. */
+        final String what;
+        /** fence / peer of the printed figures (for throughput rows, higher is better). */
+        final double ratio;
+        /** The verdict: {@code "yes"}, {@code "**NO**"}, or {@code "-"} without a target. */
+        final String met;
+
+        RowRatio(String row, String what, double ratio, String met) {
+            this.row = row;
+            this.what = what;
+            this.ratio = ratio;
+            this.met = met;
+        }
+    }
+
+    /**
+     * Every row of one JMH result file that has both the fence benchmark and its peer, in the
+     * order the pairs are defined (row order): for tools that group runs by something the table
+     * does not know ({@link TaggedForks}).
+     *
+     * @param json a JMH JSON result file
+     * @return the rows' ratios and verdicts
+     * @throws IOException if the file cannot be read
+     */
+    static List<RowRatio> ratios(Path json) throws IOException {
+        Map<String, Result> results = read(json);
+        List<RowRatio> out = new ArrayList<>();
+        for (Pair p : pairs()) {
+            Line l = line(p, results);
+            if (l != null && !Double.isNaN(l.raw)) {
+                out.add(new RowRatio(l.row, l.label + " vs " + l.peerName, l.raw, l.met));
+            }
+        }
+        return out;
+    }
+
     private static double rowKey(String row) {
         String digits = row.replaceAll("[^0-9]", "");
         return Integer.parseInt(digits) + (row.endsWith("d") ? 0.5 : 0.0);
