@@ -20,7 +20,7 @@ class ChartTest {
     Path dir;
 
     /** A JMH result for {@code FenceSignalBenchmark.<method>}: a time and an allocation. */
-    private static String result(String method, double nsPerOp, double bytesPerOp) {
+    static String result(String method, double nsPerOp, double bytesPerOp) {
         return "{\"benchmark\": \"dev.fence.bench.FenceSignalBenchmark." + method + "\","
                 + " \"params\": null, \"primaryMetric\": {\"score\": " + nsPerOp
                 + ", \"scoreError\": 0.1, \"scoreUnit\": \"ns/op\"},"

@@ -67,9 +67,10 @@ class TaggedForksTest {
     @Test
     void chartRatiosReadEveryPairedRowOfOneRun() throws IOException {
         Path json = dir.resolve("run.json");
-        Files.writeString(json, "[" + result("fenceCreateSignal", 30, 48) + ", "
-                + result("cfCreateComplete", 20, 24) + ", "
-                + result("fenceOneCallbackSignal", 12, 48) + "]", StandardCharsets.UTF_8);
+        Files.writeString(json, "[" + ChartTest.result("fenceCreateSignal", 30, 48) + ", "
+                + ChartTest.result("cfCreateComplete", 20, 24) + ", "
+                + ChartTest.result("fenceOneCallbackSignal", 12, 48) + "]",
+                StandardCharsets.UTF_8);
         List<Chart.RowRatio> r = Chart.ratios(json);
         // row 3's peer is missing from this run, so only row 1 is paired
         assertEquals(1, r.size());
@@ -87,13 +88,5 @@ class TaggedForksTest {
                 () -> TaggedForks.main(new String[] {"--forks", "0"}));
         assertThrows(IllegalArgumentException.class,
                 () -> TaggedForks.main(new String[] {"--forks"}));
-    }
-
-    private static String result(String method, double nsPerOp, double bytesPerOp) {
-        return "{\"benchmark\": \"dev.fence.bench.FenceSignalBenchmark." + method + "\","
-                + " \"params\": null, \"primaryMetric\": {\"score\": " + nsPerOp
-                + ", \"scoreError\": 0.1, \"scoreUnit\": \"ns/op\"},"
-                + " \"secondaryMetrics\": {\"gc.alloc.rate.norm\": {\"score\": " + bytesPerOp
-                + "}}}";
     }
 }
