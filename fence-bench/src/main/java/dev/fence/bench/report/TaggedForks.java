@@ -58,7 +58,12 @@ public final class TaggedForks {
         /** Both probes at or above the threshold. */
         SLOW,
         /** One of each: the mode changed during the fork, or around it. */
-        MIXED
+        MIXED;
+
+        /** The mode as the outputs print it. */
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** One row's ratio in one fork, with the fork's probes. */
@@ -132,7 +137,7 @@ public final class TaggedForks {
             long after = CrossCpuProbe.roundTripNanos(trips);
             Mode m = mode(before, after, threshold);
             forksLine.append(String.format(Locale.ROOT, "fork %d: %d ns before, %d ns after: %s%n",
-                    k, before, after, m.name().toLowerCase(Locale.ROOT)));
+                    k, before, after, m.label()));
             for (Chart.RowRatio r : Chart.ratios(json)) {
                 tagged.add(new Tagged(k, before, after, m, r));
             }
@@ -178,11 +183,12 @@ public final class TaggedForks {
 
     /** One line per fork and row: fork, probes, mode, row, what, ratio, verdict. */
     static String tsv(List<Tagged> tagged) {
-        StringBuilder sb = new StringBuilder("fork\tbefore_ns\tafter_ns\tmode\trow\twhat\tratio\tmet\n");
+        StringBuilder sb =
+                new StringBuilder("fork\tbefore_ns\tafter_ns\tmode\trow\twhat\tratio\tmet\n");
         for (Tagged t : tagged) {
             sb.append(t.fork).append('\t').append(t.beforeNanos).append('\t')
                     .append(t.afterNanos).append('\t')
-                    .append(t.mode.name().toLowerCase(Locale.ROOT)).append('\t')
+                    .append(t.mode.label()).append('\t')
                     .append(t.row.row).append('\t').append(t.row.what).append('\t')
                     .append(String.format(Locale.ROOT, "%.3f", t.row.ratio)).append('\t')
                     .append(t.row.met).append('\n');
@@ -207,10 +213,9 @@ public final class TaggedForks {
         StringBuilder sb = new StringBuilder(
                 "| # | what | cross-CPU mode | forks | fence/peer min / median / max | met |\n"
                 + "|---|---|---|---|---|---|\n");
-        for (Map.Entry<String, Map<Mode, List<Tagged>>> e : byRow.entrySet()) {
-            String[] key = e.getKey().split("\t", 2);
+        for (Map<Mode, List<Tagged>> modes : byRow.values()) {
             for (Mode m : new Mode[] {Mode.FAST, Mode.MIXED, Mode.SLOW}) {
-                List<Tagged> ts = e.getValue().get(m);
+                List<Tagged> ts = modes.get(m);
                 if (ts == null) {
                     continue;
                 }
@@ -225,9 +230,11 @@ public final class TaggedForks {
                 Arrays.sort(r);
                 double median = r.length % 2 == 1 ? r[r.length / 2]
                         : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f / %.2f / %.2fx | %s |%n",
-                        key[0], key[1], m.name().toLowerCase(Locale.ROOT), r.length, r[0], median,
-                        r[r.length - 1], hasTarget ? met + " of " + r.length : "-"));
+                Chart.RowRatio row = ts.get(0).row;
+                sb.append(String.format(Locale.ROOT,
+                        "| %s | %s | %s | %d | %.2f / %.2f / %.2fx | %s |%n", row.row, row.what,
+                        m.label(), r.length, r[0], median, r[r.length - 1],
+                        hasTarget ? met + " of " + r.length : "-"));
             }
         }
         return sb.toString();
