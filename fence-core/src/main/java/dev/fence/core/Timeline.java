@@ -48,10 +48,12 @@ public final class Timeline extends TimelinePad3 {
      *           lock, and a callback that raises the value from inside a drain just adds a round.
      *   cursor  (plain; signaller line) the last point the drainer consumed. Owned by the current
      *           drainer; handed to the next one by wip's read-modify-writes.
-     *   passed  (plain field, release store / acquire load; signaller line) the highest seqno
-     *           the drainer has begun to signal. The drainer stores it just before each signal,
-     *           so every point below it (published before the drainer looked) has signalled and
-     *           the one at it is being signalled.
+     *   passed  (plain field, volatile store by the drainer, acquire or volatile load by
+     *           producers; signaller line) the highest seqno the drainer has announced. The
+     *           drainer raises it just before it signals a point, then looks at the heap once
+     *           more (see Order below), so every point below it has signalled, is the one being
+     *           signalled, or is a heap point published during that step that the drainer
+     *           signals next.
      *   outOfOrder (cold line; guarded by the spin lock oooLock) a heap of the points from
      *           fenceAt() at or below tail's seqno that are still pending; outOfOrderSize
      *           (volatile) mirrors its size so that the drainer looks only when it is not empty.
@@ -90,13 +92,21 @@ public final class Timeline extends TimelinePad3 {
      * Order: no producer signals a point that the drainer has not passed, so a fresh point never
      * overtakes a lower pending point of its timeline. A point issued at or below a value that a
      * concurrent call is still signalling is signalled by that call in its turn (shortly after it
-     * is returned) rather than born signalled; fenceAt() at or below `passed` is born signalled
-     * (every lower point already is). One window remains: a fenceAt() point above the `passed`
-     * it read, published just after the drainer looked at the heap for the step that signals a
-     * higher point, is signalled one step later, after that point (its producer re-reads
-     * `passed` after publishing and signals it at once if it was passed meanwhile). The kernel
-     * has no such window only because it issues and signals under one lock.
-     * (TimelineTest.pointsIssuedFromACallbackDuringADrainKeepSeqnoOrder.)
+     * is returned) rather than born signalled; fenceAt() at or below `passed` is born signalled.
+     * A heap point can be published while the drainer is about to signal a higher point p, after
+     * the drainer's first look at the heap. So each step is a second Dekker pair: the drainer
+     * stores passed = p.seqno (volatile), then reads outOfOrderSize and takes any heap point
+     * below p first (a heap point it had already taken for this step goes back); the producer
+     * writes outOfOrderSize, then re-reads `passed` (volatile). Either the drainer sees the
+     * entry and signals it before p, or the producer sees `passed` at or above its seqno and
+     * signals the point itself before returning it, when no callback can be on it yet. So no
+     * callback of a point runs after a callback of a higher point of its timeline.
+     * (TimelineTest.pointsIssuedFromACallbackDuringADrainKeepSeqnoOrder and
+     * concurrentProducersAndSignallersKeepOrderAndLoseNothing; jcstress
+     * TimelineTests.HeapPointVsHigherPoint.) What remains is the state of fences that nobody
+     * has been handed yet: during that step a fenceAt() at or below p may be born signalled
+     * while the heap point the drainer is about to signal is still pending. The kernel has no
+     * such window only because it issues and signals under one lock.
      *
      * Cost of the born-signalled path, which the ring never takes: per in-order point a tail CAS,
      * a value read and a drain (two wip read-modify-writes and a cursor step) besides the signal.
@@ -231,8 +241,10 @@ public final class Timeline extends TimelinePad3 {
                 // the heap, so that the drainer signals it in its turn, after the lower points.
                 addOutOfOrder(p); // publishes the entry (size write), then:
                 signalIfPassed(p);
-                if (value <= (long) PASSED.getAcquire(this)) {
-                    p.signal(); // the drainer moved past it meanwhile: do not wait for a round
+                if (value <= (long) PASSED.getVolatile(this)) {
+                    // The drainer announced a point at or above this one and may have missed
+                    // the entry (overview, Order): signal it before anyone can queue a callback.
+                    p.signal();
                 }
                 return p;
             }
@@ -369,12 +381,21 @@ public final class Timeline extends TimelinePad3 {
                 if (p == null || p.seqno() > v) {
                     return;
                 }
+                if (p.seqno() > passed) {
+                    // Announce p, then look at the heap once more: a point below p published
+                    // meanwhile, whose producer read `passed` below it, goes first (overview).
+                    PASSED.setVolatile(this, p.seqno());
+                    Point lower = outOfOrderSize == 0 ? null : pollOutOfOrder(p.seqno() - 1);
+                    if (lower != null) {
+                        if (o != null) {
+                            addOutOfOrder(o); // its turn comes in a later step
+                        }
+                        p = o = lower;
+                    }
+                }
                 if (!stamped) {
                     now = System.nanoTime(); // one timestamp per round
                     stamped = true;
-                }
-                if (p.seqno() > passed) {
-                    PASSED.setRelease(this, p.seqno()); // before the signal: see the overview
                 }
                 if (o != null) {
                     boolean signalled = false;
@@ -559,9 +580,9 @@ abstract class TimelineSignallerFields extends TimelinePad2 {
     /** The last point the drainer consumed (owned by the drainer). */
     Timeline.Point cursor;
     /**
-     * The highest seqno the drainer has begun to signal: written by the drainer (release) just
-     * before each signal, read by fenceAt() (acquire) to tell a passed seqno from one the
-     * signalling has not reached.
+     * The highest seqno the drainer has announced: written by the drainer (volatile) just before
+     * each signal, read by fenceAt() to tell a passed seqno from one the signalling has not
+     * reached (see Timeline's overview).
      */
     long passed;
 

@@ -5,6 +5,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceCallback;
 import dev.fence.core.Timeline;
 import dev.fence.stress.Probes.Counter;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -359,6 +360,73 @@ public final class TimelineTests {
             boolean ok = issued.isSignaled() && p1.isSignaled() && p2.isSignaled()
                     && p3.isSignaled() && t.value() == 3;
             r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The list holds point 3 alone (fenceAt(3) was issued above the newest seqno, leaving a gap),
+     * so fenceAt(2) goes to the out-of-order heap while signalUpTo(3) is about to signal point 3.
+     * If the heap entry appears after the drainer's first look at the heap, the drainer's
+     * announce-then-look-again (volatile store of `passed`, read of the heap's size) and the
+     * producer's publish-then-re-read of `passed` make one of them see the other: the drainer
+     * signals the heap point before point 3, or the producer signals it before handing it out.
+     * A callback queued on the new fence therefore always runs while point 3 is still pending.
+     * Before the second look, the producer could read an old `passed`, queue its callback, and
+     * have it run one step late, after point 3's (TimelineTest caught this as "callbacks out of
+     * seqno order" in CI).
+     */
+
+    @JCStressTest
+    @Description("fenceAt(2) into the heap vs signalUpTo(3) signalling point 3: a queued callback on 2 runs before 3 signals.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Callback queued; it ran once, before point 3 signalled.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Born signalled (or signalled by its producer): addCallback false, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "The callback ran after point 3 signalled, never or twice, or a fence left pending.")
+    @State
+    public static class HeapPointVsHigherPoint {
+        final Timeline t = Timeline.create("stress");
+        final Fence p3 = t.fenceAt(3);
+        final OrderProbe cb = new OrderProbe(p3);
+        volatile Fence issued;
+        volatile int added;
+
+        @Actor
+        public void producer() {
+            Fence f = t.fenceAt(2);
+            issued = f;
+            added = f.addCallback(cb) ? 1 : 0;
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(3);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f = issued;
+            boolean ok = cb.runs.get() == added && (added == 0 || !cb.sawHigherSignalled)
+                    && f.seqno() == 2 && f.isSignaled() && p3.isSignaled() && t.value() == 3;
+            r.r1 = added;
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /** Counts its runs and records whether a higher point had signalled when it ran. */
+    static final class OrderProbe extends FenceCallback {
+        final AtomicInteger runs = new AtomicInteger();
+        final Fence higher;
+        volatile boolean sawHigherSignalled;
+
+        OrderProbe(Fence higher) {
+            this.higher = higher;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            if (higher.isSignaled()) {
+                sawHigherSignalled = true;
+            }
+            runs.incrementAndGet();
         }
     }
 }
