@@ -103,10 +103,10 @@ public final class Timeline extends TimelinePad3 {
      * callback of a point runs after a callback of a higher point of its timeline.
      * (TimelineTest.pointsIssuedFromACallbackDuringADrainKeepSeqnoOrder and
      * concurrentProducersAndSignallersKeepOrderAndLoseNothing; jcstress
-     * TimelineTests.HeapPointVsHigherPoint.) What remains is the state of fences that nobody
-     * has been handed yet: during that step a fenceAt() at or below p may be born signalled
-     * while the heap point the drainer is about to signal is still pending. The kernel has no
-     * such window only because it issues and signals under one lock.
+     * TimelineTests.HeapPointVsHigherPoint.) What remains concerns only fences born signalled,
+     * which carry no callbacks: between the announcement and the signal of such a late heap
+     * point, a fenceAt() above it and at or below p is born signalled while it is still pending.
+     * The kernel has no such window only because it issues and signals under one lock.
      *
      * Cost of the born-signalled path, which the ring never takes: per in-order point a tail CAS,
      * a value read and a drain (two wip read-modify-writes and a cursor step) besides the signal.
