@@ -5,7 +5,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
-import dev.fence.core.FenceCallback;
 import dev.fence.core.Timeline;
 import dev.fence.stress.Probes.Counter;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -404,16 +403,15 @@ public final class TimelineTests {
         @Arbiter
         public void arbiter(II_Result r) {
             Fence f = issued;
-            boolean ok = cb.runs.get() == added && (added == 0 || !cb.sawHigherSignalled)
+            boolean ok = cb.runs() == added && (added == 0 || !cb.sawHigherSignalled)
                     && f.seqno() == 2 && f.isSignaled() && p3.isSignaled() && t.value() == 3;
             r.r1 = added;
             r.r2 = ok ? 1 : BROKEN;
         }
     }
 
-    /** Counts its runs and records whether a higher point had signalled when it ran. */
-    static final class OrderProbe extends FenceCallback {
-        final AtomicInteger runs = new AtomicInteger();
+    /** A {@link Counter} that also records whether a higher point had signalled when it ran. */
+    static final class OrderProbe extends Counter {
         final Fence higher;
         volatile boolean sawHigherSignalled;
 
@@ -426,7 +424,7 @@ public final class TimelineTests {
             if (higher.isSignaled()) {
                 sawHigherSignalled = true;
             }
-            runs.incrementAndGet();
+            super.onSignaled(fence);
         }
     }
 }
