@@ -414,10 +414,16 @@ class SharedBufferMultiTest {
 
     @Test
     void emptyDoesNothing() throws Exception {
-        SharedBuffer.beginCpuAccessAll(WRITE);
+        // This thread has a WRITE access open on x: empty calls must neither end it nor open
+        // another (a per-thread registry that an empty end cleared would fail here).
+        SharedBuffer x = SharedBuffer.allocate(8);
+        x.beginCpuAccess(WRITE);
+        SharedBuffer.beginCpuAccessAll(READ);
         SharedBuffer.beginCpuAccessAll(WRITE, List.of());
         SharedBuffer.endCpuAccessAll(WRITE);
-        SharedBuffer.endCpuAccessAll(WRITE, List.of());
+        SharedBuffer.endCpuAccessAll(READ, List.of());
+        x.endCpuAccess(WRITE); // throws if the empty end had ended it
+        assertNoAccess(x);     // and the empty begins opened nothing on it
     }
 
     @Test
