@@ -867,7 +867,8 @@ public class Fence {
     /**
      * Waits until the fence signals or the timeout elapses.
      *
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 checks without waiting, after enabling signalling as
+     *     the kernel's {@code dma_fence_wait_timeout()} does for every timeout
      * @param unit the unit of {@code timeout}
      * @return {@code true} if signalled, {@code false} on timeout
      * @throws InterruptedException if interrupted while waiting
@@ -886,7 +887,8 @@ public class Fence {
      * Waits until the fence signals or {@code nanosTimeout} elapses, returning the time left,
      * like the kernel's {@code dma_fence_wait_timeout()}.
      *
-     * @param nanosTimeout the longest time to wait; 0 only checks
+     * @param nanosTimeout the longest time to wait; 0 checks without waiting, after enabling
+     *     signalling as the kernel's {@code dma_fence_wait_timeout()} does for every timeout
      * @return a positive estimate of the time left if the fence signalled (at least 1, even for a
      *     zero timeout), or a value {@code <= 0} if the timeout elapsed
      * @throws InterruptedException if interrupted while waiting

@@ -129,6 +129,8 @@ public final class FenceArray extends Fence {
      * @throws NullPointerException if {@code fences} or an element is null
      * @throws IllegalArgumentException if a member is a container, or if {@code signalOnAny} and
      *     there are no members
+     * @throws IllegalStateException if a member's reference count would overflow (no reference
+     *     is kept on any member then)
      */
     public static FenceArray of(long context, long seqno, boolean signalOnAny, Fence... fences) {
         Objects.requireNonNull(fences, "fences");
@@ -147,13 +149,25 @@ public final class FenceArray extends Fence {
             throw new IllegalArgumentException("a signal-on-any array needs at least one fence");
         }
         boolean[] uncounted = null;
-        for (int i = 0; i < copy.length; i++) {
-            if (!copy[i].tryRetain()) {
-                if (uncounted == null) {
-                    uncounted = new boolean[copy.length];
+        int i = 0;
+        try {
+            for (; i < copy.length; i++) {
+                if (!copy[i].tryRetain()) {
+                    if (uncounted == null) {
+                        uncounted = new boolean[copy.length];
+                    }
+                    uncounted[i] = true;
                 }
-                uncounted[i] = true;
             }
+        } catch (RuntimeException | Error e) {
+            // A member's count would overflow: no array will own the references taken so far,
+            // so give them back (the kernel's merge fixed the same leak on its failure path).
+            for (int j = 0; j < i; j++) {
+                if (uncounted == null || !uncounted[j]) {
+                    copy[j].release();
+                }
+            }
+            throw e;
         }
         FenceArray array = new FenceArray(context, seqno, signalOnAny, copy, uncounted);
         if (copy.length == 0) {

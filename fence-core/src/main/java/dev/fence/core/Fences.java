@@ -34,7 +34,8 @@ public final class Fences {
      * Waits until any of {@code fences} signals, the kernel's {@code dma_fence_wait_any_timeout()}.
      * Enables signalling on every fence; with a zero timeout only polls.
      *
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 only polls (without enabling signalling, as the kernel's
+     *     zero-timeout {@code dma_fence_wait_any_timeout()})
      * @param unit the unit of {@code timeout}
      * @param fences the fences, at least one
      * @return the lowest index of a signalled fence, or -1 if none signalled in time
@@ -156,7 +157,8 @@ public final class Fences {
     /**
      * Waits until every one of {@code fences} has signalled or the timeout elapses.
      *
-     * @param timeout how long to wait in total; 0 only checks
+     * @param timeout how long to wait in total; 0 checks without waiting, enabling signalling on
+     *     each pending fence it reaches, as {@link Fence#await(long, TimeUnit)} does
      * @param unit the unit of {@code timeout}
      * @param fences the fences; none means {@code true} at once
      * @return {@code true} if all signalled in time

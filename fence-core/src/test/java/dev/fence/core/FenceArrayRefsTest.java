@@ -3,6 +3,7 @@ package dev.fence.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -113,5 +114,26 @@ class FenceArrayRefsTest {
         merged.release();
         assertEquals(1, a.deallocated.get());
         assertEquals(1, b.deallocated.get());
+    }
+
+    /**
+     * Kernel: dma_fence_unwrap_merge gave back the references it had taken when it failed part
+     * way ("Fix reference leak on fence merge failure path"). Here the failure is a member whose
+     * count would overflow: the members retained before it get their references back.
+     */
+    @Test
+    void failedCreationGivesBackTheReferencesAlreadyTaken() {
+        Pooled a = new Pooled();
+        Fence full = Fence.create(Fence.allocateContexts(1), 1);
+        for (int i = 0; i < Fence.MAX_EXTRA_REFS; i++) {
+            full.retain();
+        }
+        Pooled c = new Pooled();
+        assertThrows(IllegalStateException.class, () -> FenceArray.all(a, full, c));
+        assertEquals(1, a.refCnt(), "a failed creation kept a reference on the member before");
+        assertEquals(Fence.MAX_EXTRA_REFS + 1, full.refCnt());
+        assertEquals(1, c.refCnt(), "a member after the failing one was retained");
+        a.release();
+        assertEquals(1, a.deallocated.get());
     }
 }

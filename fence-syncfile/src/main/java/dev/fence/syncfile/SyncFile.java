@@ -150,21 +150,36 @@ public final class SyncFile implements AutoCloseable {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(a, "a");
         Objects.requireNonNull(b, "b");
+        // Hold a reference on each input while merging, as the kernel holds both files (fdget)
+        // for the ioctl: a concurrent close() of a or b must not release a fence that the merge
+        // is reading or retaining (that would surface as "retain() after the last release"
+        // instead of BadHandleException).
         Fence fa = a.peek();
-        Fence fb = b.peek();
-        Fence merged = Fences.merge(fa, fb);
-        if (Refs.isFresh(merged, fa, fb)) {
-            // The birth reference is ours. A new array holds its members, as the kernel's
-            // does, so closing the input files cannot release a member the merged file waits for.
-            return new SyncFile(name, merged, true);
+        boolean heldA = a.retainOrClosed(fa);
+        try {
+            Fence fb = b.peek();
+            boolean heldB = b.retainOrClosed(fb);
+            try {
+                Fence merged = Fences.merge(fa, fb);
+                if (Refs.isFresh(merged, fa, fb)) {
+                    // The birth reference is ours. A new array holds its members, as the
+                    // kernel's does, so closing the input files cannot release a member the
+                    // merged file waits for.
+                    return new SyncFile(name, merged, true);
+                }
+                // fa, fb or one of their members, alive while we hold fa and fb; false only for
+                // an uncounted fence
+                return adopt(name, merged, merged.tryRetain());
+            } finally {
+                if (heldB) {
+                    fb.release();
+                }
+            }
+        } finally {
+            if (heldA) {
+                fa.release();
+            }
         }
-        if (merged == fa) {
-            return adopt(name, merged, a.retainOrClosed(merged));
-        }
-        if (merged == fb) {
-            return adopt(name, merged, b.retainOrClosed(merged));
-        }
-        return adopt(name, merged, merged.tryRetain());
     }
 
     /**
@@ -299,7 +314,8 @@ public final class SyncFile implements AutoCloseable {
      * {@code POLLIN} on a sync_file fd. Level-triggered: once signalled, every call returns
      * {@code true} at once.
      *
-     * @param timeout how long to wait; 0 only checks
+     * @param timeout how long to wait; 0 checks without waiting (enabling signalling, as
+     *     poll(2) does)
      * @param unit the unit of {@code timeout}
      * @return {@code true} if the fence has signalled (with or without an error)
      * @throws InterruptedException if interrupted while waiting

@@ -399,8 +399,9 @@ public final class SyncObj {
 
     /**
      * Installs the fence of {@code file}: as the current fence for point 0, else as timeline
-     * point {@code point}; the kernel's {@code FD_TO_HANDLE} with {@code IMPORT_SYNC_FILE}. The
-     * file stays open and unchanged. Closing the file in another thread while this runs is a race
+     * point {@code point}; the kernel's {@code FD_TO_HANDLE} with {@code IMPORT_SYNC_FILE}. A
+     * chain imported into a timeline point is first flattened ({@link Fences#merge}), as
+     * {@link #transfer} does, so chains never nest. The file stays open and unchanged. Closing the file in another thread while this runs is a race
      * in the caller: the import either completes (the object holds its own reference) or fails
      * as if the file had been closed first.
      *
@@ -409,8 +410,7 @@ public final class SyncObj {
      * @throws NullPointerException if {@code file} is null
      * @throws BadHandleException if {@code file} is closed, or is closed concurrently before the
      *     import has taken its reference on the fence
-     * @throws IllegalArgumentException if {@code point} is negative or not above the newest point,
-     *     or the file's fence is a chain link and {@code point} is not 0
+     * @throws IllegalArgumentException if {@code point} is negative or not above the newest point
      */
     public void importSyncFile(SyncFile file, long point) {
         Objects.requireNonNull(file, "file");

@@ -295,7 +295,9 @@ public final class SyncPoller implements AutoCloseable {
 
     /**
      * Cancels every key and closes the poller: a select in progress returns, later ones throw
-     * {@link IllegalStateException}. Idempotent.
+     * {@link IllegalStateException}. Idempotent. A call made while another thread's close is
+     * still cancelling the keys returns at once, possibly before that thread has released the
+     * keys' references, as a second {@link java.nio.channels.Selector#close()} does.
      */
     @Override
     public void close() {
@@ -664,14 +666,29 @@ public final class SyncPoller implements AutoCloseable {
             }
             return ready;
         }
+        // Waiting holds a reference on every fence, as poll(2) holds its files and as
+        // SyncFile.poll does: a concurrent close() must not drop the last reference under the
+        // waiter, which would signal the fence with FenceReleasedException and report the
+        // closed file ready although its work never finished.
         Fence[] fences = new Fence[files.length]; // only when waiting
-        for (int i = 0; i < files.length; i++) {
-            fences[i] = files[i].peek();
+        boolean[] held = new boolean[files.length];
+        try {
+            for (int i = 0; i < files.length; i++) {
+                fences[i] = files[i].peek();
+                held[i] = files[i].retainOrClosed(fences[i]);
+            }
+            // One waiter for all of them: Fences.awaitAny queues one node per fence and removes
+            // every node before it returns (throwing InterruptedException only if nothing is
+            // ready).
+            Fences.awaitAny(timeout, unit, fences);
+            return scan(fences);
+        } finally {
+            for (int i = 0; i < files.length; i++) {
+                if (held[i]) {
+                    fences[i].release();
+                }
+            }
         }
-        // One waiter for all of them: Fences.awaitAny queues one node per fence and removes
-        // every node before it returns (throwing InterruptedException only if nothing is ready).
-        Fences.awaitAny(timeout, unit, fences);
-        return scan(fences);
     }
 
     /**

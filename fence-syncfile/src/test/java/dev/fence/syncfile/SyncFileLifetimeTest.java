@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fence.core.Fence;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Timeline;
+import java.util.BitSet;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +24,12 @@ class SyncFileLifetimeTest {
         SyncFile f = SyncFile.create(p);
         p.release();
         return f;
+    }
+
+    private static SyncFile soleOwner(Fence f) {
+        SyncFile file = SyncFile.create(f);
+        f.release();
+        return file;
     }
 
     /** Two timelines with a file each on point 1 (sw_sync ownership), the merge tests' inputs. */
@@ -149,6 +157,87 @@ class SyncFileLifetimeTest {
         result.set(task.get(5, TimeUnit.SECONDS));
         assertFalse(f.isSignaled(), "close() signalled the fence: " + f.describe());
         assertFalse(result.get(), "poll reported a never-signalled fence ready");
+    }
+
+    /**
+     * The same for the one-shot poll over several files: it holds a reference on every fence
+     * while it waits (before the eighteenth session it held none, and this test failed with the
+     * fence force-signalled by FenceReleasedException and the closed file reported ready).
+     */
+    @Test
+    void closeWhileStaticPollWaitsDoesNotMakeItReady() throws Exception {
+        Timeline tl = Timeline.create("t");
+        SyncFile sf = owned(tl, 1);
+        SyncFile other = owned(tl, 2);
+        Fence f = sf.peek();
+        FutureTask<BitSet> task = new FutureTask<>(
+                () -> SyncPoller.poll(300, TimeUnit.MILLISECONDS, sf, other));
+        Thread t = new Thread(task, "poller");
+        t.setDaemon(true);
+        t.start();
+        TestSupport.awaitParked(t);
+        sf.close();
+        BitSet ready = task.get(5, TimeUnit.SECONDS);
+        assertFalse(f.isSignaled(), "close() signalled the fence: " + f.describe());
+        assertTrue(ready.isEmpty(), "poll reported a never-signalled fence ready: " + ready);
+        assertEquals(FenceStatus.PENDING, other.status());
+        other.close();
+    }
+
+    /**
+     * Kernel: SYNC_IOC_MERGE holds both files (fdget) for the ioctl, so a concurrent close() of
+     * an input either comes first (EBADF, here BadHandleException) or after the merge, and then
+     * the merged file still holds the input's fence. Before the eighteenth session merge()
+     * peeked the inputs without a reference: a close() between the peek and the new array's
+     * retain released the fence, and the array took it uncounted, so the merged file waited on
+     * a released fence (refCnt 0). The window is a few instructions wide; this races many pairs.
+     */
+    @Test
+    void mergeRacingCloseOfAnInputKeepsTheFenceOrFailsAsBadHandle() throws Exception {
+        // Each input file holds the only reference to its fence (a timeline would hold another).
+        long ctx = Fence.allocateContexts(2);
+        int rounds = 20_000;
+        Fence[] fences = new Fence[rounds];
+        SyncFile[] as = new SyncFile[rounds];
+        for (int i = 0; i < rounds; i++) {
+            fences[i] = Fence.create(ctx, i + 1);
+            as[i] = soleOwner(fences[i]);
+        }
+        SyncFile b = soleOwner(Fence.create(ctx + 1, 1));
+        AtomicInteger started = new AtomicInteger(-1);
+        AtomicInteger closed = new AtomicInteger(-1);
+        Thread closer = new Thread(() -> {
+            for (int i = 0; i < rounds; i++) {
+                while (started.get() < i) {
+                    Thread.onSpinWait();
+                }
+                as[i].close();
+                closed.set(i);
+            }
+        }, "closer");
+        closer.setDaemon(true);
+        closer.start();
+        int merged = 0;
+        for (int i = 0; i < rounds; i++) {
+            started.set(i);
+            SyncFile m;
+            try {
+                m = SyncFile.merge("m", as[i], b);
+            } catch (BadHandleException closedFirst) {
+                continue;
+            }
+            while (closed.get() < i) {
+                Thread.onSpinWait();
+            }
+            // a's file is closed now; the merged file must still hold a's fence
+            assertTrue(fences[i].refCnt() >= 1, "round " + i + ": merged file holds a released "
+                    + "fence " + fences[i].describe());
+            m.close();
+            merged++;
+        }
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+        assertTrue(merged > 0, "no merge came before its close in " + rounds + " rounds");
+        b.close();
     }
 
     /**
