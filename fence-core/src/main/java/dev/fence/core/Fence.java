@@ -1220,7 +1220,8 @@ public class Fence {
     }
 
     /**
-     * A one-line description for logs: context, seqno, timeline, driver and state.
+     * A one-line description for logs: context, seqno, timeline, driver and state. A name hook
+     * that throws is shown as a placeholder naming its exception, so describing never fails.
      *
      * @return for example {@code "7:42 gpu-ring gpu pending"}
      */
@@ -1233,7 +1234,20 @@ public class Fence {
             st = error == null ? "signalled" : "signalled with error " + error;
         }
         return Long.toUnsignedString(context) + ':' + Long.toUnsignedString(seqno) + ' '
-                + timelineName() + ' ' + driverName() + ' ' + st;
+                + hookName(true) + ' ' + hookName(false) + ' ' + st;
+    }
+
+    /**
+     * A driver's {@link #timelineName()} or {@link #driverName()}, or a placeholder if it throws:
+     * the forced signal of a released fence, and the warnings of failing hooks, describe the
+     * fence first, and a name hook that fails (a driver torn down) must not stop them.
+     */
+    private String hookName(boolean timeline) {
+        try {
+            return timeline ? timelineName() : driverName();
+        } catch (RuntimeException e) {
+            return "<" + (timeline ? "timelineName" : "driverName") + " threw " + e + ">";
+        }
     }
 
     @Override

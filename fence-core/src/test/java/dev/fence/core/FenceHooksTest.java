@@ -394,4 +394,42 @@ class FenceHooksTest {
         assertEquals("fence", f.driverName());
         assertEquals("unbound", f.timelineName());
     }
+
+    /**
+     * A driver whose name hooks throw (its ring torn down) must not stop the forced signal of a
+     * fence released with a pending callback: describe() runs first, for the warning and the
+     * exception's message. Before the eighteenth session release() threw out of describe(), the
+     * callback never ran, deallocate() was never called and a later wait threw too.
+     */
+    @Test
+    void throwingNameHooksDoNotStopTheForcedSignalOfALastRelease() throws Exception {
+        AtomicInteger deallocated = new AtomicInteger();
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            public String timelineName() {
+                throw new IllegalStateException("ring torn down");
+            }
+
+            @Override
+            public String driverName() {
+                throw new IllegalStateException("driver unloaded");
+            }
+
+            @Override
+            protected void deallocate() {
+                deallocated.incrementAndGet();
+            }
+        };
+        List<Throwable> seen = new CopyOnWriteArrayList<>();
+        f.onSignal(x -> seen.add(x.error()));
+        f.release();
+        assertEquals(1, seen.size(), "the pending callback did not run");
+        assertInstanceOf(FenceReleasedException.class, seen.get(0));
+        assertTrue(seen.get(0).getMessage().contains("<timelineName threw"),
+                seen.get(0).getMessage());
+        assertEquals(1, deallocated.get());
+        assertTrue(f.await(0, TimeUnit.SECONDS));
+        assertTrue(f.describe().contains("<driverName threw java.lang.IllegalStateException: "
+                + "driver unloaded>"), f.describe());
+    }
 }
