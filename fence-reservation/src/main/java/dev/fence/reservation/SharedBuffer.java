@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
 import java.nio.ByteBuffer;
@@ -130,7 +131,10 @@ public final class SharedBuffer {
      * thread's own read holds it).
      *
      * endCpuAccess: under cpuLock, check and close the access; the last reader (or the writer)
-     * takes the fence out of the fields and signals it after releasing cpuLock. endCpuAccessAll
+     * takes the fence out of the fields and signals it there, inside a CallbackDeferral, so
+     * its callbacks (user code, parked waiters' wake-ups) run only after cpuLock is released.
+     * Signalling under the lock keeps the read fences, which share one context, in seqno order:
+     * the next read fence is created under cpuLock after this one has signalled. endCpuAccessAll
      * checks every buffer first, then ends each.
      */
 
@@ -487,11 +491,16 @@ public final class SharedBuffer {
     public void endCpuAccess(Direction direction) {
         Objects.requireNonNull(direction, "direction");
         Thread me = Thread.currentThread();
-        Fence toSignal = null;
+        // The fence is signalled under cpuLock, its callbacks held back until the lock is
+        // released. Read fences share one context, so they must signal in seqno order. A
+        // signal after unlocking (before the eighteenth session) let another reader begin and
+        // end in between, creating and signalling the next read fence first.
+        CallbackDeferral deferral = CallbackDeferral.begin();
         cpuLock.lock();
         try {
             Open open = perThread.get(me);
             checkEndLocked(direction, open);
+            Fence toSignal = null;
             if (direction.writes()) {
                 open.write = null;
                 toSignal = writeFence;
@@ -506,11 +515,12 @@ public final class SharedBuffer {
             if (open.reads == 0 && open.write == null) {
                 perThread.remove(me);
             }
+            if (toSignal != null) {
+                toSignal.signal(); // its callbacks run when the deferral closes
+            }
         } finally {
             cpuLock.unlock();
-        }
-        if (toSignal != null) {
-            toSignal.signal();
+            deferral.close();
         }
     }
 

@@ -300,4 +300,59 @@ class SharedBufferTest {
         assertTrue(deviceWrites.get() > 0, "no device write happened");
         assertTrue(resv.testSignaled(Usage.BOOKKEEP), "a CPU or device fence was left pending");
     }
+
+    /**
+     * The CPU read fences of one buffer share a context, so they must signal in seqno order, as
+     * every context's fences do (merges and the reservation's replace rule keep only the later
+     * fence of a context). Before the eighteenth session the last reader took the read fence out
+     * under the buffer's lock but signalled it after unlocking: a reader that began and ended in
+     * between created, installed and signalled a later read fence first. Readers on three threads
+     * race here; each read fence's callback checks that every earlier read fence seen so far has
+     * signalled. The old window was a few instructions wide: this test failed on the old code
+     * only with the window widened (a yield between the unlock and the signal), so it guards
+     * the order under stalls rather than reproducing the race at full speed.
+     */
+    @Test
+    @Timeout(60)
+    void readFencesOfOneBufferSignalInSeqnoOrder() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate(8);
+        java.util.concurrent.ConcurrentSkipListMap<Long, Fence> seen =
+                new java.util.concurrent.ConcurrentSkipListMap<>();
+        ConcurrentLinkedQueue<String> outOfOrder = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        int rounds = 20_000;
+        Thread[] readers = new Thread[3];
+        for (int r = 0; r < readers.length; r++) {
+            readers[r] = start("reader-" + r, errors, () -> {
+                for (int i = 0; i < rounds; i++) {
+                    buf.beginCpuAccess(SharedBuffer.Direction.READ);
+                    Fence mine = null;
+                    for (Fence f : buf.reservation().fences(Usage.READ)) {
+                        if (mine == null || Long.compareUnsigned(f.seqno(), mine.seqno()) > 0) {
+                            mine = f;
+                        }
+                    }
+                    if (mine != null && seen.putIfAbsent(mine.seqno(), mine) == null) {
+                        long s = mine.seqno();
+                        mine.onSignal(f -> {
+                            for (Fence earlier : seen.headMap(s).values()) {
+                                if (!earlier.isSignaled()) {
+                                    outOfOrder.add(f.describe() + " before " + earlier.describe());
+                                }
+                            }
+                        });
+                    }
+                    buf.endCpuAccess(SharedBuffer.Direction.READ);
+                }
+            });
+        }
+        for (Thread t : readers) {
+            join(t);
+        }
+        assertNoErrors(errors);
+        assertTrue(outOfOrder.isEmpty(), outOfOrder.size() + " read fences signalled before an "
+                + "earlier one, first: " + outOfOrder.peek());
+        assertTrue(seen.size() > 1, "the readers never took turns");
+        assertTrue(buf.reservation().testSignaled(Usage.BOOKKEEP), "a read fence was left pending");
+    }
 }
