@@ -152,8 +152,8 @@ public final class SyncFile implements AutoCloseable {
         Objects.requireNonNull(b, "b");
         // Hold a reference on each input while merging, as the kernel holds both files (fdget)
         // for the ioctl: a concurrent close() of a or b must not release a fence that the merge
-        // is reading or retaining (that would surface as "retain() after the last release"
-        // instead of BadHandleException).
+        // is reading or retaining (the new array would then take it uncounted, and the merged
+        // file would wait on a released fence).
         Fence fa = a.peek();
         boolean heldA = a.retainOrClosed(fa);
         try {

@@ -401,9 +401,10 @@ public final class SyncObj {
      * Installs the fence of {@code file}: as the current fence for point 0, else as timeline
      * point {@code point}; the kernel's {@code FD_TO_HANDLE} with {@code IMPORT_SYNC_FILE}. A
      * chain imported into a timeline point is first flattened ({@link Fences#merge}), as
-     * {@link #transfer} does, so chains never nest. The file stays open and unchanged. Closing the file in another thread while this runs is a race
-     * in the caller: the import either completes (the object holds its own reference) or fails
-     * as if the file had been closed first.
+     * {@link #transfer} does, so chains never nest. The file stays open and unchanged. Closing
+     * the file in another thread while this runs is a race in the caller: the import either
+     * completes (the object holds its own reference) or fails as if the file had been closed
+     * first.
      *
      * @param file an open sync file
      * @param point 0, or a point above the newest one
