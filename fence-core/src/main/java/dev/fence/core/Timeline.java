@@ -20,7 +20,10 @@ import java.util.PriorityQueue;
  * <p>{@link #value()} starts at 0 and only grows. Fences always signal in seqno order, one
  * thread at a time, and never under a lock: their callbacks may create fences on this timeline
  * or advance it or any other timeline. {@link #value()} may run ahead of the fences' signals by
- * the time it takes to signal them.
+ * the time it takes to signal them. Their callbacks run in seqno order too, with one known
+ * exception (docs/core.md): a signalling call made inside a callback or a
+ * {@link CallbackDeferral} only queues the callbacks, and another thread that signals a higher
+ * point meanwhile can run that point's callbacks first.
  *
  * <p>Issuing ({@link #next()}, or {@link #fenceAt(long)} above the newest seqno) and raising the
  * value take no lock: a producer and a signaller on different threads never wait for each other,
