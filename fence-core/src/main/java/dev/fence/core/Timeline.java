@@ -20,10 +20,9 @@ import java.util.PriorityQueue;
  * <p>{@link #value()} starts at 0 and only grows. Fences always signal in seqno order, one
  * thread at a time, and never under a lock: their callbacks may create fences on this timeline
  * or advance it or any other timeline. {@link #value()} may run ahead of the fences' signals by
- * the time it takes to signal them. Their callbacks run in seqno order too, with one known
- * exception (docs/core.md): a signalling call made inside a callback or a
- * {@link CallbackDeferral} only queues the callbacks, and another thread that signals a higher
- * point meanwhile can run that point's callbacks first.
+ * the time it takes to signal them. Their callbacks run in seqno order too: a signalling call
+ * made inside a callback or a {@link CallbackDeferral}, which only queues the callbacks, keeps
+ * signalling this timeline (other threads' requests included) until they have run.
  *
  * <p>Issuing ({@link #next()}, or {@link #fenceAt(long)} above the newest seqno) and raising the
  * value take no lock: a producer and a signaller on different threads never wait for each other,
@@ -49,6 +48,11 @@ public final class Timeline extends TimelinePad3 {
      *           adds 1 and returns, and the drainer goes round again until it takes the count
      *           back to 0. So points signal in seqno order, one thread at a time, never under a
      *           lock, and a callback that raises the value from inside a drain just adds a round.
+     *           A drainer at callback depth > 0 (inside a callback or a CallbackDeferral) whose
+     *           round signalled points with callbacks queued in its thread does not take wip
+     *           back: it queues its next round behind those callbacks (FenceThread.deferred),
+     *           keeping the role, so no other thread can signal a higher point and run its
+     *           callbacks before them.
      *   cursor  (plain; signaller line) the last point the drainer consumed. Owned by the current
      *           drainer; handed to the next one by wip's read-modify-writes.
      *   passed  (plain field, volatile store by the drainer, acquire or volatile load by
@@ -293,7 +297,9 @@ public final class Timeline extends TimelinePad3 {
      * signalled when this call returns. If one is (another thread, or an outer call on this
      * thread's stack, when this is called from a fence callback), that call signals them, in
      * order, before it returns, and this one returns at once: so timelines whose callbacks
-     * advance each other never deadlock.
+     * advance each other never deadlock. A call made inside a callback or a
+     * {@link CallbackDeferral} stays the signaller until the callbacks it queued have run (when
+     * the callback returns or the deferral closes), and signals other threads' requests then.
      *
      * @param value the new value, not negative
      * @throws IllegalArgumentException if {@code value} is negative
@@ -342,10 +348,27 @@ public final class Timeline extends TimelinePad3 {
         if ((int) WIP.getAndAdd(this, 1) != 0) {
             return; // the running drainer (maybe further up this thread's stack) goes round again
         }
+        drainRounds(1);
+    }
+
+    /**
+     * Drain rounds by the drainer, which holds {@code missed} units of {@code wip}. A drainer
+     * whose signals only queued their callbacks (it runs inside a callback or a deferral) keeps
+     * the role until they have run: it leaves wip as it is and queues its next round behind them.
+     */
+    private void drainRounds(int missed) {
         boolean done = false;
         try {
-            for (int missed = 1;;) {
-                signalReady(value);
+            for (;;) {
+                if (signalReady(value)) {
+                    FenceThread t = FenceThread.current();
+                    if (t.callbackDepth > 0 && !t.deferred.isEmpty()) {
+                        int held = missed;
+                        t.deferred.addLast((Runnable) () -> drainRounds(held));
+                        done = true;
+                        return;
+                    }
+                }
                 missed = (int) WIP.getAndAdd(this, -missed) - missed;
                 if (missed == 0) {
                     done = true;
@@ -359,8 +382,12 @@ public final class Timeline extends TimelinePad3 {
         }
     }
 
-    /** One drainer round: signals every pending point at or below {@code v}, in seqno order. */
-    private void signalReady(long v) {
+    /**
+     * One drainer round: signals every pending point at or below {@code v}, in seqno order.
+     *
+     * @return whether it signalled a point
+     */
+    private boolean signalReady(long v) {
         long now = 0L;
         boolean stamped = false;
         Point c = cursor;
@@ -382,7 +409,7 @@ public final class Timeline extends TimelinePad3 {
                         : pollOutOfOrder(n == null ? v : Math.min(v, n.seqno() - 1));
                 Point p = o != null ? o : n;
                 if (p == null || p.seqno() > v) {
-                    return;
+                    return stamped;
                 }
                 if (p.seqno() > passed) {
                     // Announce p, then look at the heap once more: a point below p published

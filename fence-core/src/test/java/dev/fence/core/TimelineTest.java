@@ -460,4 +460,68 @@ class TimelineTest {
         tl.signalUpTo(10);
         assertEquals(List.of("f4=false p2=false"), seen);
     }
+
+    /**
+     * A signaller inside a CallbackDeferral signals point 1 at once but only queues its
+     * callbacks. Before the eighteenth session it then gave up the drainer role, and another
+     * thread's signalUpTo(2) ran point 2's callbacks before point 1's ([2, 1]). Now the drainer
+     * keeps the role until its queued callbacks have run, and point 2 follows them.
+     */
+    @Test
+    @SuppressWarnings("try") // the deferral is only opened and closed
+    void signallerInsideADeferralKeepsCallbackOrderAcrossThreads() throws Exception {
+        Timeline tl = Timeline.create("deferred");
+        Fence f1 = tl.next();
+        Fence f2 = tl.next();
+        List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+        f1.onSignal(f -> order.add(1));
+        f2.onSignal(f -> order.add(2));
+        try (CallbackDeferral d = CallbackDeferral.begin()) {
+            tl.signalUpTo(1);
+            assertTrue(f1.isSignaled(), "signalled at once, callbacks held back");
+            Thread u = new Thread(() -> tl.signalUpTo(2), "other signaller");
+            u.start();
+            u.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(u.isAlive());
+            assertEquals(List.of(), order, "a callback ran inside the deferral");
+            assertEquals(2, tl.value());
+        }
+        assertEquals(List.of(1, 2), order);
+        assertTrue(f2.isSignaled());
+    }
+
+    /** The same with the signaller inside a fence callback instead of a deferral. */
+    @Test
+    void signallerInsideACallbackKeepsCallbackOrderAcrossThreads() throws Exception {
+        Timeline tl = Timeline.create("from-callback");
+        Fence f1 = tl.next();
+        Fence f2 = tl.next();
+        List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+        f1.onSignal(f -> order.add(1));
+        f2.onSignal(f -> order.add(2));
+        Fence job = Fence.create(Fence.allocateContexts(1), 1);
+        AtomicInteger otherDone = new AtomicInteger();
+        job.onSignal(f -> {
+            tl.signalUpTo(1);
+            Thread u = new Thread(() -> {
+                tl.signalUpTo(2);
+                otherDone.incrementAndGet();
+            }, "other signaller");
+            u.start();
+            try {
+                u.join(TimeUnit.SECONDS.toMillis(10)); // the other signal lands inside this callback
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        job.signal();
+        assertEquals(1, otherDone.get());
+        assertEquals(List.of(1, 2), order);
+        // and the timeline keeps working for everyone afterwards
+        Fence f3 = tl.next();
+        Thread w = new Thread(() -> tl.signalUpTo(3));
+        w.start();
+        assertTrue(f3.await(10, TimeUnit.SECONDS));
+        w.join();
+    }
 }

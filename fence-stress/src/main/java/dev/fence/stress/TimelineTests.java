@@ -4,6 +4,7 @@ import static dev.fence.stress.Probes.BROKEN;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
 import dev.fence.core.Timeline;
 import dev.fence.stress.Probes.Counter;
@@ -15,6 +16,7 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.I_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.JZZ_Result;
 import org.openjdk.jcstress.infra.results.ZZI_Result;
@@ -407,6 +409,74 @@ public final class TimelineTests {
                     && f.seqno() == 2 && f.isSignaled() && p3.isSignaled() && t.value() == 3;
             r.r1 = added;
             r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * One signaller raises the timeline to 1 inside a CallbackDeferral: point 1 signals at once,
+     * its callback waits for the deferral to close. Another thread raises it to 2. Whoever drains
+     * first, point 1's callback must run before point 2's. (Point 2 may already be signalled when
+     * point 1's callback runs: the deferred drainer can read value 2 and signal both, queueing
+     * both callbacks in order.) Until the eighteenth session the deferred drainer gave up the
+     * drainer role when its drain ended, so the other thread could signal point 2 and run its
+     * callback before point 1's ran.
+     */
+
+    @JCStressTest
+    @Description("signalUpTo(1) inside a CallbackDeferral vs signalUpTo(2): point 1's callback runs before point 2's.")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "Both callbacks ran once, point 1's first.")
+    @Outcome(expect = FORBIDDEN, desc = "Point 2's callback ran before point 1's, a callback ran never or twice, or a point was left pending.")
+    @State
+    public static class DeferredSignallerVsOtherSignaller {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Fence p2 = t.next();
+        final Counter second = new Counter();
+        final RunOrderProbe first = new RunOrderProbe(second);
+
+        public DeferredSignallerVsOtherSignaller() {
+            p1.addCallback(first);
+            p2.addCallback(second);
+        }
+
+        @Actor
+        public void deferred() {
+            CallbackDeferral d = CallbackDeferral.begin();
+            try {
+                t.signalUpTo(1);
+            } finally {
+                d.close();
+            }
+        }
+
+        @Actor
+        public void other() {
+            t.signalUpTo(2);
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            boolean ok = first.runs() == 1 && !first.sawLaterRun && second.runs() == 1
+                    && p1.isSignaled() && p2.isSignaled() && t.value() == 2;
+            r.r1 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /** A {@link Counter} that also records whether another callback had already run. */
+    static final class RunOrderProbe extends Counter {
+        final Counter later;
+        volatile boolean sawLaterRun;
+
+        RunOrderProbe(Counter later) {
+            this.later = later;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            if (later.runs() != 0) {
+                sawLaterRun = true;
+            }
+            super.onSignaled(fence);
         }
     }
 
