@@ -9,6 +9,7 @@ import dev.fence.core.Fence;
 import dev.fence.core.Timeline;
 import dev.fence.stress.Probes.Counter;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -386,7 +387,7 @@ public final class TimelineTests {
     public static class HeapPointVsHigherPoint {
         final Timeline t = Timeline.create("stress");
         final Fence p3 = t.fenceAt(3);
-        final OrderProbe cb = new OrderProbe(p3);
+        final OrderProbe cb = new OrderProbe(p3::isSignaled);
         volatile Fence issued;
         volatile int added;
 
@@ -405,7 +406,7 @@ public final class TimelineTests {
         @Arbiter
         public void arbiter(II_Result r) {
             Fence f = issued;
-            boolean ok = cb.runs() == added && (added == 0 || !cb.sawHigherSignalled)
+            boolean ok = cb.runs() == added && (added == 0 || !cb.ranTooLate)
                     && f.seqno() == 2 && f.isSignaled() && p3.isSignaled() && t.value() == 3;
             r.r1 = added;
             r.r2 = ok ? 1 : BROKEN;
@@ -432,7 +433,7 @@ public final class TimelineTests {
         final Fence p1 = t.next();
         final Fence p2 = t.next();
         final Counter second = new Counter();
-        final RunOrderProbe first = new RunOrderProbe(second);
+        final OrderProbe first = new OrderProbe(() -> second.runs() != 0);
 
         public DeferredSignallerVsOtherSignaller() {
             p1.addCallback(first);
@@ -456,43 +457,28 @@ public final class TimelineTests {
 
         @Arbiter
         public void arbiter(I_Result r) {
-            boolean ok = first.runs() == 1 && !first.sawLaterRun && second.runs() == 1
+            boolean ok = first.runs() == 1 && !first.ranTooLate && second.runs() == 1
                     && p1.isSignaled() && p2.isSignaled() && t.value() == 2;
             r.r1 = ok ? 1 : BROKEN;
         }
     }
 
-    /** A {@link Counter} that also records whether another callback had already run. */
-    static final class RunOrderProbe extends Counter {
-        final Counter later;
-        volatile boolean sawLaterRun;
-
-        RunOrderProbe(Counter later) {
-            this.later = later;
-        }
-
-        @Override
-        protected void onSignaled(Fence fence) {
-            if (later.runs() != 0) {
-                sawLaterRun = true;
-            }
-            super.onSignaled(fence);
-        }
-    }
-
-    /** A {@link Counter} that also records whether a higher point had signalled when it ran. */
+    /**
+     * A {@link Counter} that also records whether it ran too late: whether {@code tooLate} (a
+     * higher point signalled, another callback already run) held when it ran.
+     */
     static final class OrderProbe extends Counter {
-        final Fence higher;
-        volatile boolean sawHigherSignalled;
+        final BooleanSupplier tooLate;
+        volatile boolean ranTooLate;
 
-        OrderProbe(Fence higher) {
-            this.higher = higher;
+        OrderProbe(BooleanSupplier tooLate) {
+            this.tooLate = tooLate;
         }
 
         @Override
         protected void onSignaled(Fence fence) {
-            if (higher.isSignaled()) {
-                sawHigherSignalled = true;
+            if (tooLate.getAsBoolean()) {
+                ranTooLate = true;
             }
             super.onSignaled(fence);
         }
