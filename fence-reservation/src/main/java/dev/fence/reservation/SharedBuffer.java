@@ -494,8 +494,9 @@ public final class SharedBuffer {
         // The fence is signalled under cpuLock, its callbacks held back until the lock is
         // released. Read fences share one context, so they must signal in seqno order. A
         // signal after unlocking (before the eighteenth session) let another reader begin and
-        // end in between, creating and signalling the next read fence first.
-        CallbackDeferral deferral = CallbackDeferral.begin();
+        // end in between, creating and signalling the next read fence first. Only an end that
+        // signals opens the deferral: a nested or non-last read end allocates nothing.
+        CallbackDeferral deferral = null;
         cpuLock.lock();
         try {
             Open open = perThread.get(me);
@@ -516,11 +517,14 @@ public final class SharedBuffer {
                 perThread.remove(me);
             }
             if (toSignal != null) {
+                deferral = CallbackDeferral.begin();
                 toSignal.signal(); // its callbacks run when the deferral closes
             }
         } finally {
             cpuLock.unlock();
-            deferral.close();
+            if (deferral != null) {
+                deferral.close();
+            }
         }
     }
 

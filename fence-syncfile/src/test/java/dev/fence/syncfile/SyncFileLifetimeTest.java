@@ -20,12 +20,10 @@ class SyncFileLifetimeTest {
 
     /** sw_sync ownership: the file holds the fence's only reference (the creator's is dropped). */
     private static SyncFile owned(Timeline tl, long value) {
-        Fence p = tl.fenceAt(value);
-        SyncFile f = SyncFile.create(p);
-        p.release();
-        return f;
+        return soleOwner(tl.fenceAt(value));
     }
 
+    /** A file holding {@code f}'s only reference (the creator's is dropped). */
     private static SyncFile soleOwner(Fence f) {
         SyncFile file = SyncFile.create(f);
         f.release();
