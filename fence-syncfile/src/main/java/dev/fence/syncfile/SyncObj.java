@@ -700,6 +700,7 @@ public final class SyncObj {
         Fence old;
         boolean oldCounted;
         List<Object> deliveries = null;
+        boolean installed = false;
         // Linking and finding poll earlier fences (isSignaled), which may signal a driver's fence
         // here; its callbacks (onPoint actions among them) must not run under the lock.
         CallbackDeferral deferral = CallbackDeferral.begin();
@@ -722,11 +723,12 @@ public final class SyncObj {
                 head = fence;
                 headCounted = counted;
             }
+            installed = true; // from here on the head owns the reference on fence
             if (!waiters.isEmpty()) {
                 deliveries = collectWaiters();
             }
         } catch (RuntimeException | Error e) {
-            if (counted && fence != null) {
+            if (!installed && counted && fence != null) {
                 fence.release();
             }
             throw e;
@@ -759,9 +761,24 @@ public final class SyncObj {
             }
             out.add(w);
             out.add(f);
-            out.add(f.tryRetain());
+            out.add(retainForDelivery(f));
         }
         return out;
+    }
+
+    /**
+     * A reference for a waiter's delivery. A dequeued waiter must not be lost, so this does not
+     * throw: at the count's limit (about 33 million references on one fence) the fence is
+     * delivered uncounted, alive while this object holds it, rather than the waiter lost.
+     */
+    private static boolean retainForDelivery(Fence f) {
+        try {
+            return f.tryRetain();
+        } catch (IllegalStateException overflow) {
+            LOG.warn("reference count of {} is full; a syncobj waiter gets it uncounted",
+                    f.describe());
+            return false;
+        }
     }
 
     private static void deliver(List<Object> deliveries) {
@@ -785,7 +802,7 @@ public final class SyncObj {
                 waiters.add(w);
                 return;
             }
-            counted = f.tryRetain();
+            counted = retainForDelivery(f);
         } finally {
             lock.unlock();
             deferral.close();

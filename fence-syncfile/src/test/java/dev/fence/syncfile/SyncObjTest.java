@@ -548,4 +548,41 @@ class SyncObjTest {
         assertEquals(0, await1(obj, WAIT_ALL | WAIT_FOR_SUBMIT, 0));
         assertEquals(0, await1(obj, WAIT_AVAILABLE, 0));
     }
+
+    /**
+     * A fence one reference short of the count's limit: the object takes the last one, so the
+     * reference a submission waiter would take overflows. The waiter must still be told, and the
+     * object must still hold its fence (before the fix, replaceFence threw, the dequeued waiter
+     * was lost and the object's reference on the installed fence was released under it).
+     */
+    @Test
+    void waiterDeliveryWhoseReferenceOverflowsIsStillDelivered() {
+        SyncObj obj = SyncObj.create();
+        AtomicInteger told = new AtomicInteger();
+        obj.onPoint(0, WAIT_AVAILABLE, told::incrementAndGet);
+        Fence f = fresh();
+        int taken = 0;
+        try {
+            for (;;) {
+                f.retain();
+                taken++;
+            }
+        } catch (IllegalStateException expected) {
+            // the count is full
+        }
+        f.release(); // one short of full: replaceFence's reference fits, the waiter's does not
+        taken--;
+        obj.replaceFence(f);
+        assertEquals(1, told.get(), "the submission waiter was told");
+        f.release(); // room for the reference fence() hands out
+        taken--;
+        Fence held = obj.fence();
+        assertSame(f, held, "the object holds the fence");
+        held.release();
+        obj.reset(); // gives back the object's reference
+        for (int i = 0; i < taken; i++) {
+            f.release();
+        }
+        assertEquals(1, f.refCnt(), "every reference given back but the birth one");
+    }
 }
