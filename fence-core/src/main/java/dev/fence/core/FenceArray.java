@@ -14,7 +14,10 @@ import java.util.Objects;
  * <p>With {@code all}, the array carries the first member error it observes; with {@code any},
  * the error (or success) of the member that signalled it. Members must not themselves be
  * containers: flatten with {@link Fences#merge(Fence...)} first, which is what keeps every
- * operation on containers free of recursion.
+ * operation on containers free of recursion. The one exception is what a merge needs: an
+ * {@code all} array may hold {@code any} arrays (whose members are alternatives, so they cannot
+ * be flattened into it), and since an {@code any} array holds only plain fences, nesting stays
+ * two deep.
  *
  * <p>Like the kernel's, the array watches its members lazily: member callbacks are installed when
  * signalling is first enabled (a callback, a waiter, or {@link #enableSignaling()}); until then
@@ -95,10 +98,11 @@ public final class FenceArray extends Fence {
      * An array on a fresh context that signals once every fence has signalled. With no fences
      * it is born signalled.
      *
-     * @param fences the members (not containers)
+     * @param fences the members (not containers, except {@link #any} arrays)
      * @return the array
      * @throws NullPointerException if {@code fences} or an element is null
-     * @throws IllegalArgumentException if a member is a {@link FenceArray} or {@link FenceChain}
+     * @throws IllegalArgumentException if a member is an {@code all} array or a
+     *     {@link FenceChain}
      */
     public static FenceArray all(Fence... fences) {
         return of(Fence.allocateContexts(1), 1L, false, fences);
@@ -123,12 +127,13 @@ public final class FenceArray extends Fence {
      * @param context the array's context
      * @param seqno the array's seqno
      * @param signalOnAny {@code true} to signal on the first member, {@code false} on the last
-     * @param fences the members (copied; not containers); each gets a reference held until the
-     *     array's last release
+     * @param fences the members (copied; not containers, except {@code any} arrays in an array
+     *     that is not {@code signalOnAny}); each gets a reference held until the array's last
+     *     release
      * @return the array
      * @throws NullPointerException if {@code fences} or an element is null
-     * @throws IllegalArgumentException if a member is a container, or if {@code signalOnAny} and
-     *     there are no members
+     * @throws IllegalArgumentException if a member is a container (other than an {@code any}
+     *     array in an {@code all} array), or if {@code signalOnAny} and there are no members
      * @throws IllegalStateException if a member's reference count would overflow (no reference
      *     is kept on any member then)
      */
@@ -140,9 +145,11 @@ public final class FenceArray extends Fence {
             if (f == null) {
                 throw new NullPointerException("fences[" + i + "]"); // message built only here
             }
-            if (f instanceof FenceArray || f instanceof FenceChain) {
+            if (f instanceof FenceChain || f instanceof FenceArray
+                    && (signalOnAny || !((FenceArray) f).signalOnAny)) {
                 throw new IllegalArgumentException("fences[" + i + "] is a container ("
-                        + f.describe() + "); containers must not nest: flatten with Fences.merge");
+                        + f.describe() + "); containers must not nest (only an all-array may"
+                        + " hold any-arrays): flatten with Fences.merge");
             }
         }
         if (signalOnAny && copy.length == 0) {
@@ -194,6 +201,18 @@ public final class FenceArray extends Fence {
         return signalOnAny;
     }
 
+    /** Adds the leaves: the members, with those of a member any-array in its place. */
+    void addLeavesTo(List<Fence> out) {
+        for (Fence f : fences) {
+            if (f instanceof FenceArray) {
+                Collections.addAll(out, ((FenceArray) f).fences); // plain fences only
+            } else {
+                out.add(f);
+            }
+        }
+    }
+
+    /** Adds the members themselves (plain fences and, in an all-array, any-arrays). */
     void addMembersTo(List<Fence> out) {
         Collections.addAll(out, fences);
     }

@@ -200,8 +200,8 @@ public final class Fences {
 
     /**
      * Flattens containers: the leaves of a {@link FenceChain} (every contained fence still linked,
-     * newest first) and of {@link FenceArray}s (their members, in order); a plain fence yields
-     * itself. Signalled leaves are included. Like {@code dma_fence_unwrap_for_each}, but
+     * newest first) and of {@link FenceArray}s (their members, in order, an any-array member of
+     * an all-array giving its own members in its place); a plain fence yields itself. Signalled leaves are included. Like {@code dma_fence_unwrap_for_each}, but
      * collected into a list.
      *
      * @param fence the fence to flatten
@@ -229,7 +229,7 @@ public final class Fences {
                 next = null;
             }
             if (contained instanceof FenceArray) {
-                ((FenceArray) contained).addMembersTo(out);
+                ((FenceArray) contained).addLeavesTo(out);
             } else {
                 out.add(contained);
             }
@@ -238,9 +238,45 @@ public final class Fences {
     }
 
     /**
+     * What {@link #merge} must wait for in {@code fence}: unlike {@link #unwrapInto}, a container
+     * that has signalled is one signalled fence (a reached chain link has reached every earlier
+     * point; an any-array, or an array signalled with an error, may have members that never
+     * signal), and a pending any-array stays whole, since only one of its members is needed.
+     * A pending all-array gives its members, which are plain fences or any-arrays.
+     */
+    private static void mergeLeavesInto(Fence fence, List<Fence> out) {
+        for (Fence node = fence; node != null; ) {
+            Fence contained;
+            if (node instanceof FenceChain) {
+                if (node.isSignaled()) {
+                    out.add(node);
+                    return;
+                }
+                FenceChain c = (FenceChain) node;
+                contained = c.fence();
+                node = c.prev();
+            } else {
+                contained = node;
+                node = null;
+            }
+            if (contained instanceof FenceArray && !((FenceArray) contained).signalOnAny()
+                    && !contained.isSignaled()) {
+                ((FenceArray) contained).addMembersTo(out);
+            } else {
+                out.add(contained);
+            }
+        }
+    }
+
+    /**
      * Merges fences into one that signals when all of them have, the kernel's
-     * {@code dma_fence_unwrap_merge()}: flattens every container, drops signalled leaves, keeps
+     * {@code dma_fence_unwrap_merge()}: flattens containers, drops signalled leaves, keeps
      * only the later fence of each context, and sorts by context. Inputs are not modified.
+     *
+     * <p>Unlike the kernel's, it flattens only what must all signal: a container that has
+     * already signalled counts as one signalled fence, and a pending {@linkplain FenceArray#any
+     * any-array} is kept whole (in the result, an all-array may hold it), so the result never
+     * waits for a member that its input did not need.
      *
      * @param fences the fences to merge (may be empty)
      * @return a signalled fence (carrying the latest timestamp of the dropped ones) when nothing
@@ -254,7 +290,7 @@ public final class Fences {
         checkFences(fences);
         List<Fence> leaves = new ArrayList<>();
         for (Fence f : fences) {
-            unwrapInto(f, leaves);
+            mergeLeavesInto(f, leaves);
         }
         List<Fence> pending = new ArrayList<>(leaves.size());
         long latest = 0L;

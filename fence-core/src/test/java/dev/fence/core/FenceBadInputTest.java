@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -216,6 +217,14 @@ class FenceBadInputTest {
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceArray.all(array));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceArray.all(f, chain));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceArray.any(array, f));
+        // The one nesting allowed: an all-array over any-arrays (what a merge keeps whole).
+        FenceArray any = FenceArray.any(f);
+        assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceArray.any(any, f));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> FenceArray.of(7, 1, true, any));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> FenceArray.all(FenceArray.all(any)));
+        assertEquals(List.of(any, f), FenceArray.all(any, f).fences());
         assertThrowsWithMessage(IllegalArgumentException.class,
                 () -> FenceArray.of(7, 1, false, chain));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.link(null, chain, 2));
