@@ -803,16 +803,19 @@ public class Fence {
      * {@code false} the fence is signalled; if it throws, the fence is signalled with that error.
      */
     public final void enableSignaling() {
-        for (;;) {
+        for (int spins = 0;;) {
             int s = state;
             if ((s & (ENABLED | DONE)) != 0) {
                 return;
             }
             if ((s & LOCKED) != 0) {
-                Thread.onSpinWait();
+                backoff(++spins); // the list locker may have lost its CPU
             } else if (STATE.compareAndSet(this, s, s | ENABLED)) {
                 break;
             }
+        }
+        if (signalWon()) {
+            return; // signalled since the claim: nobody needs the hook any more (see the hook)
         }
         boolean armed;
         try {
@@ -1300,6 +1303,14 @@ public class Fence {
      * Driver hook: someone started waiting or added a callback, so the driver must make sure the
      * fence will be signalled (arm an interrupt, start polling). Runs at most once per fence,
      * outside any lock, in the thread that first showed interest. Default: nothing to do.
+     *
+     * <p>Unlike the kernel's {@code enable_signaling}, which runs under the fence lock, this hook
+     * is not serialised with {@link #signal()}: it is skipped if the fence has signalled by the
+     * time it would run, but a signal (a forced {@code signal(error)} on a reset path, say) can
+     * still land while it runs or just before it starts. A driver that arms state or takes a
+     * reference here, to undo when the interrupt signals the fence, must serialise the hook with
+     * its own signalling path (check {@link #isSignaled()} under its own lock, say) and undo the
+     * arming if the fence has already signalled.
      *
      * @return {@code true} if the fence will be signalled later; {@code false} if the work has
      *     already completed, in which case the fence is signalled at once

@@ -32,7 +32,9 @@ public final class Fences {
 
     /**
      * Waits until any of {@code fences} signals, the kernel's {@code dma_fence_wait_any_timeout()}.
-     * Enables signalling on every fence; with a zero timeout only polls.
+     * If none has signalled yet, enables signalling on the fences in order as it registers with
+     * them, up to the first one found signalled (as the kernel's stops at the first); with a
+     * zero timeout, or if one has already signalled, it only polls.
      *
      * @param timeout how long to wait; 0 only polls (without enabling signalling, as the kernel's
      *     zero-timeout {@code dma_fence_wait_any_timeout()})

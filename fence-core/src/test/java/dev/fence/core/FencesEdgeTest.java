@@ -27,6 +27,23 @@ class FencesEdgeTest {
         }
     }
 
+    /** As documented: an awaitAny that finds a signalled fence only polls, enabling nothing. */
+    @Test
+    void awaitAnyWithOneAlreadySignalledEnablesNothing() throws Exception {
+        Fence done = mockFence();
+        done.signal();
+        Hooked pending = new Hooked();
+        assertEquals(1, Fences.awaitAny(1, TimeUnit.SECONDS, pending, done));
+        assertEquals(0, pending.enables.get());
+        Hooked first = new Hooked();
+        Hooked later = new Hooked();
+        Fence stub = Fence.signaledStub();
+        // Wherever the signalled one stands, the fences around it are not enabled.
+        assertEquals(1, Fences.awaitAny(1, TimeUnit.SECONDS, first, stub, later));
+        assertEquals(0, first.enables.get());
+        assertEquals(0, later.enables.get());
+    }
+
     @Test
     void awaitAnyZeroTimeoutPollsWithoutEnabling() throws Exception {
         Hooked a = new Hooked();
