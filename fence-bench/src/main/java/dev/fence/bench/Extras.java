@@ -10,7 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Results measured outside JMH (idle CPU, footprint, retained heap), written as tab-separated rows
- * that {@link dev.fence.bench.report.Report} merges into the published table:
+ * that {@link dev.fence.bench.report.Chart} merges into the published table:
  * {@code row, what, fence, peer name, peer, unit, target, met}.
  */
 public final class Extras {

@@ -22,9 +22,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * same fence (or {@link java.util.concurrent.CountDownLatch}); one operation is one broadcast
  * round: the benchmark thread fires the round's signal and returns when every waiter has passed
  * it. The acknowledgement is identical for both implementations (a shared counter; the last
- * waiter unparks the benchmark thread), so the difference is the wake: a fence's signaller
- * unparks every parked waiter itself, AQS wakes shared waiters as a daisy chain (each woken
- * waiter wakes the next).
+ * waiter unparks the benchmark thread), so the difference is the wait and the wake. A fence
+ * waiter spins (adaptively, up to {@code dev.fence.spinNanos}, one spinner per CPU) before it
+ * parks, a latch waiter parks at once: with one waiter the fence's lead is mostly the wake-up
+ * that the spin saves. With more waiters than CPUs most of them park on both sides, and a
+ * fence's signaller unparks every parked waiter itself while AQS wakes shared waiters as a
+ * daisy chain (each woken waiter wakes the next).
  *
  * <p>Rounds are linked like {@link FencePingPongBenchmark}'s: round {@code i + 1} is linked before
  * round {@code i} fires, so waiters move on to it without any other handoff. With more waiters

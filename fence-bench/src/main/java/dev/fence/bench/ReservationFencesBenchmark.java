@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * query must skip), target 0 B/op.
  *
  * <ul>
- *   <li>{@code fencesReadIterate}: {@code fences(Usage.READ)}, iterate, sum the seqnos (the
+ *   <li>{@code fencesReadIterate}: {@code fences(Usage.READ)}, iterate, sum the contexts (the
  *       list does not escape, so escape analysis may remove it);</li>
  *   <li>{@code fencesReadReturned}: {@code fences(Usage.READ)} handed to the caller (escapes);</li>
  *   <li>{@code testSignaledRead}: {@code testSignaled(Usage.READ)}, the other lock-free query

@@ -51,8 +51,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * </pre>
  *
  * <p>What is verified: every frame's content when the compositor reads it (frame number at both
- * ends, the pattern transformed once by every GPU engine, in engine order, the checksum) and again during the blit (a frame recycled
- * too early would show a different number), that every frame number is composited exactly once,
+ * ends, the pattern transformed once by every GPU engine, the checksum, and a stage mark that
+ * each engine checks and advances, so the engines ran in order) and again during the blit (a
+ * frame recycled too early would show a different number), that every frame number is
+ * composited exactly once,
  * that no two blits ever wrote one tile at the same time (each tile carries a non-atomic counter
  * and a writer token), that every fence the demo created was signalled, and that no fence
  * callback failed ({@link Fences#callbackFailures()}).
