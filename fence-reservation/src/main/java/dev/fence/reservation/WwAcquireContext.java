@@ -45,7 +45,8 @@ public final class WwAcquireContext implements AutoCloseable {
      * other threads deciding die/wound, so it is volatile for readers and written with a release
      * store (acquireOne, releaseOne): a single writer needs no StoreLoad fence, and the readers'
      * decisions are racy snapshots in the kernel too. `wounded` is written by other threads
-     * (wound-wait wounders, under the wait lock of the mutex they block on) and by the owner
+     * (wound-wait wounders: under the wait lock of the mutex they block on, or without it
+     * from the spin before queueing) and by the owner
      * (reset when it holds nothing, and by reopen()), and read by the owner: volatile. `queued`
      * is written by the owner thread under the wait lock of the mutex it queues on (true while
      * its node is in a wait list) and read by wounders to decide whether to unpark it.

@@ -137,8 +137,12 @@ public final class WwMutex {
      *      the barger CASes owner and then reads firstCtx; a queueing waiter writes firstCtx
      *      (inserting) and then reads owner (wound-wait: addCtxWaiter wounds a younger holder;
      *      wait-die: its first round's kill check dies for an older holder). All volatile, so
-     *      one of the two sees the other. A stale firstCtx (its waiter leaving concurrently)
-     *      can only cause a needless wound or wake-up, both harmless. Measured: taking waitLock
+     *      one of the two sees the other. The holder reads firstCtx again after judging it and
+     *      re-judges if it changed: the waiter it read may have left and reopened its context
+     *      in between, and judged by its new, younger stamp it would hide an older waiter
+     *      behind it (a missed wound; with the chain back-off off, an ABBA deadlock). A waiter
+     *      that leaves after the second read can only cause a needless wound or wake-up, both
+     *      harmless. Measured: taking waitLock
      *      here was half of the wound-wait samples at 8 threads once the fast path was inline
      *      (row 13 wound-wait t8 0.61x -> 0.71x of sorted ReentrantLocks).
      *
@@ -949,19 +953,39 @@ public final class WwMutex {
      * or takes waitLock for it.
      */
     private void checkWaiters(WwAcquireContext ctx) {
-        Waiter f = firstCtx;
-        if (f == null) {
-            return;
-        }
-        WwAcquireContext c = f.ctx;
-        if (wwClass.isWaitDie()) {
-            if (c.acquired > 0 && WwAcquireContext.younger(c, ctx)) {
-                LockSupport.unpark(f.thread);
+        for (Waiter f = firstCtx; f != null; ) {
+            WwAcquireContext c = f.ctx;
+            Runnable seam = checkWaitersTestSeam;
+            if (seam != null) {
+                seam.run();
             }
-        } else if (WwAcquireContext.younger(ctx, c)) {
-            ctx.wounded = true;
+            boolean act = wwClass.isWaitDie()
+                    ? c.acquired > 0 && WwAcquireContext.younger(c, ctx)
+                    : WwAcquireContext.younger(ctx, c);
+            // f may have left between the two reads and its context been reopened with a newer
+            // stamp, hiding an older waiter now first: judge again whoever is first now. The
+            // same node first again is judged rightly (it re-queued behind no older waiter).
+            Waiter now = firstCtx;
+            if (now == f) {
+                if (act) {
+                    if (wwClass.isWaitDie()) {
+                        LockSupport.unpark(f.thread);
+                    } else {
+                        ctx.wounded = true;
+                    }
+                }
+                return;
+            }
+            f = now;
         }
     }
+
+    /**
+     * Test seam: run by {@link #checkWaiters} between reading the first waiter and judging it,
+     * only when a context waiter is queued, so a test can widen that window
+     * ({@code WwMutexStaleFirstCtxTest}). Always null outside tests.
+     */
+    static volatile Runnable checkWaitersTestSeam;
 
     /**
      * Whether {@code w} can be {@code firstCtx}: for wait-die any context waiter (step 6 looks at
