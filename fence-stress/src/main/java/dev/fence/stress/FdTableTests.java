@@ -114,7 +114,9 @@ public final class FdTableTests {
     /* ------------------------------------------------------------------------------------------
      * get() vs close(): the getter first reads whether close(0) has returned, then looks 0 up.
      * If the close had returned before the lookup began, the lookup must fail. A lookup
-     * overlapping the close may return the file (it was open when looked at) or fail.
+     * overlapping the close may return the file (it was open when looked at) or fail. This is
+     * the caller's view: get() also refuses a file whose isClosed() is set, so it would pass
+     * even if the table kept the closed number; IsOpenVsClose below checks the table itself.
      */
 
     @JCStressTest
@@ -286,6 +288,98 @@ public final class FdTableTests {
                 ok = installOrRefused(t2, a) == 0;
             }
             r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Lock-free lookups across growth (HandleTable's overview: growth copies the current array
+     * into a larger one and only then publishes it with a volatile write; a reader holding
+     * either array sees a state that existed during its call). Numbers 0..15 fill the initial
+     * 16-slot array; install(x) takes number 16 and so grows the table while a reader looks up
+     * every open number, newest first. No number is ever closed, so every lookup must find its
+     * own file, whichever array it reads: a miss means a reader saw a published array that was
+     * not yet (or not completely) filled.
+     */
+
+    @JCStressTest
+    @Description("{0..15} open (the initial array full); install(x) grows the table vs get(15)..get(0): every open number is found.")
+    @Outcome(id = "16, 16, 1", expect = ACCEPTABLE,
+            desc = "x got 16; the reader found all 16 open numbers holding their files, across the growth.")
+    @Outcome(expect = FORBIDDEN,
+            desc = "A lookup missed an open number (an unfilled array was published), found the wrong file, or x got a wrong number.")
+    @State
+    public static class LookupDuringGrowth {
+        static final int INITIAL = 16; // HandleTable's first array
+        final FdTable fds = new FdTable();
+        final SyncFile[] open = new SyncFile[INITIAL];
+        final SyncFile x = newFile();
+
+        {
+            for (int i = 0; i < INITIAL; i++) {
+                open[i] = newFile();
+                fds.install(open[i]);
+            }
+        }
+
+        @Actor
+        public void installer(III_Result r) {
+            r.r1 = fds.install(x);
+        }
+
+        @Actor
+        public void reader(III_Result r) {
+            int found = 0;
+            for (int i = INITIAL - 1; i >= 0; i--) { // the last slots are copied last
+                try {
+                    if (fds.get(i) == open[i]) {
+                        found++;
+                    }
+                } catch (BadHandleException e) {
+                    // a miss: counted by its absence
+                }
+            }
+            r.r2 = found;
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = fds.size() == INITIAL + 1 && r.r1 == INITIAL && fds.get(INITIAL) == x;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The table's own answer after close(): isOpen() is the bare lock-free lookup (GetVsClose's
+     * get() also checks SyncFile.isClosed(), which close() sets before it returns, so that test
+     * cannot see a table that still holds a closed number). Once close(0) has returned,
+     * isOpen(0) must be false.
+     */
+
+    @JCStressTest
+    @Description("close(0) vs isOpen(0): after close(0) returned, the table no longer reports 0 open.")
+    @Outcome(id = {"1, 0", "0, 0"}, expect = ACCEPTABLE, desc = "The lookup overlapped or preceded the close: open or not.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The lookup began after close() returned: not open.")
+    @Outcome(expect = FORBIDDEN, desc = "The lookup began after close() returned, yet the table still held number 0.")
+    @State
+    public static class IsOpenVsClose {
+        final FdTable fds = new FdTable();
+        volatile boolean closeReturned;
+
+        {
+            fds.install(newFile());
+        }
+
+        @Actor
+        public void closer() {
+            fds.close(0);
+            closeReturned = true;
+        }
+
+        @Actor
+        public void looker(II_Result r) {
+            boolean after = closeReturned;
+            r.r2 = after ? 1 : 0;
+            r.r1 = fds.isOpen(0) ? 1 : 0;
         }
     }
 
