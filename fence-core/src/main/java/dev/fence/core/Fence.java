@@ -801,12 +801,14 @@ public class Fence {
      * {@link #enableSignalingHook()} once (the first caller wins; later calls return at once).
      * {@link #addCallback(FenceCallback)} and every wait call it implicitly. If the hook returns
      * {@code false} the fence is signalled; if it throws, the fence is signalled with that error.
+     * A fence whose last reference has been released is not enabled (its {@link #deallocate()}
+     * has run); like the kernel's, a caller that may race that release should hold a reference.
      */
     public final void enableSignaling() {
         for (int spins = 0;;) {
             int s = state;
-            if ((s & (ENABLED | DONE)) != 0) {
-                return;
+            if ((s & (ENABLED | DONE | DEAD)) != 0) {
+                return; // DEAD: deallocate() has run, the driver let go of this fence
             }
             if ((s & LOCKED) != 0) {
                 backoff(++spins); // the list locker may have lost its CPU

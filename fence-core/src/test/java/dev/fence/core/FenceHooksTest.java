@@ -432,4 +432,22 @@ class FenceHooksTest {
         assertTrue(f.describe().contains("<driverName threw java.lang.IllegalStateException: "
                 + "driver unloaded>"), f.describe());
     }
+
+    /**
+     * After the last release the driver has let go of the fence (deallocate() ran), so
+     * enabling it must not call back into the driver; a late waiter or callback still gets the
+     * forced signal.
+     */
+    @Test
+    void aReleasedFenceIsNotEnabled() {
+        DriverFence f = new DriverFence();
+        assertTrue(f.release());
+        assertEquals(1, f.deallocateCalls.get());
+        f.enableSignaling();
+        assertEquals(0, f.enableCalls.get(), "the hook ran after deallocate()");
+        CountingCallback cb = new CountingCallback();
+        assertFalse(f.addCallback(cb), "a callback after the last release is refused");
+        assertEquals(0, f.enableCalls.get());
+        assertInstanceOf(FenceReleasedException.class, f.error());
+    }
 }
