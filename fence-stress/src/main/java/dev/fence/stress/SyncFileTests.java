@@ -11,6 +11,7 @@ import dev.fence.core.Fence;
 import dev.fence.stress.Probes.DriverFence;
 import dev.fence.syncfile.BadHandleException;
 import dev.fence.syncfile.SyncFile;
+import dev.fence.syncfile.SyncObj;
 import java.io.IOException;
 import java.nio.channels.Pipe;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * file. The contract (SyncFile's class javadoc, and the kernel's fd semantics): the other thread
  * either completes its operation, with a valid fence reference, or gets
  * {@link BadHandleException}; the file's own reference is released exactly once.
+ * {@code merge} racing a chain walker (MergeVsChainCollection): the merged file holds its own
+ * reference on whatever fence it keeps.
  *
  * <p>Most tests give the file the fence's <em>only</em> reference (the creator releases its own
  * right after {@code create}), so that {@code close()} drops the count to zero and a late
@@ -266,6 +269,72 @@ public final class SyncFileTests {
                     // nothing more to do
                 }
             }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * merge() of a timeline point vs the chain being collected. File a holds link 2 of a SyncObj
+     * timeline (a signalled fence), whose prev is link 1 holding f1 (pending). merge(a, a)
+     * flattens the chain: while f1 is pending the result is f1 itself, an existing fence that
+     * the merged file must retain; once f1 has signalled it is a new signalled fence whose birth
+     * reference is the file's. The other thread signals f1 and walks the chain from link 2
+     * (isSignaled), which collects link 1 out of link 2's prev. merge decides "fresh or
+     * existing" from a snapshot of everything reachable from its inputs taken before
+     * Fences.merge (Refs.reachable / isFresh, commit a0ecf7e), so the collection cannot hide f1:
+     * a decision from a second walk after the merge missed f1 when link 1 was collected in
+     * between, and the file then held f1 without a reference (its close over-released it).
+     * FlattenSnapshotRefsTest is the JUnit version.
+     */
+
+    @JCStressTest
+    @Description("SyncFile.merge of a timeline point vs signal + chain walk collecting the link it keeps: the merged file holds its own reference on the fence it kept.")
+    @Outcome(id = "1, 3, 2", expect = ACCEPTABLE,
+            desc = "merge saw f1 pending and kept it: the merged file holds its own reference (3: ours, the object's, the file's); 2 again after closing it.")
+    @Outcome(id = "0, 2, 2", expect = ACCEPTABLE,
+            desc = "f1 had signalled when merge checked it: the merged file holds a new signalled fence; f1's count untouched.")
+    @Outcome(id = "1, 2, 1", expect = FORBIDDEN,
+            desc = "The merged file holds f1 without a reference (link 1 collected before the freshness check); its close over-released f1.")
+    @Outcome(expect = FORBIDDEN, desc = "Another kept fence (a pending one other than f1), a reference taken twice or lost, or the chain link's count off after closing.")
+    @State
+    public static class MergeVsChainCollection {
+        final Fence f1 = Fence.create(Fence.allocateContexts(1), 1); // our reference: 1
+        final SyncObj obj = SyncObj.create();
+        final SyncFile a;
+        final Fence link2;
+        SyncFile merged;
+
+        {
+            obj.addPoint(1, f1);                  // the object's reference: 2
+            Fence done = Fence.create(Fence.allocateContexts(1), 1);
+            done.signal();
+            obj.addPoint(2, done);
+            a = obj.exportSyncFile(2);            // holds link 2, whose prev is link 1 (f1)
+            link2 = a.fence();                    // the signaller's own reference on the head
+        }
+
+        @Actor
+        public void merger() {
+            merged = SyncFile.merge("m", a, a);
+        }
+
+        @Actor
+        public void collector() {
+            f1.signal();
+            link2.isSignaled(); // walks the chain: collects link 1 out of link 2's prev
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            SyncFile m = merged;
+            Fence kept = m.fence(); // a reference of ours, released below
+            r.r1 = kept == f1 ? 1 : kept.isSignaled() ? 0 : BROKEN;
+            kept.release();
+            r.r2 = f1.refCnt();
+            m.close();
+            a.close();
+            link2.release();
+            // ours and the object's on f1; the object's alone on link 2 (its chain head)
+            r.r3 = link2.refCnt() == 1 ? f1.refCnt() : BROKEN;
         }
     }
 }

@@ -157,8 +157,9 @@ public final class TimelineTests {
         public void arbiter(II_Result r) {
             Fence f = issued;
             r.r1 = added;
-            // read the callback count first: isSignaled() polls the value and would signal a
-            // fence that the advance left pending, running the callback and hiding the bug
+            // isSignaled() only reads the fence's state: timeline points no longer poll the
+            // value (docs/memory-model.md), so it cannot signal a fence that the advance left
+            // pending (nor run its callback) and hide the bug; such a fence reads false: BROKEN
             int runs = cb.runs();
             boolean ok = runs == added && f.seqno() == 1 && t.value() == 1 && f.isSignaled();
             r.r2 = ok ? 1 : BROKEN;
