@@ -203,8 +203,8 @@ public final class Fences {
     /**
      * Flattens containers: the leaves of a {@link FenceChain} (every contained fence still linked,
      * newest first) and of {@link FenceArray}s (their members, in order, an any-array member of
-     * an all-array giving its own members in its place); a plain fence yields itself. Signalled leaves are included. Like {@code dma_fence_unwrap_for_each}, but
-     * collected into a list.
+     * an all-array giving its own members in its place); a plain fence yields itself. Signalled
+     * leaves are included. Like {@code dma_fence_unwrap_for_each}, but collected into a list.
      *
      * @param fence the fence to flatten
      * @return the leaves, never containers; unmodifiable

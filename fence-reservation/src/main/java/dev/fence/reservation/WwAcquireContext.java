@@ -46,10 +46,10 @@ public final class WwAcquireContext implements AutoCloseable {
      * store (acquireOne, releaseOne): a single writer needs no StoreLoad fence, and the readers'
      * decisions are racy snapshots in the kernel too. `wounded` is written by other threads
      * (wound-wait wounders: under the wait lock of the mutex they block on, or without it
-     * from the spin before queueing) and by the owner
-     * (reset when it holds nothing, and by reopen()), and read by the owner: volatile. `queued`
-     * is written by the owner thread under the wait lock of the mutex it queues on (true while
-     * its node is in a wait list) and read by wounders to decide whether to unpark it.
+     * from the spin before queueing) and by the owner (reset when it holds nothing, and by
+     * reopen()), and read by the owner: volatile. `queued` is written by the owner thread
+     * under the wait lock of the mutex it queues on (true while its node is in a wait list) and
+     * read by wounders to decide whether to unpark it.
      * `contending`, `done`, `closed`, `backoffs` are owner-thread only, and so is `waiter`, the
      * WwMutex wait-list node reused by every wait of this context, across reopen() too (created
      * at the first wait; a context waits on at most one mutex at a time).

@@ -142,9 +142,9 @@ public final class WwMutex {
      *      in between, and judged by its new, younger stamp it would hide an older waiter
      *      behind it (a missed wound; with the chain back-off off, an ABBA deadlock). A waiter
      *      that leaves after the second read can only cause a needless wound or wake-up, both
-     *      harmless. Measured: taking waitLock
-     *      here was half of the wound-wait samples at 8 threads once the fast path was inline
-     *      (row 13 wound-wait t8 0.61x -> 0.71x of sorted ReentrantLocks).
+     *      harmless. Measured: taking waitLock here was half of the wound-wait samples at 8
+     *      threads once the fast path was inline (row 13 wound-wait t8 0.61x -> 0.71x of sorted
+     *      ReentrantLocks).
      *
      * Release: the holder checks ownership and decrements its context's count (a release store:
      * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile),
@@ -197,7 +197,10 @@ public final class WwMutex {
      *   - Later: the transaction it met is over (reopen() needs everything released). A verdict
      *     about it concerns a holder that is gone; the requester's next look at `owner` (the
      *     spin re-judges a changed owner; every queued round reads it afresh) or the new holder's
-     *     step 6 decides about whoever holds the mutex then. The one case a changed owner is not
+     *     step 6 decides about whoever holds the mutex then. Step 6 itself reads a waiter C
+     *     from firstCtx: if C left and reopened before its stamp was read, the verdict concerns
+     *     a waiter that is gone, so step 6 reads firstCtx again and re-judges whoever is first
+     *     now (without that, an older waiter behind C went unwounded: WwMutexStaleFirstCtxTest). The one case a changed owner is not
      *     seen as a change is the spin meeting C itself, reopened and holding the mutex again:
      *     its new stamp is larger, so a wait-die wait allowed for the old transaction (C younger)
      *     is allowed for the new one too, and a wound owed to the new transaction is delivered
