@@ -67,6 +67,19 @@ public final class ReservationTests {
             }
             return sb.length() == 0 ? "empty" : sb.toString();
         }
+
+        /** Labels of bare fences (a per-usage view), in list order; "?" for an unknown fence. */
+        String names(List<Fence> fences) {
+            StringBuilder sb = new StringBuilder();
+            for (Fence f : fences) {
+                if (sb.length() > 0) {
+                    sb.append(',');
+                }
+                String n = names.get(f);
+                sb.append(n == null ? "?" : n);
+            }
+            return sb.length() == 0 ? "empty" : sb.toString();
+        }
     }
 
     static void add(Reservation r, Fence f, Usage u) {
@@ -154,6 +167,150 @@ public final class ReservationTests {
         @Actor
         public void reader(L_Result r) {
             r.r1 = l.of(resv.entries(Usage.BOOKKEEP));
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The per-usage views (Reservation's overview: each Snapshot carries, built by the writer
+     * before the release store, one immutable FenceList per usage; fences(u) is one acquire load
+     * plus an array read, unsignaledFences(u) returns that view or copies it without its
+     * signalled fences; await(u), singleton(u) and setDeadline(u) go through the same code).
+     * entries(u), which the tests above read, filters the snapshot's arrays itself and never
+     * touches the views, so these two tests read only views, and with usages for which the
+     * filter matters: fences(READ) includes the KERNEL, WRITE and READ fences and excludes
+     * BOOKKEEP; unsignaledFences(WRITE) includes KERNEL and WRITE only, and drops signalled
+     * ones (S below, a signalled WRITE fence, makes it take its copying branch).
+     *
+     * copyFences replaces {A/w, P/b, B/r, S/w (signalled), K/k} by src's {Q/b, C/k, D/r, E/w}
+     * in one locked update. Old views: fences(READ) = A,B,S,K, unsignaledFences(WRITE) = A,K.
+     * New: C,D,E and C,E. The reader takes fences(READ), then unsignaledFences(WRITE): each is
+     * the old or the new list, and the second is never older than the first (two acquire loads
+     * of one variable). A view mixing old and new fences, one with a fence of another usage
+     * (P or Q, BOOKKEEP; B or D in the WRITE view; S in an "unsignalled" one), a partial view,
+     * or an exception (a view not yet built) is FORBIDDEN; so are, in the arbiter, views that
+     * do not match the new list once the writer is done (a view kept from an older snapshot).
+     */
+
+    @JCStressTest
+    @Description("copyFences vs fences(READ) then unsignaledFences(WRITE): each view old or new, never a mix, never a fence of another usage.")
+    @Outcome(id = "A,B,S,K, A,K, 1", expect = ACCEPTABLE, desc = "Both views read before the copy.")
+    @Outcome(id = "A,B,S,K, C,E, 1", expect = ACCEPTABLE, desc = "The READ view before the copy, the WRITE view after it.")
+    @Outcome(id = "C,D,E, C,E, 1", expect = ACCEPTABLE, desc = "Both views read after the copy.")
+    @Outcome(expect = FORBIDDEN, desc = "A view mixing old and new fences, holding a fence of another usage or a signalled one, partial, going back to the old list, throwing, or stale after the copy.")
+    @State
+    public static class CopyFencesVsUsageViews {
+        final Labels l = new Labels();
+        final Reservation resv = new Reservation();
+        final Reservation src = new Reservation();
+
+        {
+            add(resv, l.fence("A"), Usage.WRITE);
+            add(resv, l.fence("P"), Usage.BOOKKEEP);
+            add(resv, l.fence("B"), Usage.READ);
+            Fence s = l.fence("S");
+            add(resv, s, Usage.WRITE);
+            add(resv, l.fence("K"), Usage.KERNEL);
+            s.signal(); // after the add: an add would have replaced a signalled entry
+            add(src, l.fence("Q"), Usage.BOOKKEEP);
+            add(src, l.fence("C"), Usage.KERNEL);
+            add(src, l.fence("D"), Usage.READ);
+            add(src, l.fence("E"), Usage.WRITE);
+        }
+
+        @Actor
+        public void writer() {
+            resv.lock();
+            try {
+                resv.copyFences(src);
+            } finally {
+                resv.unlock();
+            }
+        }
+
+        @Actor
+        public void reader(LLI_Result r) {
+            try {
+                r.r1 = l.names(resv.fences(Usage.READ));
+            } catch (RuntimeException e) {
+                r.r1 = e.getClass().getSimpleName();
+            }
+            try {
+                r.r2 = l.names(resv.unsignaledFences(Usage.WRITE));
+            } catch (RuntimeException e) {
+                r.r2 = e.getClass().getSimpleName();
+            }
+        }
+
+        @Arbiter
+        public void arbiter(LLI_Result r) {
+            boolean fresh = "C,D,E".equals(l.names(resv.fences(Usage.READ)))
+                    && "C,E".equals(l.names(resv.unsignaledFences(Usage.WRITE)));
+            r.r3 = fresh ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The same views across addExclusiveFence, which is two publications here: reserveFences(1)
+     * first compacts the signalled S away ({K/k, S/w, A/w, P/b, B/r} -> {K, A, P, B}), then
+     * addExclusiveFence(C) drops A and B and appends C ({K/k, P/b, C/w}). fences(READ) goes
+     * K,S,A,B -> K,A,B -> K,C; unsignaledFences(WRITE) is K,A in the first two lists (copied
+     * without S in the first, the view itself in the second) and K,C in the last. The WRITE view
+     * is read second, so once the READ view shows K,C it must too.
+     */
+
+    @JCStressTest
+    @Description("reserveFences + addExclusiveFence(C) vs fences(READ) then unsignaledFences(WRITE): each view one published list, never a mix.")
+    @Outcome(id = "K,S,A,B, K,A, 1", expect = ACCEPTABLE, desc = "Both views read before the writer published anything.")
+    @Outcome(id = {"K,S,A,B, K,C, 1", "K,A,B, K,C, 1"}, expect = ACCEPTABLE, desc = "The READ view before the exclusive add (before or after the compaction), the WRITE view after it.")
+    @Outcome(id = "K,A,B, K,A, 1", expect = ACCEPTABLE, desc = "The READ view after the compaction, the WRITE view before the exclusive add.")
+    @Outcome(id = "K,C, K,C, 1", expect = ACCEPTABLE, desc = "Both views read after the exclusive add.")
+    @Outcome(expect = FORBIDDEN, desc = "C beside A or B, P (BOOKKEEP) in the READ view, B or S in the unsignalled WRITE view, K lost, a view going back, an exception, or stale views after the writer.")
+    @State
+    public static class AddExclusiveVsUsageViews {
+        final Labels l = new Labels();
+        final Reservation resv = new Reservation();
+        final Fence c = l.fence("C");
+
+        {
+            add(resv, l.fence("K"), Usage.KERNEL);
+            Fence s = l.fence("S");
+            add(resv, s, Usage.WRITE);
+            add(resv, l.fence("A"), Usage.WRITE);
+            add(resv, l.fence("P"), Usage.BOOKKEEP);
+            add(resv, l.fence("B"), Usage.READ);
+            s.signal(); // after the adds: an add would have replaced a signalled entry
+        }
+
+        @Actor
+        public void writer() {
+            resv.lock();
+            try {
+                resv.reserveFences(1);
+                resv.addExclusiveFence(c);
+            } finally {
+                resv.unlock();
+            }
+        }
+
+        @Actor
+        public void reader(LLI_Result r) {
+            try {
+                r.r1 = l.names(resv.fences(Usage.READ));
+            } catch (RuntimeException e) {
+                r.r1 = e.getClass().getSimpleName();
+            }
+            try {
+                r.r2 = l.names(resv.unsignaledFences(Usage.WRITE));
+            } catch (RuntimeException e) {
+                r.r2 = e.getClass().getSimpleName();
+            }
+        }
+
+        @Arbiter
+        public void arbiter(LLI_Result r) {
+            boolean fresh = "K,C".equals(l.names(resv.fences(Usage.READ)))
+                    && "K,C".equals(l.names(resv.unsignaledFences(Usage.WRITE)));
+            r.r3 = fresh ? 1 : BROKEN;
         }
     }
 
