@@ -170,6 +170,26 @@ public final class ReservationTests {
         }
     }
 
+    /** The two views the usage-view tests read: fences(READ), then unsignaledFences(WRITE). */
+    static void readViews(Labels l, Reservation resv, LLI_Result r) {
+        try {
+            r.r1 = l.names(resv.fences(Usage.READ));
+        } catch (RuntimeException e) {
+            r.r1 = e.getClass().getSimpleName();
+        }
+        try {
+            r.r2 = l.names(resv.unsignaledFences(Usage.WRITE));
+        } catch (RuntimeException e) {
+            r.r2 = e.getClass().getSimpleName();
+        }
+    }
+
+    /** Whether both views now show the lists {@code read} and {@code write}. */
+    static boolean viewsAre(Labels l, Reservation resv, String read, String write) {
+        return read.equals(l.names(resv.fences(Usage.READ)))
+                && write.equals(l.names(resv.unsignaledFences(Usage.WRITE)));
+    }
+
     /* ------------------------------------------------------------------------------------------
      * The per-usage views (Reservation's overview: each Snapshot carries, built by the writer
      * before the release store, one immutable FenceList per usage; fences(u) is one acquire load
@@ -229,23 +249,12 @@ public final class ReservationTests {
 
         @Actor
         public void reader(LLI_Result r) {
-            try {
-                r.r1 = l.names(resv.fences(Usage.READ));
-            } catch (RuntimeException e) {
-                r.r1 = e.getClass().getSimpleName();
-            }
-            try {
-                r.r2 = l.names(resv.unsignaledFences(Usage.WRITE));
-            } catch (RuntimeException e) {
-                r.r2 = e.getClass().getSimpleName();
-            }
+            readViews(l, resv, r);
         }
 
         @Arbiter
         public void arbiter(LLI_Result r) {
-            boolean fresh = "C,D,E".equals(l.names(resv.fences(Usage.READ)))
-                    && "C,E".equals(l.names(resv.unsignaledFences(Usage.WRITE)));
-            r.r3 = fresh ? 1 : BROKEN;
+            r.r3 = viewsAre(l, resv, "C,D,E", "C,E") ? 1 : BROKEN;
         }
     }
 
@@ -294,23 +303,12 @@ public final class ReservationTests {
 
         @Actor
         public void reader(LLI_Result r) {
-            try {
-                r.r1 = l.names(resv.fences(Usage.READ));
-            } catch (RuntimeException e) {
-                r.r1 = e.getClass().getSimpleName();
-            }
-            try {
-                r.r2 = l.names(resv.unsignaledFences(Usage.WRITE));
-            } catch (RuntimeException e) {
-                r.r2 = e.getClass().getSimpleName();
-            }
+            readViews(l, resv, r);
         }
 
         @Arbiter
         public void arbiter(LLI_Result r) {
-            boolean fresh = "K,C".equals(l.names(resv.fences(Usage.READ)))
-                    && "K,C".equals(l.names(resv.unsignaledFences(Usage.WRITE)));
-            r.r3 = fresh ? 1 : BROKEN;
+            r.r3 = viewsAre(l, resv, "K,C", "K,C") ? 1 : BROKEN;
         }
     }
 
