@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Fences#merge} never waits for more than its inputs do. The kernel's merge flattens an
  * any-array as if every member were needed, and flattens containers that have already signalled
- * into their pending members; each of these tests failed that way (the result stayed pending).
+ * into their pending members. On the old code, which did the same, every test here failed: the
+ * merge stayed pending, or the any-array came back flattened into its members.
  */
 class MergeAnyArrayTest {
 
