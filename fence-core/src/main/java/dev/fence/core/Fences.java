@@ -213,44 +213,23 @@ public final class Fences {
     public static List<Fence> unwrap(Fence fence) {
         Objects.requireNonNull(fence, "fence");
         List<Fence> out = new ArrayList<>();
-        unwrapInto(fence, out);
+        walkInto(fence, false, out);
         return Collections.unmodifiableList(out);
     }
 
-    private static void unwrapInto(Fence fence, List<Fence> out) {
-        Fence node = fence;
-        while (node != null) {
-            Fence contained;
-            Fence next;
-            if (node instanceof FenceChain) {
-                FenceChain c = (FenceChain) node;
-                contained = c.fence();
-                next = c.prev();
-            } else {
-                contained = node;
-                next = null;
-            }
-            if (contained instanceof FenceArray) {
-                ((FenceArray) contained).addLeavesTo(out);
-            } else {
-                out.add(contained);
-            }
-            node = next;
-        }
-    }
-
     /**
-     * What {@link #merge} must wait for in {@code fence}: unlike {@link #unwrapInto}, a container
-     * that has signalled is one signalled fence (a reached chain link has reached every earlier
-     * point; an any-array, or an array signalled with an error, may have members that never
-     * signal), and a pending any-array stays whole, since only one of its members is needed.
-     * A pending all-array gives its members, which are plain fences or any-arrays.
+     * The one walk over containers. For {@link #unwrap} ({@code forMerge} false) it lists every
+     * leaf. For {@link #merge} it lists what must signal: a container that has signalled is one
+     * signalled fence (a reached chain link has reached every earlier point; an any-array, or an
+     * array signalled with an error, may have members that never signal), and a pending
+     * any-array stays whole, since only one of its members is needed; a pending all-array gives
+     * its members, which are plain fences or any-arrays.
      */
-    private static void mergeLeavesInto(Fence fence, List<Fence> out) {
+    private static void walkInto(Fence fence, boolean forMerge, List<Fence> out) {
         for (Fence node = fence; node != null; ) {
             Fence contained;
             if (node instanceof FenceChain) {
-                if (node.isSignaled()) {
+                if (forMerge && node.isSignaled()) {
                     out.add(node);
                     return;
                 }
@@ -261,11 +240,14 @@ public final class Fences {
                 contained = node;
                 node = null;
             }
-            if (contained instanceof FenceArray && !((FenceArray) contained).signalOnAny()
-                    && !contained.isSignaled()) {
-                ((FenceArray) contained).addMembersTo(out);
-            } else {
+            if (!(contained instanceof FenceArray)) {
                 out.add(contained);
+            } else if (!forMerge) {
+                ((FenceArray) contained).addLeavesTo(out);
+            } else if (((FenceArray) contained).signalOnAny() || contained.isSignaled()) {
+                out.add(contained);
+            } else {
+                ((FenceArray) contained).addMembersTo(out);
             }
         }
     }
@@ -292,7 +274,7 @@ public final class Fences {
         checkFences(fences);
         List<Fence> leaves = new ArrayList<>();
         for (Fence f : fences) {
-            mergeLeavesInto(f, leaves);
+            walkInto(f, true, leaves);
         }
         List<Fence> pending = new ArrayList<>(leaves.size());
         long latest = 0L;
