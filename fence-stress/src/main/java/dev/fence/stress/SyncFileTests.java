@@ -280,7 +280,7 @@ public final class SyncFileTests {
      * reference is the file's. The other thread signals f1 and walks the chain from link 2
      * (isSignaled), which collects link 1 out of link 2's prev. merge decides "fresh or
      * existing" from a snapshot of everything reachable from its inputs taken before
-     * Fences.merge (Refs.reachable / isFresh, commit a0ecf7e), so the collection cannot hide f1:
+     * Fences.merge (Refs.merge, commit a0ecf7e), so the collection cannot hide f1:
      * a decision from a second walk after the merge missed f1 when link 1 was collected in
      * between, and the file then held f1 without a reference (its close over-released it).
      * FlattenSnapshotRefsTest is the JUnit version.

@@ -160,9 +160,9 @@ public final class SyncFile implements AutoCloseable {
             Fence fb = b.peek();
             boolean heldB = b.retainOrClosed(fb);
             try {
-                List<Fence> before = Refs.reachable(fa, fb);
-                Fence merged = Fences.merge(fa, fb);
-                if (Refs.isFresh(merged, before)) {
+                Refs.Merged m = Refs.merge(fa, fb);
+                Fence merged = m.fence();
+                if (m.fresh()) {
                     // The birth reference is ours. A new array holds its members, as the
                     // kernel's does, so closing the input files cannot release a member the
                     // merged file waits for.

@@ -362,9 +362,9 @@ public final class SyncObj {
                 dst.replaceFence(f);
                 return;
             }
-            List<Fence> before = Refs.reachable(f);
-            Fence merged = Fences.merge(f);
-            if (Refs.isFresh(merged, before)) {
+            Refs.Merged m = Refs.merge(f);
+            Fence merged = m.fence();
+            if (m.fresh()) {
                 dst.install(merged, true, true, dstPoint); // the birth reference goes to the chain
             } else {
                 dst.addPoint(dstPoint, merged);
@@ -431,9 +431,9 @@ public final class SyncObj {
             if (point == 0L) {
                 replaceFence(f);
             } else if (f instanceof FenceChain) {
-                List<Fence> before = Refs.reachable(f);
-                Fence merged = Fences.merge(f);
-                if (Refs.isFresh(merged, before)) {
+                Refs.Merged m = Refs.merge(f);
+                Fence merged = m.fence();
+                if (m.fresh()) {
                     install(merged, true, true, point);
                 } else {
                     addPoint(point, merged);

@@ -17,6 +17,29 @@ public final class Refs {
     }
 
     /**
+     * A merge result and whether it is a fresh fence, whose birth reference is the caller's.
+     *
+     * @param fence the merged fence
+     * @param fresh {@code true} if the merge created it; otherwise it is the shared stub or a
+     *     fence reachable from the inputs, on which the caller takes its own reference
+     */
+    public record Merged(Fence fence, boolean fresh) {
+    }
+
+    /**
+     * {@link Fences#merge} of {@code inputs}, and whether the result is fresh, decided from a
+     * snapshot of what was reachable from the inputs before the merge (see {@link #reachable}).
+     *
+     * @param inputs the fences to merge
+     * @return the result
+     */
+    public static Merged merge(Fence... inputs) {
+        List<Fence> before = reachable(inputs);
+        Fence merged = Fences.merge(inputs);
+        return new Merged(merged, isFresh(merged, before));
+    }
+
+    /**
      * Every fence reachable from {@code inputs}: the inputs, chain links and what they hold,
      * array members (and the members of a member array). Take it before {@link Fences#merge}:
      * a chain only loses links over time (signalled ones are collected), never gains older
@@ -28,7 +51,7 @@ public final class Refs {
      * @param inputs the fences about to be merged
      * @return the snapshot, for {@link #isFresh}
      */
-    public static List<Fence> reachable(Fence... inputs) {
+    private static List<Fence> reachable(Fence... inputs) {
         List<Fence> out = new ArrayList<>();
         for (Fence in : inputs) {
             for (Fence node = in; node != null; ) {
@@ -63,7 +86,7 @@ public final class Refs {
      * @param before what was reachable from the inputs before the merge, from {@link #reachable}
      * @return {@code true} if fresh
      */
-    public static boolean isFresh(Fence merged, List<Fence> before) {
+    private static boolean isFresh(Fence merged, List<Fence> before) {
         if (merged == Fence.signaledStub()) {
             return false;
         }
