@@ -123,7 +123,12 @@ public final class WwMutex {
      *          some mutex -> DEADLK; wait-die: the holder is an older context, or any ctx waiter
      *          is queued ahead of R -> DEADLK (dequeue as above);
      *        - R was woken by a release (its armed flag was cleared, see Release) and is the
-     *          head, so the mutex was stolen from it: the first time
+     *          head, so the mutex was stolen from it. R reads the flag when park() returns and
+     *          again when it re-arms the flag at the start of the next round (an atomic swap):
+     *          a stray permit or a spurious return may wake R just before a release disarms it,
+     *          and the release's own unpark then only leaves a permit; re-arming with a plain
+     *          store would erase the only trace of that release, and the bound below would slip
+     *          by one steal for every such wake-up. The first time
      *          after a wake-up, release waitLock, spin as in step 3 (bounded; only waiting for
      *          owner to become null or R, not taking it) and re-run the round; the second time
      *          (or with SPIN_NANOS = 0) set handoff, so the next release hands the mutex to the
@@ -150,7 +155,7 @@ public final class WwMutex {
      * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile),
      * reads `head` (volatile) and, if the head is armed, clears head.armed by CAS and unparks it,
      * all without waitLock. A waiter sets its `armed` flag at the start of every round (under
-     * waitLock) before it tries the mutex, so of a burst of releases only the first one after a
+     * waitLock, by getAndSet, see step 5) before it tries the mutex, so of a burst of releases only the first one after a
      * round unparks a parked head (the others see it disarmed), as AQS does with its node status;
      * and the woken head knows whether a release woke it (armed cleared) or something else did
      * (a wound, a wait-die wake-up, a stray permit), which is what the steal heuristics of step 5
@@ -273,10 +278,10 @@ public final class WwMutex {
         Waiter prev;
         Waiter next;
         /**
-         * Set by the waiter (under waitLock) at the start of every round that may end in park();
-         * cleared by the one releaser that unparks it (compareAndSet, without waitLock), so a
-         * stream of releases wakes a parked head once, and the waiter can tell a release's
-         * wake-up (armed cleared) from a wound, die or stray wake-up (still armed).
+         * Set by the waiter (under waitLock, getAndSet) at the start of every round that may end
+         * in park(); cleared by the one releaser that unparks it (compareAndSet, without
+         * waitLock), so a stream of releases wakes a parked head once, and the waiter can tell
+         * a release's wake-up (armed cleared) from a wound, die or stray wake-up (still armed).
          */
         volatile boolean armed;
 
@@ -733,12 +738,16 @@ public final class WwMutex {
         boolean interruptedWhileWaiting = false;
         boolean signalled = false;
         boolean spun = false;
+        boolean armedBefore = false;  // whether an earlier round armed w
         try {
             for (;;) {
                 boolean spinNow = false;
                 waitLock.lock();
                 try {
-                    w.armed = true;
+                    if (!(boolean) ARMED.getAndSet(w, true) && armedBefore) {
+                        signalled = true;     // a release disarmed w after park() returned
+                    }
+                    armedBefore = true;
                     if (owner == me || OWNER.compareAndSet(this, null, me)) {
                         w.armed = false;
                         remove(w);

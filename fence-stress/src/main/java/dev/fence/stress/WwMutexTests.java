@@ -4,10 +4,12 @@ import static dev.fence.stress.Probes.BROKEN;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.fence.reservation.StressAccess;
 import dev.fence.reservation.WwAcquireContext;
 import dev.fence.reservation.WwClass;
 import dev.fence.reservation.WwDeadlockException;
 import dev.fence.reservation.WwMutex;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -20,8 +22,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * {@link WwMutex}: two transactions taking two mutexes in opposite orders (ABBA) under both
- * algorithms, plain lock/unlock handoff, a release racing a waiter, a barging holder's
- * check of the waiters it overtook, and contexts reused with {@link WwAcquireContext#reopen()}.
+ * algorithms, plain lock/unlock handoff, a release racing a waiter, the hand-off flag that
+ * bounds barging, a barging holder's check of the waiters it overtook, and contexts reused with
+ * {@link WwAcquireContext#reopen()}.
  *
  * <p>The ABBA actors run the retry loop of WwMutex's javadoc inside the actor (back-off: unlock
  * everything, {@code lockSlow} the contended mutex, retry with the same ticket), so a test can
@@ -393,6 +396,169 @@ public final class WwMutexTests {
         @Actor
         public void holder(II_Result r) {
             runHolder(r);
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            runWaiter(r);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The hand-off flag (WwMutex's overview, "No starvation", and step 5): a head waiter woken
+     * by a release that finds the mutex taken again (a barger won the race) spins once; if the
+     * mutex is still taken it sets `handoff` and parks, and the next release stores owner = the
+     * head's requester under waitLock instead of null, so no barger can take it again.
+     *
+     * The barger B locks M; the waiter W asks for it and parks. B unlocks, which disarms W (it
+     * is the only waiter, armed since its first round) and wakes it, and at once tryLocks: W
+     * needs microseconds to run, so B nearly always steals M back. From then on W cannot get M
+     * (B holds it), so the stolen wake-up must make W set handoff: B waits for the flag (read
+     * through StressAccess; a second, as the watchdogs here do), then unlocks and tryLocks
+     * again at once. The release gave M to W, so the second tryLock must fail. FORBIDDEN: the
+     * flag never set (the starvation bound is gone: B could steal for ever), or B's second steal
+     * succeeding while W never had M. Not judged: W took M before one of B's tryLocks (the
+     * first fails, or W has already released M again: `got` tells, as W sets it before its
+     * unlock). W waits interruptibly under a one-second watchdog, as in ReleaseWakesWaiter.
+     *
+     * StrayWakeupThenStolen: as above, but B first unparks W itself (a stray permit, which any
+     * code may leave) and releases M just as W starts running. If W reads its armed flag before
+     * the release disarms it and re-arms it after, the release that woke it leaves no trace in a
+     * waiter that reads the flag only when park() returns: W counted no stolen wake-up and
+     * parked again without handoff. Step 5 therefore also reads the flag before re-arming.
+     */
+
+    /** The barger and waiter of the two hand-off tests; the subclass says what B does first. */
+    abstract static class HandOffProbe {
+        /** How long B waits for W to park, set handoff or take M before giving up on it. */
+        private static final long WATCHDOG_NANOS = 1_000_000_000L;
+
+        final WwMutex m = new WwMutex(WwClass.waitDie("stress-handoff"), "M");
+        volatile Thread waiterThread;
+        volatile boolean held;
+        volatile boolean got;
+
+        static boolean awaitParked(Thread t, long nanos) {
+            long deadline = System.nanoTime() + nanos;
+            while (t.getState() != Thread.State.WAITING) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.onSpinWait();
+            }
+            return true;
+        }
+
+        /** What B does with M held and W parked, just before the first release. */
+        abstract void beforeRelease(Thread w);
+
+        void runBarger(II_Result r) {
+            m.lock();
+            held = true;
+            Thread w;
+            while ((w = waiterThread) == null) {
+                Thread.onSpinWait();
+            }
+            if (!awaitParked(w, WATCHDOG_NANOS)) {
+                r.r1 = BROKEN; // W never parked behind the held mutex
+                m.unlock();
+            } else {
+                beforeRelease(w);
+                m.unlock();                       // disarms and wakes W
+                if (!m.tryLock()) {
+                    r.r1 = 0;                     // W took M first
+                } else if (got) {
+                    m.unlock();
+                    r.r1 = 2;                     // ... and released it before the tryLock
+                } else {
+                    long deadline = System.nanoTime() + WATCHDOG_NANOS;
+                    boolean flagged;
+                    while (!(flagged = StressAccess.handoffPending(m))
+                            && System.nanoTime() - deadline < 0) {
+                        Thread.onSpinWait();
+                    }
+                    m.unlock();                   // with handoff set: owner = W
+                    boolean stoleAgain = m.tryLock();
+                    boolean wHadIt = got;         // read after the tryLock: see above
+                    if (stoleAgain) {
+                        m.unlock();
+                    }
+                    r.r1 = !flagged ? BROKEN : !stoleAgain ? 1 : wHadIt ? 2 : BROKEN;
+                }
+            }
+            long deadline = System.nanoTime() + WATCHDOG_NANOS;
+            while (!got && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            if (!got) {
+                w.interrupt();
+            }
+        }
+
+        void runWaiter(II_Result r) {
+            while (!held) {
+                Thread.onSpinWait();
+            }
+            waiterThread = Thread.currentThread();
+            try {
+                m.lockInterruptible();
+            } catch (InterruptedException e) {
+                r.r2 = 0;
+                return;
+            }
+            r.r2 = 1;
+            got = true;
+            m.unlock();
+        }
+    }
+
+    @JCStressTest
+    @Description("A head waiter whose wake-up was stolen sets handoff: the next release hands it the mutex, and an immediate tryLock fails.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "B stole M, W set handoff, B's release handed M to W: B's second tryLock failed.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Not judged: W took M before B's first tryLock.")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "Not judged: W took and released M before one of B's tryLocks.")
+    @Outcome(expect = FORBIDDEN, desc = "W never set handoff after the stolen wake-up, or B took M a second time, W never having had it (unbounded barging); or W never parked, or did not get M within a second of the last release.")
+    @State
+    public static class StolenWakeupHandsOff extends HandOffProbe {
+        @Override
+        void beforeRelease(Thread w) {
+            // nothing: the release is W's only wake-up
+        }
+
+        @Actor
+        public void barger(II_Result r) {
+            runBarger(r);
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            runWaiter(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("A head waiter woken by a stray unpark just before a release that is then stolen still counts the release and sets handoff.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "B stole M, W set handoff, B's release handed M to W: B's second tryLock failed.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Not judged: W took M before B's first tryLock.")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "Not judged: W took and released M before one of B's tryLocks.")
+    @Outcome(expect = FORBIDDEN, desc = "W never set handoff (the release's wake-up went uncounted), or B took M a second time, W never having had it; or W never parked, or did not get M within a second of the last release.")
+    @State
+    public static class StrayWakeupThenStolen extends HandOffProbe {
+        /** How long B waits to see the stray unpark take effect before releasing anyway. */
+        private static final long STRAY_NANOS = 200_000L;
+
+        @Override
+        void beforeRelease(Thread w) {
+            LockSupport.unpark(w);
+            long deadline = System.nanoTime() + STRAY_NANOS;
+            while (w.getState() == Thread.State.WAITING && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();              // release as W starts running
+            }
+        }
+
+        @Actor
+        public void barger(II_Result r) {
+            runBarger(r);
         }
 
         @Actor
