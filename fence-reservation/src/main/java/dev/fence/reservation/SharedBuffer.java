@@ -44,9 +44,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>CPU accesses belong to threads: the thread that began an access ends it, with the same
  * direction. Ending an access that this thread did not begin, with a different direction, or
  * beginning a write inside one's own read (it would wait for itself) is an
- * {@link IllegalStateException}. Reads may nest: a nested read does not wait (the outer read
- * already did, and writers queued since wait for it), so it cannot deadlock against a writer
- * queued behind the outer read.
+ * {@link IllegalStateException}; so is a begin that would wait for this thread's own open access
+ * to another buffer sharing the reservation. Reads may nest: a nested read does not wait (the
+ * outer read already did, and writers queued since wait for it), so it cannot deadlock against a
+ * writer queued behind the outer read.
  *
  * <h2>Several buffers at once</h2>
  * A thread that needs CPU access to several buffers at the same time must begin them together,
@@ -108,7 +109,9 @@ public final class SharedBuffer {
      * guards: readFence and readers (the CPU read fence shared by all concurrent CPU readers, and
      * how many read accesses are open), writeFence (the single open CPU write access; its
      * direction is in its thread's Open), and perThread (open accesses by thread, for misuse
-     * checks).
+     * checks). OPEN_BY_RESERVATION (a ThreadLocal, touched only by its thread, no lock) counts
+     * the calling thread's open accesses per reservation across buffers: a begin waits for the
+     * whole reservation, so an access this thread holds on a sibling buffer would be waited for.
      *
      * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
      * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage;
@@ -149,6 +152,13 @@ public final class SharedBuffer {
     private final long writeContext;
     private final ReentrantLock cpuLock = new ReentrantLock();
     private final Map<Thread, Open> perThread = new HashMap<>();
+    /**
+     * This thread's open (not nested) accesses per reservation, as {reading buffers, writing
+     * buffers}: buffers may share a reservation, and a begin waits on the whole reservation, so
+     * an access open on a sibling buffer is a wait for oneself. Only the owning thread touches it.
+     */
+    private static final ThreadLocal<Map<Reservation, int[]>> OPEN_BY_RESERVATION =
+            ThreadLocal.withInitial(IdentityHashMap::new);
     private long cpuSeqno;
     private Fence readFence;
     private int readers;
@@ -221,7 +231,9 @@ public final class SharedBuffer {
      * @throws InterruptedException if interrupted while waiting (no access is started)
      * @throws NullPointerException if {@code direction} is null
      * @throws IllegalStateException if this thread holds the reservation's lock, has an open
-     *     write access, or asks for a write while it has an open read access
+     *     write access, or asks for a write while it has an open read access; or if the access
+     *     would wait for this thread's own open access to another buffer on the same
+     *     reservation (a write while it reads or writes one, a read while it writes one)
      */
     public void beginCpuAccess(Direction direction) throws InterruptedException {
         Objects.requireNonNull(direction, "direction");
@@ -435,7 +447,24 @@ public final class SharedBuffer {
             }
             return true;
         }
+        int[] siblings = OPEN_BY_RESERVATION.get().get(reservation);
+        if (siblings != null && (siblings[1] > 0 || (direction.writes() && siblings[0] > 0))) {
+            throw new IllegalStateException(op + "(" + direction + ") on " + this + " would wait"
+                    + " for this thread's own open " + (siblings[1] > 0 ? "write" : "read")
+                    + " access to another buffer of " + reservation + "; end it first or begin"
+                    + " them together with beginCpuAccessAll");
+        }
         return false;
+    }
+
+    /** Counts ({@code delta} 1) or uncounts (-1) an access of this thread, see the field. */
+    private void countOpen(boolean write, int delta) {
+        Map<Reservation, int[]> m = OPEN_BY_RESERVATION.get();
+        int[] c = m.computeIfAbsent(reservation, r -> new int[2]);
+        c[write ? 1 : 0] += delta;
+        if (c[0] == 0 && c[1] == 0) {
+            m.remove(reservation);
+        }
     }
 
     /** Counts a read nested in this thread's open read, under cpuLock. */
@@ -472,6 +501,7 @@ public final class SharedBuffer {
         } finally {
             cpuLock.unlock();
         }
+        countOpen(direction.writes(), 1);
         if (toAdd != null) {
             reservation.reserveFences(1);
             reservation.addFence(toAdd, addUsage);
@@ -497,6 +527,7 @@ public final class SharedBuffer {
         // end in between, creating and signalling the next read fence first. Only an end that
         // signals opens the deferral: a nested or non-last read end allocates nothing.
         CallbackDeferral deferral = null;
+        boolean closed = false;
         cpuLock.lock();
         try {
             Open open = perThread.get(me);
@@ -515,6 +546,7 @@ public final class SharedBuffer {
             }
             if (open.reads == 0 && open.write == null) {
                 perThread.remove(me);
+                closed = true;
             }
             if (toSignal != null) {
                 deferral = CallbackDeferral.begin();
@@ -522,6 +554,9 @@ public final class SharedBuffer {
             }
         } finally {
             cpuLock.unlock();
+            if (closed) {
+                countOpen(direction.writes(), -1);
+            }
             if (deferral != null) {
                 deferral.close();
             }
