@@ -124,8 +124,10 @@ public final class Timeline extends TimelinePad3 {
      * contended cost, so each point still drains at once and none piles up behind the cursor.
      *
      * If an Error escapes a signal, the cursor still precedes the point being signalled (a heap
-     * point goes back into the heap), wip is reset to 0, and the next call that raises the value
-     * or issues a point at or below it carries on (signalling the same point again does nothing).
+     * point goes back into the heap) and wip is reset to 0; if other callers asked for a round
+     * meanwhile (wip was above the drainer's units), the drainer drains once more for them before
+     * the Error propagates. Otherwise the next call that raises the value or issues a point at or
+     * below it carries on (signalling the same point again does nothing).
      *
      * History and measurements (docs/benchmarks.md, row 11): until December 2026 one spin lock
      * guarded the list, the counters and a signaller flag, and the producer of the GPU-ring
@@ -299,7 +301,8 @@ public final class Timeline extends TimelinePad3 {
      * order, before it returns, and this one returns at once: so timelines whose callbacks
      * advance each other never deadlock. A call made inside a callback or a
      * {@link CallbackDeferral} stays the signaller until the callbacks it queued have run (when
-     * the callback returns or the deferral closes), and signals other threads' requests then.
+     * the callback returns or the deferral closes), and signals other threads' requests then;
+     * a deferral left open therefore holds back every signal of this timeline until it closes.
      *
      * @param value the new value, not negative
      * @throws IllegalArgumentException if {@code value} is negative
@@ -357,7 +360,6 @@ public final class Timeline extends TimelinePad3 {
      * the role until they have run: it leaves wip as it is and queues its next round behind them.
      */
     private void drainRounds(int missed) {
-        boolean done = false;
         try {
             for (;;) {
                 if (signalReady(value)) {
@@ -365,20 +367,26 @@ public final class Timeline extends TimelinePad3 {
                     if (t.callbackDepth > 0 && !t.deferred.isEmpty()) {
                         int held = missed;
                         t.deferred.addLast((Runnable) () -> drainRounds(held));
-                        done = true;
                         return;
                     }
                 }
                 missed = (int) WIP.getAndAdd(this, -missed) - missed;
                 if (missed == 0) {
-                    done = true;
                     return;
                 }
             }
-        } finally {
-            if (!done) { // an Error escaped a signal: the next raise or issue carries on
-                wip = 0;
+        } catch (Throwable e) {
+            // An Error escaped a signal. Give the role back; but callers that asked for a round
+            // meanwhile returned at once, counting on this drainer: serve them once more before
+            // the Error propagates, or their values would stay unsignalled until a later call.
+            if ((int) WIP.getAndSet(this, 0) != missed) {
+                try {
+                    drain();
+                } catch (Throwable again) {
+                    e.addSuppressed(again);
+                }
             }
+            throw e;
         }
     }
 
