@@ -67,7 +67,11 @@ public final class SyncFile implements AutoCloseable {
      * close (and close frees it) or refused (jcstress SyncFileTests.CloseVsChannel). The
      * notifier is a FenceCallback that closes the pipe's sink when the fence signals: the source
      * then reports end-of-stream forever, which is what makes the channel level-triggered.
-     * Nothing in the lock runs user code; the notifier itself only closes a channel.
+     * Nothing in the lock runs user code: channel() enables signalling and asks the driver
+     * (pollSignaled) before it takes the lock, holding a reference meanwhile, so under the lock
+     * addCallback only links the notifier (before the twentieth session the enable hook, and the
+     * callbacks its "already done" runs, ran under the lock: a callback that closed the file
+     * freed the half-made pipe). The notifier itself only closes a channel.
      */
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncFile.class);
@@ -374,6 +378,25 @@ public final class SyncFile implements AutoCloseable {
      */
     public Pipe.SourceChannel channel() throws IOException {
         Fence f = peek();
+        // The driver's hooks run here, before the channel lock, and so do the fence's callbacks
+        // if a hook finds the work done: under the lock, a callback that closes this file would
+        // re-enter it and free the pipe being made, and a hook that waits for a lock whose
+        // holder closes this file would deadlock. pollSignaled is asked too, as
+        // sync_file_poll's dma_fence_is_signaled asks it. A reference is held meanwhile, so a
+        // concurrent close() does not release the fence under the hooks.
+        boolean held = retainOrClosed(f);
+        try {
+            f.enableSignaling();
+            f.isSignaled();
+            return channel(f);
+        } finally {
+            if (held) {
+                f.release();
+            }
+        }
+    }
+
+    private Pipe.SourceChannel channel(Fence f) throws IOException {
         ChannelState cs = channel;
         if (cs == null) {
             ChannelState fresh = new ChannelState();

@@ -177,6 +177,14 @@ public final class SyncPoller implements AutoCloseable {
         // Queue the node before close() can see the key, so that a cancel by close() always
         // comes after it (cancel removes the node, then drops the reference).
         boolean signalled = !fence.addCallback(k.node);
+        if (!signalled) {
+            // Ask the driver, as epoll_ctl(ADD) does through sync_file_poll's
+            // dma_fence_is_signaled: a fence whose driver reports completion only when polled
+            // would otherwise never signal, and the key never turn ready. If it is done, this
+            // signals it and the queued node pushes the key. Before link(): until then only
+            // this call can cancel the key, so its reference holds the fence for the poll.
+            fence.isSignaled();
+        }
         if (!link(k)) { // close() came first: it will not cancel k, so we do
             k.cancel();
             throw new IllegalStateException("poller closed");
@@ -216,7 +224,7 @@ public final class SyncPoller implements AutoCloseable {
             // A pending wake-up is spent on this select whatever ends it, as a Selector's is.
             boolean woken = takeWakeup();
             if (!ready.isEmpty() || timeout == 0 || woken) {
-                return ready.size();
+                return readyCount();
             }
             // About to block: with debug checks on, not inside a callback or signalling section.
             SignallingSection.checkMayWait("SyncPoller.select");
@@ -234,7 +242,7 @@ public final class SyncPoller implements AutoCloseable {
                 }
                 me.interrupt(); // keep the status: the caller sees the result and the interrupt
             }
-            return ready.size();
+            return readyCount();
         } finally {
             SELECTOR.setRelease(this, (Thread) null);
         }
@@ -252,7 +260,7 @@ public final class SyncPoller implements AutoCloseable {
         try {
             takeWakeup();
             collect();
-            return ready.size();
+            return readyCount();
         } finally {
             SELECTOR.setRelease(this, (Thread) null);
         }
@@ -396,6 +404,14 @@ public final class SyncPoller implements AutoCloseable {
             SELECTOR.setRelease(this, (Thread) null);
             throw new IllegalStateException("poller closed");
         }
+    }
+
+    /**
+     * The size of {@link #readyKeys()}: 0 once closed, also for a select that a push ended while
+     * close() was still cancelling the keys it collected.
+     */
+    private int readyCount() {
+        return closed ? 0 : ready.size();
     }
 
     private boolean takeWakeup() {
