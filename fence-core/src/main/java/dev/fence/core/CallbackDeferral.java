@@ -4,11 +4,12 @@ package dev.fence.core;
  * Holds back the callbacks of fences that this thread signals, until the deferral closes. A
  * fence signalled inside it (by {@link Fence#signal()}, or by {@link Fence#isSignaled()} on a
  * driver's behalf when {@link Fence#pollSignaled()} reports the work done) is signalled at once:
- * every thread sees it signalled, and a waiter still spinning returns. Its callbacks wait, and
- * they run in this thread, in signalling order, when the outermost deferral closes; a waiter
- * already parked is woken by one of them, so it returns only then. This is how
- * callbacks of fences signalled from inside a callback are queued, offered to code that signals
- * or polls fences while it holds a lock that those callbacks might need.
+ * every thread sees it signalled, and threads in its {@code await} methods or
+ * {@link Fences#awaitAny} (spinning or parked) return. Its callbacks wait, and they run in this
+ * thread, in signalling order, when the outermost deferral closes. This is how callbacks of
+ * fences signalled from inside a callback are queued, offered to code that signals or polls
+ * fences while it holds a lock that those callbacks might need. (Wait nodes of other modules,
+ * such as a {@code SyncPoller}'s keys, are callbacks too, and wait for the close.)
  *
  * <pre>{@code
  * try (CallbackDeferral d = CallbackDeferral.begin()) {

@@ -385,6 +385,7 @@ public class Fence {
     private void runOrDefer() {
         FenceThread t = FenceThread.current();
         if (t.callbackDepth > 0) {
+            wakeWaitersNow();
             t.deferred.addLast(this);
             return;
         }
@@ -394,6 +395,26 @@ public class Fence {
             drainDeferred(t);
         } finally {
             t.callbackDepth = 0;
+        }
+    }
+
+    /**
+     * The callbacks are being held back (a deferral, or a signal from inside a callback), but the
+     * fence already reads signalled: unpark the threads parked in waits on it now. Waking runs no
+     * user code and needs no lock, and a waiter that had to wait for the deferral to close could
+     * deadlock a signaller that goes on to take a lock the waiter holds (or wait forever if the
+     * deferral is never closed). The nodes stay queued and run again, harmlessly, later. Only the
+     * winner of the signal calls this: the detached list is its own.
+     */
+    private void wakeWaitersNow() {
+        FenceCallback n = head;
+        FenceCallback tail = n.prev;
+        for (;;) {
+            n.wakeEarly();
+            if (n == tail) {
+                return;
+            }
+            n = n.next;
         }
     }
 
@@ -1047,6 +1068,11 @@ public class Fence {
 
         @Override
         protected void onSignaled(Fence fence) {
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        void wakeEarly() {
             LockSupport.unpark(thread);
         }
 

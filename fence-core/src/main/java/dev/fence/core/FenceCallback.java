@@ -108,6 +108,15 @@ public abstract class FenceCallback {
         return owner;
     }
 
+    /**
+     * For the library's waiter nodes: the fence has signalled but its callbacks are held back
+     * (a {@link CallbackDeferral}, or a signal from inside a callback); wake the parked thread
+     * now. Must be idempotent with {@link #onSignaled(Fence)}, which still runs later. Default:
+     * nothing (user callbacks wait for their turn).
+     */
+    void wakeEarly() {
+    }
+
     /** Claims the node for {@code fence}; the caller holds {@code fence}'s list lock. */
     final boolean claim(Fence fence) {
         if (linkedOnce) {

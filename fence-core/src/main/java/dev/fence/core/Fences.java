@@ -154,6 +154,11 @@ public final class Fences {
             waiter.fired = true;
             LockSupport.unpark(waiter.thread);
         }
+
+        @Override
+        void wakeEarly() {
+            onSignaled(null);
+        }
     }
 
     /**
