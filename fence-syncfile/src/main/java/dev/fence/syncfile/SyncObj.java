@@ -270,6 +270,12 @@ public final class SyncObj {
      * from elsewhere may carry larger (unsigned, as in the kernel) seqnos, which read as negative
      * here: compare with {@link Long#compareUnsigned}.
      *
+     * <p>Unlike the kernel's, the answer is never a point that is still pending: where the chain
+     * crosses into another context (points added over a pending binary fence, or after
+     * {@code signal(0)} over pending points) and the links in between were collected, the kernel
+     * answers the oldest same-context link's {@code prev_seqno} although that point still waits
+     * for the other context; this answers 0 there.
+     *
      * @return the last signalled point (unsigned)
      */
     public long query() {
