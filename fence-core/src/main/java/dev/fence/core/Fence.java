@@ -52,7 +52,10 @@ import org.slf4j.LoggerFactory;
  * with a {@link FenceReleasedException} and a warning is logged, so nobody waits forever; so is
  * a fence that gets a callback or a waiter after its last release (the waiter may have been
  * spinning when the reference went). Inside a callback or a {@link CallbackDeferral},
- * {@link #deallocate()} runs after the callbacks that forced signal queued.
+ * {@link #deallocate()} runs after the callbacks that forced signal queued; and a fence
+ * signalled there holds one extra reference until its queued callbacks have run, so a release
+ * that follows the signal deallocates only after them (as the kernel's signal, which runs them,
+ * guarantees).
  *
  * <h2>Costs</h2>
  * {@link #isSignaled()} on a signalled fence is one acquire load; {@link #signal()} with no
@@ -107,7 +110,10 @@ public class Fence {
      *
      * Callbacks run in the winning thread through a per-thread trampoline: a signal() issued
      * from inside a callback publishes SIGNALED at once but queues its callbacks to run after the
-     * current callback returns, so cascades of any depth use constant stack.
+     * current callback returns, so cascades of any depth use constant stack. Such a queued signal
+     * first unparks the list's parked waiters (wakeEarly: no user code runs), and its publishing
+     * store adds one reference, dropped once the queued callbacks have run, so deallocate()
+     * follows them as it does in the kernel's "signal(f); put(f)" (whose signal runs them).
      *
      * Size with compressed oops: 12 header + 8 context + 8 seqno + 8 timestamp + 4 state
      * + 4 error + 4 head = 48 bytes.
@@ -338,12 +344,24 @@ public class Fence {
             error = err;
         }
         timestamp = now ? System.nanoTime() : ts;
-        STATE.setRelease(this, s | SIGNALED);
-        if (head != null) {
-            runOrDefer();
-        } else {
+        if (head == null) {
+            STATE.setRelease(this, s | SIGNALED);
             signalEvent(0);
+            return true;
         }
+        FenceThread t = FenceThread.current();
+        if (t.callbackDepth == 0) {
+            STATE.setRelease(this, s | SIGNALED);
+            runOrDefer(t, false);
+            return true;
+        }
+        // The callbacks will only be queued. The kernel's signal runs them before it returns, so
+        // "signal(f); put(f)" deallocates after them; here the queue holds a reference until they
+        // have run, taken in the publishing store itself (nobody else writes the state while
+        // SIGNALING is set), so no release, from this thread or another, can reach zero first.
+        boolean hold = (s & (DEAD | IMMORTAL)) == 0 && (s & REF_MASK) != REF_MASK;
+        STATE.setRelease(this, hold ? (s + REF_ONE) | SIGNALED : s | SIGNALED);
+        runOrDefer(t, hold);
         return true;
     }
 
@@ -382,11 +400,12 @@ public class Fence {
      * Runs this fence's detached callbacks now, or queues them if this thread is inside a
      * callback (or a {@link CallbackDeferral}).
      */
-    private void runOrDefer() {
-        FenceThread t = FenceThread.current();
+    private void runOrDefer(FenceThread t, boolean held) {
         if (t.callbackDepth > 0) {
             wakeWaitersNow();
-            t.deferred.addLast(this);
+            // A held fence is released once its callbacks have run (drainDeferred); a dead one
+            // (its forced signal, or a node linked after its last release) holds nothing.
+            t.deferred.addLast(held ? this : (Runnable) this::runCallbacks);
             return;
         }
         t.callbackDepth = 1;
@@ -422,7 +441,12 @@ public class Fence {
     private static void drainDeferred(FenceThread t) {
         for (Object o; (o = t.deferred.pollFirst()) != null; ) {
             if (o instanceof Fence) {
-                ((Fence) o).runCallbacks();
+                Fence f = (Fence) o;
+                try {
+                    f.runCallbacks();
+                } finally {
+                    f.releaseHeld();
+                }
             } else {
                 ((Runnable) o).run();
             }
@@ -961,11 +985,11 @@ public class Fence {
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
+        if (timed && nanos == 0L) {
+            return 0L; // a check, not a wait: the debug checks let it pass, as awaitAny's does
+        }
         if (FenceThread.DEBUG) {
             FenceThread.checkMayWait(this);
-        }
-        if (timed && nanos == 0L) {
-            return 0L;
         }
         final long start = System.nanoTime();
         final long deadline = start + nanos;
@@ -1203,6 +1227,15 @@ public class Fence {
             }
         }
         deallocateLogged();
+    }
+
+    /** Drops the reference a deferred signal took for its queued callbacks (see signal0). */
+    private void releaseHeld() {
+        try {
+            release();
+        } catch (IllegalStateException e) { // its owner over-released it meanwhile
+            LOG.warn("fence {} was over-released while its callbacks were queued", describe(), e);
+        }
     }
 
     private void deallocateLogged() {
