@@ -9,6 +9,7 @@ import static dev.fence.stress.Probes.TS;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
 import dev.fence.core.FenceReleasedException;
 import dev.fence.stress.Probes.Counter;
@@ -626,6 +627,59 @@ public final class FenceTests {
             r.r2 = f.deallocateCalls.get() == 1 ? cb.runs() : BROKEN;
             Throwable e = f.error();
             r.r3 = e == null ? 0 : e instanceof FenceReleasedException ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * A signal whose callbacks are only queued (here: inside a CallbackDeferral) holds a
+     * reference until they have run, taken in the store that publishes SIGNALED (Fence's
+     * overview): no release, from the signalling thread or another, can reach zero while they
+     * are queued, so deallocate() runs after the callback, as after the kernel's "signal(f);
+     * put(f)". From refcount 2 the signaller signals and releases inside the deferral, racing a
+     * release by the other actor. The signaller's release is never the last (the queue still
+     * holds its reference); the other actor's is the last only if it comes after the close.
+     * Without the held reference, deallocate() ran before the queued callback whenever both
+     * releases landed before the close.
+     */
+
+    @JCStressTest
+    @Description("A deferred signal keeps the fence alive until its queued callbacks ran: deallocate() after the callback, once.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "Both releases came before the close; the queue's reference was the last.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The other release came after the close and was the last.")
+    @Outcome(expect = FORBIDDEN, desc = "The signaller's release was the last inside the deferral, deallocate() ran before the callback, not once, or the callback did not run once.")
+    @State
+    public static class DeferredSignalVsLastRelease {
+        final DriverFence f = new DriverFence();
+        /** deallocate() calls seen by the callback when it ran: must be 0. */
+        volatile int deallocatedBeforeCallback = -1;
+        final AtomicInteger callbackRuns = new AtomicInteger();
+
+        {
+            f.retain();
+            f.onSignal(x -> {
+                deallocatedBeforeCallback = f.deallocateCalls.get();
+                callbackRuns.incrementAndGet();
+            });
+        }
+
+        @Actor
+        @SuppressWarnings("try")
+        public void signaller(III_Result r) {
+            try (CallbackDeferral d = CallbackDeferral.begin()) {
+                f.signal();
+                r.r1 = f.release() ? 1 : 0;
+            }
+        }
+
+        @Actor
+        public void releaser(III_Result r) {
+            r.r2 = f.release() ? 1 : 0;
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = f.deallocateCalls.get() == 1 && callbackRuns.get() == 1
+                    && deallocatedBeforeCallback == 0 ? 1 : BROKEN;
         }
     }
 
