@@ -487,7 +487,11 @@ public final class PipelineDemo {
 
         long frames = composited.get();
         long issued = submitted.get();
-        long missing = Math.max(0, issued - seen.count());
+        long unseen = issued - seen.count();
+        if (unseen < 0) { // more distinct frame numbers composited than issued: a bookkeeping bug
+            errors.add("composited " + -unseen + " frame numbers beyond the " + issued + " issued");
+        }
+        long missing = Math.max(0, unseen);
         long tileErrors = tileCheck(frames);
         long[][] merged = new long[stageCount][];
         for (int s = 0; s < stageCount; s++) {
