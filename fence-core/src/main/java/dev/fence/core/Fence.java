@@ -326,6 +326,11 @@ public class Fence {
     }
 
     private boolean signal0(long ts, boolean now, Throwable err) {
+        // The per-thread state is looked up before the claim when callbacks seem queued (a racy
+        // hint): between the claim and the publishing store nothing may throw, or the fence stays
+        // SIGNALING and every later query spins forever, and ThreadLocal.get (on a thread's first
+        // signal, its initial value) is deep enough to hit a StackOverflowError there.
+        FenceThread pre = head != null ? FenceThread.current() : null;
         int s;
         for (int spins = 0;;) {
             s = state;
@@ -349,7 +354,7 @@ public class Fence {
             signalEvent(0);
             return true;
         }
-        FenceThread t = FenceThread.current();
+        FenceThread t = pre != null ? pre : FenceThread.current();
         if (t.callbackDepth == 0) {
             STATE.setRelease(this, s | SIGNALED);
             runOrDefer(t, false);
@@ -439,17 +444,36 @@ public class Fence {
 
     /** Runs {@code t}'s queued work in order: fences' callbacks, and deallocations behind them. */
     private static void drainDeferred(FenceThread t) {
+        // An item that throws (an Error in a Timeline round queued here) must not strand the
+        // items behind it: they hold references, a timeline's drain role, or callbacks that
+        // others wait for, and nothing else would ever run them. Run them all; rethrow the first.
+        Throwable failure = null;
         for (Object o; (o = t.deferred.pollFirst()) != null; ) {
-            if (o instanceof Fence) {
-                Fence f = (Fence) o;
-                try {
-                    f.runCallbacks();
-                } finally {
-                    f.releaseHeld();
+            try {
+                if (o instanceof Fence) {
+                    Fence f = (Fence) o;
+                    try {
+                        f.runCallbacks();
+                    } finally {
+                        f.releaseHeld();
+                    }
+                } else {
+                    ((Runnable) o).run();
                 }
-            } else {
-                ((Runnable) o).run();
+            } catch (Throwable e) {
+                if (failure == null) {
+                    failure = e;
+                } else if (failure != e) {
+                    failure.addSuppressed(e);
+                }
             }
+        }
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        } else if (failure instanceof Error) {
+            throw (Error) failure;
+        } else if (failure != null) { // only a sneaky checked exception gets here
+            throw new IllegalStateException("deferred fence work threw " + failure, failure);
         }
     }
 
