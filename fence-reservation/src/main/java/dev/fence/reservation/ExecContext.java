@@ -367,9 +367,12 @@ public final class ExecContext implements AutoCloseable {
      * @param usage the usage asked for
      * @return an unmodifiable list without duplicates
      * @throws NullPointerException if {@code usage} is null
+     * @throws IllegalStateException if called from another thread or after close (the objects
+     *     are no longer locked: the answer would be "nothing to wait for")
      */
     public List<Fence> dependencies(Usage usage) {
         Objects.requireNonNull(usage, "usage");
+        checkOpen();
         Map<Fence, Boolean> seen = new IdentityHashMap<>();
         List<Fence> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -389,6 +392,7 @@ public final class ExecContext implements AutoCloseable {
      * @param usage the usage asked for
      * @return the dependency fence
      * @throws NullPointerException if {@code usage} is null
+     * @throws IllegalStateException as for {@link #dependencies(Usage)}
      */
     public Fence dependency(Usage usage) {
         List<Fence> deps = dependencies(usage);
@@ -429,7 +433,7 @@ public final class ExecContext implements AutoCloseable {
      * Unlocks every reservation still locked through this context and ends the transaction, the
      * kernel's {@code drm_exec_fini}. A second close does nothing.
      *
-     * @throws IllegalStateException if called from another thread
+     * @throws IllegalStateException if called from another thread or inside the locking block
      */
     @Override
     public void close() {
@@ -437,6 +441,7 @@ public final class ExecContext implements AutoCloseable {
         if (closed) {
             return;
         }
+        checkNotInBlock("close()");
         unlockAll();
         contended = null;
         prelocked = null;
@@ -473,11 +478,12 @@ public final class ExecContext implements AutoCloseable {
      * (fence-bench/results/row13-session7.md).
      *
      * @return this context
-     * @throws IllegalStateException if called from another thread, or if the context is open and
-     *     has run {@code lockAll} or holds locks (close it first)
+     * @throws IllegalStateException if called from another thread or inside the locking block,
+     *     or if the context is open and has run {@code lockAll} or holds locks (close it first)
      */
     public ExecContext reopen() {
         ctx.checkThread();
+        checkNotInBlock("reopen()");
         if (!closed) {
             if (ran || count != 0) {
                 throw new IllegalStateException("reopen() of " + this
@@ -528,6 +534,12 @@ public final class ExecContext implements AutoCloseable {
             objects = objs;
         }
         objs[count++] = resv;
+    }
+
+    private void checkNotInBlock(String op) {
+        if (inBlock) {
+            throw new IllegalStateException(op + " inside the lockAll() block of " + this);
+        }
     }
 
     private void checkOpen() {
