@@ -21,23 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class SyncPollerPolledDriverTest {
 
-    /** Completion visible only through pollSignaled(); nobody calls signal(). */
-    static final class Polled extends Fence {
-        volatile boolean done;
-
-        Polled() {
-            super(Fence.allocateContexts(1), 1);
-        }
-
-        @Override
-        protected boolean pollSignaled() {
-            return done;
-        }
-    }
-
     @Test
     void registerReportsAFileWhoseDriverFenceIsAlreadyDone() throws Exception {
-        Polled f = new Polled();
+        SyncDriverFenceTest.Polled f = new SyncDriverFenceTest.Polled();
         f.done = true; // the hardware finished before anyone looked
         try (SyncPoller p = SyncPoller.open(); SyncFile file = SyncFile.create(f)) {
             SyncPoller.Key k = p.register(file, "done");
@@ -52,7 +38,7 @@ class SyncPollerPolledDriverTest {
 
     @Test
     void channelOfAFileWhoseDriverFenceIsAlreadyDoneIsReadable() throws Exception {
-        Polled f = new Polled();
+        SyncDriverFenceTest.Polled f = new SyncDriverFenceTest.Polled();
         f.done = true;
         try (Selector sel = Selector.open(); SyncFile file = SyncFile.create(f)) {
             SelectionKey key = file.channel().register(sel, SelectionKey.OP_READ);
