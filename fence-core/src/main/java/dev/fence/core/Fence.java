@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -560,7 +561,7 @@ public class Fence {
         } catch (RuntimeException | Error e) {
             // As for a throwing enable hook: the fence ends, carrying the error, instead of the
             // exception escaping from every container, poller and wait that asks.
-            LOG.warn("pollSignaled of {} threw; signalling it with the error", describe(), e);
+            warn("pollSignaled of {} threw; signalling it with the error", describe(), e);
             signal(e);
             return true;
         }
@@ -695,7 +696,7 @@ public class Fence {
             // nobody else may. DEAD cannot be set while we hold LOCKED, so this check is final.
             unlockList(locked);
             String d = describe();
-            LOG.warn("fence {} waited on or given a callback after its last release; signalling it"
+            warn("fence {} waited on or given a callback after its last release; signalling it"
                     + " with an error", d);
             signal(new FenceReleasedException(d));
             return false;
@@ -892,8 +893,7 @@ public class Fence {
         try {
             armed = enableSignalingHook();
         } catch (RuntimeException | Error e) {
-            LOG.warn("enableSignalingHook of {} threw; signalling it with the error", describe(),
-                    e);
+            warn("enableSignalingHook of {} threw; signalling it with the error", describe(), e);
             signal(e);
             return;
         }
@@ -906,7 +906,9 @@ public class Fence {
      * Passes a deadline hint to the driver through {@link #onDeadline(long)}, unless the fence has
      * already signalled. Deadlines are hints: several may be set, and drivers may ignore them.
      * A hook that throws a {@link RuntimeException} is logged and does not fail this call (nor
-     * the fence), so a container passes the hint on to the members after it.
+     * the fence), so a container passes the hint on to the members after it. The first such
+     * failure of each fence class is logged at WARN with its stack trace, later ones at DEBUG,
+     * so a driver whose hook always throws does not log on every frame.
      *
      * @param deadlineNanos when the result is needed, in the {@link System#nanoTime()} time base
      */
@@ -915,8 +917,48 @@ public class Fence {
             try {
                 onDeadline(deadlineNanos);
             } catch (RuntimeException e) {
-                LOG.warn("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
+                deadlineHookFailed(e);
             }
+        }
+    }
+
+    /**
+     * Which fence classes have had a failing {@link #onDeadline(long)} logged at WARN. A driver
+     * whose hook always throws would otherwise log a stack trace on every {@link #setDeadline}
+     * (a compositor sets one per frame); after the first, its failures are logged at DEBUG.
+     */
+    private static final ClassValue<AtomicBoolean> DEADLINE_WARNED = new ClassValue<>() {
+        @Override
+        protected AtomicBoolean computeValue(Class<?> type) {
+            return new AtomicBoolean();
+        }
+    };
+
+    private void deadlineHookFailed(RuntimeException e) {
+        if (!DEADLINE_WARNED.get(getClass()).getAndSet(true)) {
+            warn("onDeadline of {} threw; the deadline hint is dropped (later failures of {}"
+                    + " are logged at DEBUG)", describe(), getClass().getName(), e);
+        } else {
+            try {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
+                }
+            } catch (RuntimeException | Error logFailure) {
+                // as in warn(): the hint is dropped either way
+            }
+        }
+    }
+
+    /**
+     * Logs a warning about a failing hook or a misuse, then returns even if the logger throws
+     * (a broken appender): the signal, release or deallocation the warning is about must still
+     * happen, or a waiter would hang on a fence that nobody will signal.
+     */
+    private static void warn(String format, Object... args) {
+        try {
+            LOG.warn(format, args);
+        } catch (RuntimeException | Error logFailure) {
+            // Nothing else to report to; the caller goes on with what the warning describes.
         }
     }
 
@@ -1238,7 +1280,7 @@ public class Fence {
     private void lastReleased() {
         if (!signaledBit() && hasCallbacks()) {
             String d = describe();
-            LOG.warn("fence {} released with pending callbacks; signalling it with an error", d);
+            warn("fence {} released with pending callbacks; signalling it with an error", d);
             if (signal(new FenceReleasedException(d))) {
                 FenceThread t = FenceThread.current();
                 if (t.callbackDepth > 0) {
@@ -1258,7 +1300,7 @@ public class Fence {
         try {
             release();
         } catch (IllegalStateException e) { // its owner over-released it meanwhile
-            LOG.warn("fence {} was over-released while its callbacks were queued", describe(), e);
+            warn("fence {} was over-released while its callbacks were queued", describe(), e);
         }
     }
 
@@ -1266,7 +1308,7 @@ public class Fence {
         try {
             deallocate();
         } catch (RuntimeException | Error e) {
-            LOG.warn("deallocate() of {} threw", describe(), e);
+            warn("deallocate() of {} threw", describe(), e);
         }
     }
 

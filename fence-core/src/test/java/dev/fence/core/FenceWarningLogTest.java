@@ -1,0 +1,143 @@
+package dev.fence.core;
+
+import static dev.fence.core.TestSupport.mockFence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The warnings {@link Fence} logs about misuse and failing hooks: a logger that throws must not
+ * stop the action the warning is about, and a hook that always throws must not flood the log.
+ * The tests redirect {@code System.err}, which the test binding (slf4j-simple) writes to.
+ */
+class FenceWarningLogTest {
+
+    /** An appender that is down: every write throws. */
+    private static PrintStream brokenStream() {
+        return new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                throw new IllegalStateException("appender down");
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                throw new IllegalStateException("appender down");
+            }
+        }, true, StandardCharsets.UTF_8);
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private static void withErr(PrintStream err, Body body) throws Exception {
+        PrintStream saved = System.err;
+        System.setErr(err);
+        try {
+            body.run();
+        } finally {
+            System.setErr(saved);
+        }
+    }
+
+    /**
+     * The last release of a fence with a pending callback warns, then signals it with
+     * {@link FenceReleasedException}. Before the warning was guarded, the logger's exception
+     * left {@code release()} after the fence was marked dead and before the signal: the callback
+     * never ran and {@code release()} threw "appender down".
+     */
+    @Test
+    void lastReleaseSignalsEvenIfTheLoggerThrows() throws Exception {
+        Fence f = mockFence();
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        f.addCallback(new FenceCallback() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                seen.set(fence.error());
+            }
+        });
+        withErr(brokenStream(), () -> assertTrue(f.release()));
+        assertInstanceOf(FenceReleasedException.class, seen.get());
+        assertTrue(f.isSignaled());
+    }
+
+    /**
+     * A callback added after the last release: the fence is signalled with an error and the
+     * add reports "already signalled". Before, the logger's exception escaped from
+     * {@code addCallback} and left the fence pending, so every later await hung.
+     */
+    @Test
+    void callbackAfterLastReleaseSignalsEvenIfTheLoggerThrows() throws Exception {
+        Fence f = mockFence();
+        f.release();
+        AtomicInteger runs = new AtomicInteger();
+        FenceCallback counting = new FenceCallback() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                runs.incrementAndGet();
+            }
+        };
+        withErr(brokenStream(), () -> assertFalse(f.addCallback(counting)));
+        assertEquals(0, runs.get());
+        assertTrue(f.isSignaled());
+        assertInstanceOf(FenceReleasedException.class, f.error());
+    }
+
+    /** A failing enable hook still ends the fence with its error when the logger throws. */
+    @Test
+    void failingEnableHookSignalsEvenIfTheLoggerThrows() throws Exception {
+        RuntimeException boom = new IllegalArgumentException("driver gone");
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean enableSignalingHook() {
+                throw boom;
+            }
+        };
+        withErr(brokenStream(), f::enableSignaling);
+        assertTrue(f.isSignaled());
+        assertEquals(boom, f.error());
+    }
+
+    /** A fence class whose deadline hook always throws (one class per test run). */
+    private static final class DeadlineRefused extends Fence {
+        DeadlineRefused() {
+            super(Fence.allocateContexts(1), 1);
+        }
+
+        @Override
+        protected void onDeadline(long deadlineNanos) {
+            throw new UnsupportedOperationException("no deadline support");
+        }
+    }
+
+    /**
+     * One WARN for a driver whose {@code onDeadline} always throws, not one per call: before,
+     * 50 calls logged 50 warnings with 50 stack traces.
+     */
+    @Test
+    void alwaysFailingDeadlineHookWarnsOnce() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        withErr(new PrintStream(out, true, StandardCharsets.UTF_8), () -> {
+            for (int i = 0; i < 50; i++) {
+                Fence f = new DeadlineRefused();
+                f.setDeadline(System.nanoTime());
+                f.signal();
+            }
+        });
+        String log = out.toString(StandardCharsets.UTF_8);
+        int warnings = log.split("onDeadline of ", -1).length - 1;
+        assertEquals(1, warnings, log);
+        assertTrue(log.contains("no deadline support"), log);
+        assertTrue(log.contains(DeadlineRefused.class.getName()), log);
+    }
+}
