@@ -35,11 +35,14 @@ public final class CallbackDeferral implements AutoCloseable {
 
     private final Thread owner;
     private final FenceThread state;
+    /** The owner's {@link FenceThread#runsEnded} when this deferral opened. */
+    private final int run;
     private boolean closed;
 
     private CallbackDeferral(Thread owner, FenceThread state) {
         this.owner = owner;
         this.state = state;
+        this.run = state.runsEnded;
     }
 
     /**
@@ -56,7 +59,9 @@ public final class CallbackDeferral implements AutoCloseable {
     /**
      * Closes the deferral. If it is the outermost one (and this thread is not running a
      * callback), runs the callbacks held back meanwhile, and those of any fence they signal,
-     * before returning. Closing twice is harmless.
+     * before returning. Closing twice is harmless. A deferral opened inside a callback ends when
+     * that callback's run ends (the run drains what it held back); closing it after that does
+     * nothing.
      *
      * @throws IllegalStateException if called from a thread other than the one that opened it
      */
@@ -71,6 +76,9 @@ public final class CallbackDeferral implements AutoCloseable {
         }
         closed = true;
         FenceThread t = state;
+        if (t.runsEnded != run || t.callbackDepth <= 0) {
+            return; // opened inside a callback run that has ended since and reset the depth
+        }
         if (--t.callbackDepth == 0) {
             Fence.runDeferred(t);
         }

@@ -420,6 +420,7 @@ public class Fence {
             drainDeferred(t);
         } finally {
             t.callbackDepth = 0;
+            t.runsEnded++;
         }
     }
 
@@ -491,6 +492,7 @@ public class Fence {
             drainDeferred(t);
         } finally {
             t.callbackDepth = 0;
+            t.runsEnded++;
         }
     }
 

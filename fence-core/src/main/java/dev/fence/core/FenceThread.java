@@ -22,6 +22,13 @@ final class FenceThread {
     int callbackDepth;
 
     /**
+     * How many callback runs (depth 1 back to 0) this thread has finished. A CallbackDeferral
+     * opened inside a run ends with it (the run resets the depth and drains the queue); one
+     * closed after that compares this count and leaves the depth alone.
+     */
+    int runsEnded;
+
+    /**
      * This thread's spin budget before parking, in nanoseconds: doubled (up to
      * {@link Fence#SPIN_NANOS}) when a spin sees the signal, halved (down to an eighth of it) when
      * the spin runs out and the thread parks, like HotSpot's adaptive spinning for monitors.
