@@ -668,16 +668,20 @@ public final class Reservation {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
         long remaining = unit.toNanos(timeout);
+        boolean poll = remaining == 0;
         for (Fence f : collect(usage, true)) {
             if (f.isSignaled()) {
                 continue;
             }
-            if (remaining <= 0) {
+            // As dma_resv_wait_timeout: a zero timeout still asks each fence with a zero-timeout
+            // wait, which enables signalling first (a fence may learn of its completion only
+            // then), and stays a poll for the next fence (awaitNanos(0) answers at least 1).
+            long left = f.awaitNanos(poll ? 0L : remaining);
+            if (left <= 0) {
                 return false;
             }
-            remaining = f.awaitNanos(remaining);
-            if (remaining <= 0) {
-                return false;
+            if (!poll) {
+                remaining = left;
             }
         }
         return true;
