@@ -1280,21 +1280,29 @@ public class Fence {
     }
 
     private void lastReleased() {
-        if (!signaledBit() && hasCallbacks()) {
-            String d = describe();
-            warn("fence {} released with pending callbacks; signalling it with an error", d);
-            if (signal(new FenceReleasedException(d))) {
-                FenceThread t = FenceThread.current();
-                if (t.callbackDepth > 0) {
-                    // Inside a callback or a CallbackDeferral the signal only queued this
-                    // fence's callbacks: deallocate behind them, as the kernel's release runs
-                    // after signal_locked has run them.
-                    t.deferred.addLast((Runnable) this::deallocateLogged);
-                    return;
+        boolean queued = false;
+        try {
+            if (!signaledBit() && hasCallbacks()) {
+                String d = describe();
+                warn("fence {} released with pending callbacks; signalling it with an error", d);
+                if (signal(new FenceReleasedException(d))) {
+                    FenceThread t = FenceThread.current();
+                    if (t.callbackDepth > 0) {
+                        // Inside a callback or a CallbackDeferral the signal only queued this
+                        // fence's callbacks: deallocate behind them, as the kernel's release runs
+                        // after signal_locked has run them.
+                        t.deferred.addLast((Runnable) this::deallocateLogged);
+                        queued = true;
+                    }
                 }
             }
+        } finally {
+            // At depth 0 the forced signal also drains this thread's queue, which rethrows the
+            // first failure of a queued item: the last release still owes its deallocate().
+            if (!queued) {
+                deallocateLogged();
+            }
         }
-        deallocateLogged();
     }
 
     /** Drops the reference a deferred signal took for its queued callbacks (see signal0). */
