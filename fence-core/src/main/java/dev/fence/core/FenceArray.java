@@ -337,7 +337,7 @@ public final class FenceArray extends Fence {
     @Override
     protected void deallocate() {
         Member[] ms = members;
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (int i = 0; i < fences.length; i++) {
             if (ms != null && ms[i] != null) {
                 fences[i].removeCallback(ms[i]);
@@ -345,7 +345,10 @@ public final class FenceArray extends Fence {
             if (uncounted == null || !uncounted[i]) {
                 try {
                     fences[i].release();
-                } catch (RuntimeException e) { // a member over-released by its owner
+                } catch (RuntimeException | Error e) {
+                    // A member over-released by its owner, or an Error rethrown by the forced
+                    // signal of a pending member (its callbacks drain this thread's queue): the
+                    // other members' references must still be released.
                     if (failure == null) {
                         failure = e;
                     } else {
@@ -354,8 +357,10 @@ public final class FenceArray extends Fence {
                 }
             }
         }
-        if (failure != null) {
-            throw failure;
+        if (failure instanceof RuntimeException) {
+            throw (RuntimeException) failure;
+        } else if (failure != null) {
+            throw (Error) failure;
         }
     }
 
