@@ -12,7 +12,10 @@ import java.util.Objects;
  * ({@link #all}) or when the first one does ({@link #any}), the kernel's {@code dma_fence_array}.
  *
  * <p>With {@code all}, the array carries the first member error it observes; with {@code any},
- * the error (or success) of the member that signalled it. Members must not themselves be
+ * the error (or success) of the member that signalled it. Once the array watches its members
+ * that is signal order; an array not yet enabled, found signalled by {@link #isSignaled()}
+ * polling its members, observes them in member order (the first error in the list, or the
+ * lowest-index signalled member). Members must not themselves be
  * containers: flatten with {@link Fences#merge(Fence...)} first, which is what keeps every
  * operation on containers free of recursion. The one exception is what a merge needs: an
  * {@code all} array may hold {@code any} arrays (whose members are alternatives, so they cannot
