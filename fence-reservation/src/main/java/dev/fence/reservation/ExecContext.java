@@ -346,12 +346,14 @@ public final class ExecContext implements AutoCloseable {
      * @param usage its usage
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if {@code fence} is a container
-     * @throws IllegalStateException if called from another thread or after close
+     * @throws IllegalStateException if called from another thread, before {@link #lockAll}
+     *     (nothing is locked: the fence would be attached nowhere) or after close
      */
     public void addFence(Fence fence, Usage usage) {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
         checkOpen();
+        checkLockAllRan("addFence()");
         for (int i = 0; i < count; i++) {
             Reservation r = objects[i];
             r.reserveFences(1);
@@ -367,12 +369,13 @@ public final class ExecContext implements AutoCloseable {
      * @param usage the usage asked for
      * @return an unmodifiable list without duplicates
      * @throws NullPointerException if {@code usage} is null
-     * @throws IllegalStateException if called from another thread or after close (the objects
-     *     are no longer locked: the answer would be "nothing to wait for")
+     * @throws IllegalStateException if called from another thread, before {@link #lockAll} or
+     *     after close (the objects are not locked: the answer would be "nothing to wait for")
      */
     public List<Fence> dependencies(Usage usage) {
         Objects.requireNonNull(usage, "usage");
         checkOpen();
+        checkLockAllRan("dependencies()");
         Map<Fence, Boolean> seen = new IdentityHashMap<>();
         List<Fence> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -539,6 +542,13 @@ public final class ExecContext implements AutoCloseable {
     private void checkNotInBlock(String op) {
         if (inBlock) {
             throw new IllegalStateException(op + " inside the lockAll() block of " + this);
+        }
+    }
+
+    private void checkLockAllRan(String op) {
+        if (!ran) {
+            throw new IllegalStateException(op + " before lockAll() on " + this
+                    + ": nothing is locked yet");
         }
     }
 
