@@ -237,6 +237,9 @@ public final class Reservation {
      * @param ctx the acquisition context
      * @return {@code true} if acquired, {@code false} if {@code ctx} already held it
      * @throws WwDeadlockException if {@code ctx} must back off
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link WwMutex#lock(WwAcquireContext)}
      */
     public boolean lock(WwAcquireContext ctx) throws WwDeadlockException {
         return mutex.lock(ctx);
@@ -250,6 +253,9 @@ public final class Reservation {
      * @return {@code true} if acquired, {@code false} if {@code ctx} already held it
      * @throws WwDeadlockException if {@code ctx} must back off
      * @throws InterruptedException if interrupted while waiting
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link WwMutex#lock(WwAcquireContext)}
      */
     public boolean lockInterruptible(WwAcquireContext ctx)
             throws WwDeadlockException, InterruptedException {
@@ -260,6 +266,10 @@ public final class Reservation {
      * Locks the contended reservation after a back-off, the kernel's {@code dma_resv_lock_slow}.
      *
      * @param ctx the acquisition context, holding nothing
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link WwMutex#lockSlow(WwAcquireContext)}
+     *     (for example if {@code ctx} still holds locks)
      */
     public void lockSlow(WwAcquireContext ctx) {
         mutex.lockSlow(ctx);
@@ -270,12 +280,19 @@ public final class Reservation {
      *
      * @param ctx the acquisition context, holding nothing
      * @throws InterruptedException if interrupted while waiting
+     * @throws NullPointerException if {@code ctx} is null
+     * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
+     * @throws IllegalStateException on misuse, as for {@link WwMutex#lockSlow(WwAcquireContext)}
      */
     public void lockSlowInterruptible(WwAcquireContext ctx) throws InterruptedException {
         mutex.lockSlowInterruptible(ctx);
     }
 
-    /** Locks this single reservation without a context (no deadlock avoidance). */
+    /**
+     * Locks this single reservation without a context (no deadlock avoidance).
+     *
+     * @throws IllegalStateException if the calling thread already holds it (not reentrant)
+     */
     public void lock() {
         mutex.lock();
     }
@@ -284,6 +301,7 @@ public final class Reservation {
      * Locks this single reservation without a context, interruptibly.
      *
      * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalStateException if the calling thread already holds it (not reentrant)
      */
     public void lockInterruptible() throws InterruptedException {
         mutex.lockInterruptible();
