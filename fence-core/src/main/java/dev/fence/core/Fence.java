@@ -272,7 +272,8 @@ public class Fence {
      * fence is signalled at once but its callbacks are queued: they run in this thread once the
      * callbacks of the fence being dispatched have all run (fences queued this way run in the
      * order they were signalled), so chains of callbacks signalling further fences never deepen
-     * the stack.
+     * the stack. Inside a {@link CallbackDeferral} likewise: the fence is signalled at once, but
+     * its callbacks run when the outermost deferral closes, not before this call returns.
      *
      * <p>Memory consistency: actions in a thread prior to a successful {@code signal} call
      * <i>happen-before</i> every callback run for this fence, the return of every wait that sees

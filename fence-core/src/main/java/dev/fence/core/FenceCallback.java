@@ -16,7 +16,9 @@ import java.lang.invoke.VarHandle;
  * very node, for example to re-arm on the next fence of a timeline). Callbacks must be short and
  * must not block: they run before the signaller's {@code signal()} call returns (or, when a
  * callback signals another fence, in the same thread once the callbacks of the fence being
- * dispatched have all run). An exception thrown
+ * dispatched have all run; or, when the signaller has a {@link CallbackDeferral} open, in the
+ * same thread when the outermost one closes: until then the node still reads
+ * {@link #isQueued()} and can no longer be removed). An exception thrown
  * by a callback is logged and counted ({@link Fences#callbackFailures()}); the remaining callbacks
  * still run.
  *
