@@ -436,7 +436,9 @@ public final class ExecContext implements AutoCloseable {
      * Unlocks every reservation still locked through this context and ends the transaction, the
      * kernel's {@code drm_exec_fini}. A second close does nothing.
      *
-     * @throws IllegalStateException if called from another thread or inside the locking block
+     * @throws IllegalStateException if called from another thread or inside the locking block, or
+     *     if a reservation locked through this context was unlocked directly (every other one is
+     *     still unlocked; the context stays open, and a second close ends it)
      */
     @Override
     public void close() {
@@ -506,12 +508,25 @@ public final class ExecContext implements AutoCloseable {
         Reservation[] objs = objects;
         Thread[] wake = wakeBuffer; // kept across transactions (reopen): most releases wake nobody
         int nwake = 0;
+        IllegalStateException failed = null;
         try {
             for (int i = count - 1; i >= 0; i--) {
                 Reservation r = objs[i];
                 objs[i] = null;
                 count = i;
-                Thread t = r.unlockDeferringWakeup();
+                Thread t;
+                try {
+                    t = r.unlockDeferringWakeup();
+                } catch (IllegalStateException e) {
+                    // Unlocked (and perhaps relocked) behind this context's back: report it, but
+                    // release the rest first, or they would stay locked for good.
+                    if (failed == null) {
+                        failed = new IllegalStateException(r + " was locked through " + this
+                                + " but unlocked outside it (Reservation.unlock()?); the other"
+                                + " reservations were unlocked", e);
+                    }
+                    continue;
+                }
                 if (t != null) {
                     if (wake.length <= i) {
                         wake = new Thread[objs.length];
@@ -528,6 +543,9 @@ public final class ExecContext implements AutoCloseable {
             }
         }
         prelocked = null;
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     private void add(Reservation resv) {
