@@ -249,8 +249,23 @@ public final class SyncFile implements AutoCloseable {
         if (userName != null && !userName.isEmpty()) { // the kernel treats "" as no name too
             return userName;
         }
-        return f.driverName() + '-' + f.timelineName() + Long.toUnsignedString(f.context())
+        return hookName(f, false) + '-' + hookName(f, true) + Long.toUnsignedString(f.context())
                 + '-' + Long.toUnsignedString(f.seqno());
+    }
+
+    /**
+     * A fence's {@code timelineName()} or {@code driverName()} for the diagnostics here, or a
+     * placeholder naming the hook if it returns null or throws, as {@link Fence#describe()} does:
+     * a driver's broken name hook must not make {@link #info()} or {@link #name()} fail.
+     */
+    private static String hookName(Fence f, boolean timeline) {
+        String hook = timeline ? "timelineName" : "driverName";
+        try {
+            String n = timeline ? f.timelineName() : f.driverName();
+            return n != null ? n : "<" + hook + " returned null>";
+        } catch (RuntimeException e) {
+            return "<" + hook + " threw " + e + ">";
+        }
     }
 
     /**
@@ -293,7 +308,9 @@ public final class SyncFile implements AutoCloseable {
     }
 
     /**
-     * Describes the file and each fence in it, the kernel's {@code SYNC_IOC_FILE_INFO}.
+     * Describes the file and each fence in it, the kernel's {@code SYNC_IOC_FILE_INFO}. A name
+     * hook of a driver's fence that returns null or throws is reported as a placeholder naming
+     * the hook, as in {@link Fence#describe()}.
      *
      * @return name, aggregated status, and one {@link FenceInfo} per flattened member
      * @throws BadHandleException if closed
@@ -306,7 +323,7 @@ public final class SyncFile implements AutoCloseable {
         for (Fence leaf : leaves) {
             FenceStatus st = leaf.status();
             long ts = st == FenceStatus.PENDING ? 0L : leaf.timestamp();
-            infos.add(new FenceInfo(leaf.timelineName(), leaf.driverName(), st, ts));
+            infos.add(new FenceInfo(hookName(leaf, true), hookName(leaf, false), st, ts));
             if (agg == FenceStatus.SIGNALED) {
                 agg = st;
             }
