@@ -236,8 +236,8 @@ public final class SyncFile implements AutoCloseable {
     /**
      * The file's name: the one given at {@link #create(String, Fence)} or
      * {@link #merge(String, SyncFile, SyncFile)}, or else, like the kernel's
-     * {@code sync_file_get_name()}, {@code driver-timeline<context>-<seqno>} of its fence (a name hook that
-     * returns null or throws shows as a placeholder naming the hook).
+     * {@code sync_file_get_name()}, {@code driver-timeline<context>-<seqno>} of its fence (a
+     * name hook that returns null or throws shows as a placeholder naming the hook).
      *
      * @return the name
      * @throws BadHandleException if closed
