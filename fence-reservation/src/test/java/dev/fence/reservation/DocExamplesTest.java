@@ -220,6 +220,51 @@ class DocExamplesTest {
     }
 
     @Test
+    void reservationIsPerLockHoldAndReplaceCopy() {
+        Reservation r = new Reservation();
+        r.lock();
+        r.reserveFences(1);
+        r.unlock();
+        r.lock();
+        try {
+            assertThrows(IllegalStateException.class,
+                    () -> r.addFence(Timeline.create("a").next(), Usage.READ),
+                    "unlocking throws the promise away");
+        } finally {
+            r.unlock();
+        }
+
+        // replaceFences swaps every fence of one context; copyFences copies the unsignalled ones
+        Timeline preempt = Timeline.create("preempt");
+        Fence p1 = preempt.next();
+        Fence done = Timeline.create("done").next();
+        done.signal();
+        Fence other = Timeline.create("other").next();
+        r.lock();
+        try {
+            r.reserveFences(3);
+            r.addFence(p1, Usage.BOOKKEEP);
+            r.addFence(other, Usage.READ);
+            r.addFence(done, Usage.READ);
+            Fence pt = Timeline.create("pt").next();
+            r.replaceFences(p1.context(), pt, Usage.BOOKKEEP);
+            assertFalse(r.fences(Usage.BOOKKEEP).contains(p1));
+            assertTrue(r.fences(Usage.BOOKKEEP).contains(pt));
+        } finally {
+            r.unlock();
+        }
+        Reservation dst = new Reservation();
+        dst.lock();
+        try {
+            dst.copyFences(r);
+            assertTrue(dst.fences(Usage.READ).contains(other));
+            assertFalse(dst.fences(Usage.BOOKKEEP).contains(done), "only the unsignalled ones");
+        } finally {
+            dst.unlock();
+        }
+    }
+
+    @Test
     void exclusiveSharedView() {
         Reservation r = new Reservation();
         Fence reader1 = Timeline.create("r1").next();
