@@ -970,7 +970,9 @@ public class Fence {
 
     /**
      * Waits until the fence signals (successfully or with an error; check {@link #error()}).
-     * Returns at once, allocating nothing, if it already has.
+     * Returns at once, allocating nothing, if it already has. It does not wait for the fence's
+     * callbacks: they may still be running, or not yet have run, in the signalling thread (the
+     * signaller wakes waiters before it runs the callbacks).
      *
      * <p>Memory consistency: actions prior to the signal <i>happen-before</i> the return.
      *

@@ -77,6 +77,10 @@ class DocExamplesTest {
             assertEquals(FenceStatus.SIGNALED, render.status());
             assertTrue(upload.isSignaled());
             render.timestamp(); // readable once signalled
+            // callbacks run in the signalling thread, possibly after the waiter has returned:
+            // let the worker's signalUpTo finish before looking
+            worker.shutdown();
+            assertTrue(worker.awaitTermination(5, TimeUnit.SECONDS));
             assertEquals(List.of(frame), pool.returned, "the callback gave the frame back once");
         } finally {
             worker.shutdownNow();
