@@ -151,7 +151,10 @@ public final class ExecContext implements AutoCloseable {
      * Runs {@code block} until it completes without contention, the kernel's
      * {@code drm_exec_until_all_locked} loop. Before each re-run, every lock is released and the
      * contended reservation is waited for and locked. On return the acquire phase is over
-     * ({@link WwAcquireContext#done()}): the locked reservations are {@link #locked()}.
+     * ({@link WwAcquireContext#done()}): the locked reservations are {@link #locked()}. If the
+     * block throws anything but a back-off, {@code lockAll} rethrows it and what the block locked
+     * stays locked until {@link #close()} (as with the kernel's {@code drm_exec_fini}): use
+     * try-with-resources.
      *
      * @param block the locking code
      * @throws InterruptedException if interrupted (with {@link Flag#INTERRUPTIBLE}) or if the

@@ -49,6 +49,22 @@ class ExecContextDirectUnlockTest {
         other.get(5, TimeUnit.SECONDS);
     }
 
+    /** The lockAll() javadoc: a block that throws leaves its locks to close(). */
+    @Test
+    void aThrowingBlockLeavesItsLocksToClose() {
+        Reservation a = new Reservation();
+        ExecContext exec = ExecContext.create();
+        IllegalStateException mine = new IllegalStateException("mine");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.lockAll(x -> {
+            x.lock(a);
+            throw mine;
+        }));
+        assertTrue(e == mine, "rethrown as is");
+        assertTrue(a.isHeldByCurrentThread(), "still locked until close()");
+        exec.close();
+        assertFalse(a.isLocked());
+    }
+
     @Test
     void aSecondCloseEndsTheContext() throws Exception {
         Reservation a = new Reservation();
