@@ -81,18 +81,21 @@ class DocExamplesTest {
             WwMutex c = new WwMutex(cls, "c");
             int[] counter = new int[1];
             int rounds = 300;
-            CompletableFuture<?> t1 = CompletableFuture.runAsync(() -> {
+            // two threads of their own (the common pool may have a single worker on 2 CPUs)
+            Thread t1 = new Thread(() -> {
                 for (int i = 0; i < rounds; i++) {
                     lockByHand(cls, List.of(a, b, c), () -> counter[0]++);
                 }
             });
-            CompletableFuture<?> t2 = CompletableFuture.runAsync(() -> {
+            Thread t2 = new Thread(() -> {
                 for (int i = 0; i < rounds; i++) {
                     lockByHand(cls, List.of(c, b, a), () -> counter[0]++);
                 }
             });
-            t1.get();
-            t2.get();
+            t1.start();
+            t2.start();
+            t1.join();
+            t2.join();
             assertEquals(2 * rounds, counter[0], "exclusive and deadlock-free");
             assertFalse(a.isLocked() || b.isLocked() || c.isLocked());
         });
