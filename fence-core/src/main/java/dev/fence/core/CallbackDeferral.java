@@ -76,7 +76,7 @@ public final class CallbackDeferral implements AutoCloseable {
         }
         closed = true;
         FenceThread t = state;
-        if (t.runsEnded != run || t.callbackDepth <= 0) {
+        if (t.runsEnded != run) {
             return; // opened inside a callback run that has ended since and reset the depth
         }
         if (--t.callbackDepth == 0) {

@@ -675,7 +675,8 @@ public final class Reservation {
      * @param timeout how long to wait at most; 0 polls
      * @param unit the unit of {@code timeout}
      * @return {@code true} if all signalled in time, {@code false} on timeout
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or, even when polling, if the
+     *     thread is already interrupted when a fence is found pending
      * @throws NullPointerException if {@code usage} or {@code unit} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -686,7 +687,6 @@ public final class Reservation {
             throw new IllegalArgumentException("negative timeout: " + timeout);
         }
         long remaining = unit.toNanos(timeout);
-        boolean poll = remaining == 0;
         for (Fence f : collect(usage, true)) {
             if (f.isSignaled()) {
                 continue;
@@ -694,11 +694,11 @@ public final class Reservation {
             // As dma_resv_wait_timeout: a zero timeout still asks each fence with a zero-timeout
             // wait, which enables signalling first (a fence may learn of its completion only
             // then), and stays a poll for the next fence (awaitNanos(0) answers at least 1).
-            long left = f.awaitNanos(poll ? 0L : remaining);
+            long left = f.awaitNanos(remaining);
             if (left <= 0) {
                 return false;
             }
-            if (!poll) {
+            if (remaining != 0) {
                 remaining = left;
             }
         }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -364,6 +365,7 @@ class DocExamplesTest {
             ExecContext older = ExecContext.create();          // the older ticket holds b
             older.lockAll(e -> e.lock(b));
             AtomicInteger passes = new AtomicInteger();
+            AtomicBoolean died = new AtomicBoolean();
             CompletableFuture<Boolean> younger = CompletableFuture.supplyAsync(() -> {
                 try (ExecContext e = ExecContext.create()) {
                     e.lockAll(blk -> {
@@ -373,6 +375,7 @@ class DocExamplesTest {
                             blk.lock(b);                       // wait-die: the younger dies
                         } catch (WwDeadlockException swallowed) {
                             // swallowed: the doc says the block is retried anyway
+                            died.set(true);
                         }
                     });
                     return a.isHeldByCurrentThread() && b.isHeldByCurrentThread();
@@ -380,10 +383,9 @@ class DocExamplesTest {
                     throw new IllegalStateException(ex);
                 }
             });
-            while (passes.get() == 0 || !b.isLocked()) {
-                Thread.sleep(5);
+            while (!died.get()) { // the younger has died on b: only now may the older let go
+                Thread.onSpinWait();
             }
-            Thread.sleep(50);
             older.close();
             assertTrue(younger.get(10, TimeUnit.SECONDS), "the retry took both");
             assertTrue(passes.get() >= 2, "the block ran again");
