@@ -545,7 +545,7 @@ public final class SyncFile implements AutoCloseable {
             try {
                 sink.close();
             } catch (IOException e) {
-                LOG.warn("could not close the pipe sink of a sync file channel", e);
+                GuardedLog.warn(LOG, "could not close the pipe sink of a sync file channel", e);
             }
         }
 

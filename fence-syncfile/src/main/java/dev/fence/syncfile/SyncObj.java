@@ -783,7 +783,8 @@ public final class SyncObj {
         try {
             return f.tryRetain();
         } catch (IllegalStateException overflow) {
-            LOG.warn("reference count of {} is full; a syncobj waiter gets it uncounted",
+            GuardedLog.warn(LOG,
+                    "reference count of {} is full; a syncobj waiter gets it uncounted",
                     f.describe());
             return false;
         }
@@ -896,7 +897,7 @@ public final class SyncObj {
             try {
                 action.run();
             } catch (RuntimeException | Error e) {
-                LOG.warn("syncobj point {} notification {} threw", point, action, e);
+                GuardedLog.warn(LOG, "syncobj point {} notification {} threw", point, action, e);
             } finally {
                 if (counted) {
                     f.release();
