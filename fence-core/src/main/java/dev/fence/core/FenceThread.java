@@ -57,12 +57,15 @@ final class FenceThread {
         }
     }
 
-    /** As {@link #checkMayWait(Fence)}, for a wait described by {@code what}. */
-    static void checkMayWait(String what) {
+    /**
+     * As {@link #checkMayWait(Fence)}, for a wait on {@code what} (its {@code toString()} is
+     * taken only when throwing).
+     */
+    static void checkMayWait(Object what) {
         refuseWait(CURRENT.get(), what);
     }
 
-    private static void refuseWait(FenceThread t, String what) {
+    private static void refuseWait(FenceThread t, Object what) {
         if (t.callbackDepth > 0) {
             throw new IllegalStateException("waiting on " + what
                     + " inside a fence callback or CallbackDeferral: callbacks run in the"

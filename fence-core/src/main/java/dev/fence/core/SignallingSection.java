@@ -51,15 +51,19 @@ public final class SignallingSection implements AutoCloseable {
     }
 
     /**
-     * For waits built outside {@link Fence} (such as a syncobj's wait for a point's submission):
-     * with debug checks on, throws if the current thread is inside a section, a fence callback or
-     * a {@link CallbackDeferral}, where blocking could deadlock the signalling path, exactly as a
-     * fence's own waits do. Call it just before blocking. Does nothing when debug checks are off.
+     * For waits built outside {@link Fence} (such as a syncobj's wait for a point's submission,
+     * or a {@code WwMutex} lock that another thread may hold while it waits for a fence): with
+     * debug checks on, throws if the current thread is inside a section, a fence callback or a
+     * {@link CallbackDeferral}, where blocking could deadlock the signalling path, exactly as a
+     * fence's own waits do. Call it just before blocking (or, for a lock, before every attempt
+     * that may block, as the kernel's lockdep flags a {@code dma_resv} lock in a signalling
+     * section whether or not it is contended). Does nothing when debug checks are off.
      *
-     * @param what what the caller is about to wait for, for the message
+     * @param what what the caller is about to wait for, for the message; its
+     *     {@code toString()} is called only when the check throws
      * @throws IllegalStateException with debug checks on, if this thread may not block here
      */
-    public static void checkMayWait(String what) {
+    public static void checkMayWait(Object what) {
         if (FenceThread.DEBUG) {
             FenceThread.checkMayWait(what);
         }

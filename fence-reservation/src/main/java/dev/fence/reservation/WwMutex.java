@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import dev.fence.core.SignallingSection;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -47,6 +48,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * other lock); {@link #lockSlow(WwAcquireContext)} is legal only while the context holds nothing.
  * Mixing context and context-free locking of mutexes of one class, or using two contexts of one
  * class in one thread at once, can deadlock undetected, as in the kernel.
+ *
+ * <p>With debug checks on ({@code -Ddev.fence.debug=true}), every lock call that may block (all
+ * but the {@code tryLock} methods) throws {@link IllegalStateException} inside a fence callback,
+ * a {@link dev.fence.core.CallbackDeferral} or a {@link dev.fence.core.SignallingSection},
+ * contended or not: the thread holding the mutex may be waiting for the very fence this thread is
+ * about to signal (the kernel's lockdep flags a {@code dma_resv} lock in a signalling section the
+ * same way). This covers {@link Reservation}'s locks, {@link ExecContext#lockAll} and
+ * {@link SharedBuffer#beginCpuAccess}, which lock through this class.
  *
  * <p>Waiting threads park with {@link LockSupport}; no monitor is ever held, so virtual threads do
  * not pin.
@@ -665,6 +674,7 @@ public final class WwMutex {
         }
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
+        SignallingSection.checkMayWait(this); // debug mode only
         if (owner == ctx) {
             return ALREADY;
         }
@@ -684,6 +694,7 @@ public final class WwMutex {
             throw new IllegalStateException(this + " is already held by the calling thread "
                     + me.getName() + " (not reentrant)");
         }
+        SignallingSection.checkMayWait(this); // debug mode only
         if (!grab(me, null)) {
             acquire(me, null, interruptible);
         }
