@@ -201,7 +201,9 @@ public final class FenceChain extends Fence {
      * the kernel's {@code dma_fence_chain_find_seqno()}: normally the link with the smallest
      * seqno at or above {@code point} on {@code head}'s context; an earlier link when the links
      * in between hold fences that have already signalled and were collected (that earlier link
-     * then signals exactly when {@code point} is reached).
+     * then signals exactly when {@code point} is reached). Such an earlier link, or the stub,
+     * does not carry the error of the collected point's fence: the answer tells when the point
+     * is reached, not whether its job failed (keep the job's own fence for that).
      *
      * @param head the newest link
      * @param point the point to find; 0 returns {@code head} itself
