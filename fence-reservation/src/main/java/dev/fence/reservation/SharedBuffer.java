@@ -3,6 +3,7 @@ package dev.fence.reservation;
 import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
+import dev.fence.core.SignallingSection;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,6 +75,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * reads nests (no wait), but beginning any other buffer while an access is open is nesting across
  * buffers. Begin everything one step needs in one call.
  *
+ * <p>With debug checks on ({@code -Ddev.fence.debug=true}), an open access counts as a
+ * {@link SignallingSection} of its thread (its CPU fence waits for it to end): while this thread
+ * has any access open, a blocking wait on a pending fence and every {@link WwMutex} lock that may
+ * block throw {@link IllegalStateException}. So a begin on another buffer (it locks that buffer's
+ * reservation), {@link #importFence(Fence, Direction)} or {@link ExecContext#lockAll} inside an
+ * access is reported at once, contended or not, instead of deadlocking only when device work
+ * happens to interleave. A read nested in the same buffer's read neither waits nor locks and is
+ * allowed.
+ *
  * <h2>Explicit synchronization bridge</h2>
  * {@link #exportFence(Direction)} and {@link #importFence(Fence, Direction)} are the kernel's
  * {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE} and {@code IMPORT_SYNC_FILE}: export a fence that
@@ -139,11 +149,19 @@ public final class SharedBuffer {
      * Signalling under the lock keeps the read fences, which share one context, in seqno order:
      * the next read fence is created under cpuLock after this one has signalled. endCpuAccessAll
      * checks every buffer first, then ends each.
+     *
+     * Debug checks (-Ddev.fence.debug=true): an open access is code that a pending fence (its CPU
+     * fence) waits for, so each Open holds a SignallingSection of its thread, opened when the
+     * Open is created (installCpuFence) and closed when it is removed (endCpuAccess). A blocking
+     * fence wait or WwMutex lock while any access is open then throws instead of risking the
+     * cross-buffer cycle above; a nested read neither waits nor locks, so it passes. Without
+     * debug checks the section is the shared no-op.
      */
 
     private static final class Open {
         int reads;
         Direction write;
+        SignallingSection section; // this thread's, see the overview; set once, owner-only
     }
 
     private final ByteBuffer buffer;
@@ -483,7 +501,12 @@ public final class SharedBuffer {
         Usage addUsage = null;
         cpuLock.lock();
         try {
-            Open open = perThread.computeIfAbsent(me, t -> new Open());
+            Open open = perThread.get(me);
+            if (open == null) {
+                open = new Open();
+                open.section = SignallingSection.begin(); // the no-op without debug checks
+                perThread.put(me, open);
+            }
             if (direction.writes()) {
                 writeFence = Fence.create(writeContext, ++cpuSeqno);
                 open.write = direction;
@@ -528,6 +551,7 @@ public final class SharedBuffer {
         // signals opens the deferral: a nested or non-last read end allocates nothing.
         CallbackDeferral deferral = null;
         boolean closed = false;
+        SignallingSection section = null;
         cpuLock.lock();
         try {
             Open open = perThread.get(me);
@@ -547,6 +571,7 @@ public final class SharedBuffer {
             if (open.reads == 0 && open.write == null) {
                 perThread.remove(me);
                 closed = true;
+                section = open.section;
             }
             if (toSignal != null) {
                 deferral = CallbackDeferral.begin();
@@ -556,6 +581,9 @@ public final class SharedBuffer {
             cpuLock.unlock();
             if (closed) {
                 countOpen(direction.writes(), -1);
+            }
+            if (section != null) {
+                section.close();
             }
             if (deferral != null) {
                 deferral.close();
