@@ -82,16 +82,20 @@ public final class SyncObj {
      *               `lock`. A waiter stays queued while its point is not available (no fence, or
      *               the timeline has not reached that point's submission).
      *
-     * Transitions (all under `lock`, all O(waiters)):
+     * Transitions (published under `lock`, all O(waiters)):
      *   replaceFence(f)/reset(): head := f; then every queued waiter whose point is now available
      *     is dequeued and its fence captured (retained) for it.
-     *   addPoint(p, f): require p > head.seqno if head is a chain; head := link(head, f, p);
-     *     then the same waiter scan.
+     *   addPoint(p, f): h := head; require p > h.seqno if h is a chain; make link(h, f, p)
+     *     before locking (linking polls the earlier fences, and a driver's pollSignaled must not
+     *     run under `lock`); under `lock`, if head is still h, head := the link, else start over
+     *     on the new head; then the same waiter scan.
      * After unlocking, the writer delivers the captured fences to their waiters (this runs
      * onPoint user callbacks and unparks await threads) and finally releases the replaced head.
      * No user code and no fence callback ever runs while `lock` is held: linking and finding
-     * poll earlier fences (isSignaled), which may signal a driver's fence there, so the locked
-     * sections run inside a CallbackDeferral and such a fence's callbacks run after the unlock.
+     * poll earlier fences (isSignaled), which may signal a driver's fence there, so writers run
+     * inside a CallbackDeferral and such a fence's callbacks run after the unlock. The waiter
+     * scan (find) still polls under `lock`, as the kernel's submit-waiter scan does under its
+     * spinlock; linking, which polls on every append, runs before the lock.
      *
      * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
      * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
@@ -705,35 +709,54 @@ public final class SyncObj {
      * reference on {@code fence}.
      */
     private void install(Fence fence, boolean counted, boolean asPoint, long point) {
-        Fence old;
-        boolean oldCounted;
+        Fence old = null;
+        boolean oldCounted = false;
         List<Object> deliveries = null;
         boolean installed = false;
         // Linking and finding poll earlier fences (isSignaled), which may signal a driver's fence
-        // here; its callbacks (onPoint actions among them) must not run under the lock.
+        // here; its callbacks (onPoint actions among them) must not run under the lock, nor
+        // before this install is complete.
         CallbackDeferral deferral = CallbackDeferral.begin();
-        lock.lock();
         try {
-            old = head;
-            oldCounted = headCounted;
-            if (asPoint) {
-                // Point 0 (host signal only) is allowed anywhere: FenceChain.link gives it the
-                // newest seqno on a new context, the kernel's dma_fence_chain_init.
-                if (point != 0L && old instanceof FenceChain
-                        && Long.compareUnsigned(point, old.seqno()) <= 0) {
-                    throw new IllegalArgumentException("timeline points must rise: point " + point
-                            + " is not above the newest point "
-                            + Long.toUnsignedString(old.seqno()));
+            for (;;) {
+                Fence snap = null;
+                FenceChain link = null;
+                if (asPoint) {
+                    // The new link is made before the lock, on a snapshot of the head, and
+                    // published only if the head is still that snapshot: linking polls the
+                    // earlier points' fences, and a driver's pollSignaled hook must not run
+                    // under this lock (one that takes the driver's lock would deadlock against
+                    // the driver's own thread calling in here with that lock held). The
+                    // kernel's add_point likewise only initialises the link under its lock.
+                    snap = head;
+                    checkRising(point, snap);
+                    link = FenceChain.link(snap, fence, point);
                 }
-                head = FenceChain.link(old, fence, point);
-                headCounted = true; // the link's birth reference; the old head's went into it
-            } else {
-                head = fence;
-                headCounted = counted;
-            }
-            installed = true; // from here on the head owns the reference on fence
-            if (!waiters.isEmpty()) {
-                deliveries = collectWaiters();
+                lock.lock();
+                try {
+                    old = head;
+                    if (asPoint && old != snap) {
+                        // Another writer published meanwhile: link again on its head. The
+                        // dropped link was never published (it holds no reference; at most it
+                        // moved the chain's sweep position, which only delays a sweep).
+                        continue;
+                    }
+                    oldCounted = headCounted;
+                    if (asPoint) {
+                        head = link;
+                        headCounted = true; // the link's birth reference; old's went into it
+                    } else {
+                        head = fence;
+                        headCounted = counted;
+                    }
+                    installed = true; // from here on the head owns the reference on fence
+                    if (!waiters.isEmpty()) {
+                        deliveries = collectWaiters();
+                    }
+                    break;
+                } finally {
+                    lock.unlock();
+                }
             }
         } catch (RuntimeException | Error e) {
             if (!installed && counted && fence != null) {
@@ -741,7 +764,6 @@ public final class SyncObj {
             }
             throw e;
         } finally {
-            lock.unlock();
             deferral.close(); // runs the callbacks held back above, now without the lock
         }
         if (deliveries != null) {
@@ -749,6 +771,19 @@ public final class SyncObj {
         }
         if (!asPoint && old != null && oldCounted) {
             old.release();
+        }
+    }
+
+    /**
+     * Points must rise: {@code point} (unless 0, the host signal allowed anywhere, which
+     * FenceChain.link gives the newest seqno on a new context) must be above the newest point
+     * of {@code h}.
+     */
+    private static void checkRising(long point, Fence h) {
+        if (point != 0L && h instanceof FenceChain
+                && Long.compareUnsigned(point, h.seqno()) <= 0) {
+            throw new IllegalArgumentException("timeline points must rise: point " + point
+                    + " is not above the newest point " + Long.toUnsignedString(h.seqno()));
         }
     }
 
