@@ -8,6 +8,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceChain;
 import dev.fence.stress.Probes.DriverFence;
 import dev.fence.syncfile.BadHandleException;
 import dev.fence.syncfile.PointNotSubmittedException;
@@ -285,6 +286,74 @@ public final class SyncObjTests {
         public void arbiter(II_Result r) {
             r.r1 = runs.get();
             r.r2 = sawSignalled;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * addPoint(2, f2) vs addPoint(3, f3) on a timeline holding point 1. Each writer links its
+     * point on a snapshot of the head before taking the object's lock and publishes it only if
+     * the head is still that snapshot, else links again on the new head. Either 2 lands before 3
+     * (both succeed) or 3 lands first and 2 is refused (points must rise); the chain then holds
+     * exactly the accepted points, newest first, each with its own fence. A link published on a
+     * stale snapshot would drop the other writer's point.
+     */
+
+    @JCStressTest
+    @Description("addPoint(2) vs addPoint(3): the chain holds exactly the accepted points, in order.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "2 then 3: the chain is 3, 2, 1.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "3 first; 2 refused as not rising: the chain is 3, 1.")
+    @Outcome(expect = FORBIDDEN, desc = "A point lost or out of order, a wrong fence in a link, or both refused.")
+    @State
+    public static class AddPointVsAddPoint {
+        final Fence f1 = newFence();
+        final Fence f2 = newFence();
+        final Fence f3 = newFence();
+        final SyncObj obj = SyncObj.create();
+
+        public AddPointVsAddPoint() {
+            obj.addPoint(1, f1); // pending, so no link is collected during the race
+        }
+
+        @Actor
+        public void two(III_Result r) {
+            try {
+                obj.addPoint(2, f2);
+                r.r1 = 1;
+            } catch (IllegalArgumentException notRising) {
+                r.r1 = 0;
+            }
+        }
+
+        @Actor
+        public void three(III_Result r) {
+            try {
+                obj.addPoint(3, f3);
+                r.r2 = 1;
+            } catch (IllegalArgumentException notRising) {
+                r.r2 = 0;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            Fence[] expected = r.r1 == 1 ? new Fence[] {f3, f2, f1} : new Fence[] {f3, f1};
+            long[] seqnos = r.r1 == 1 ? new long[] {3, 2, 1} : new long[] {3, 1};
+            Fence head = obj.fence();
+            int ok = obj.lastSubmitted() == 3 ? 1 : BROKEN;
+            Fence link = head;
+            for (int i = 0; i < expected.length && ok == 1; i++) {
+                if (!(link instanceof FenceChain c) || c.fence() != expected[i]
+                        || c.seqno() != seqnos[i]) {
+                    ok = BROKEN;
+                    break;
+                }
+                link = c.prev();
+            }
+            if (ok == 1 && link instanceof FenceChain) {
+                ok = BROKEN; // a link beyond point 1
+            }
+            head.release();
+            r.r3 = ok;
         }
     }
 
