@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import static dev.fence.reservation.SharedBufferMultiTest.awaitParked;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -398,7 +400,7 @@ class DocExamplesTest {
         Timeline device = Timeline.create("dev");
         Fence writer = device.next();
         buf.importFence(writer, SharedBuffer.Direction.WRITE);
-        CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+        FutureTask<Void> reader = new FutureTask<>(() -> {
             try {
                 buf.beginCpuAccess(SharedBuffer.Direction.READ);
                 try {
@@ -411,8 +413,10 @@ class DocExamplesTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
-        Thread.sleep(30);
+        }, null);
+        Thread readerThread = new Thread(reader, "reader");
+        readerThread.start();
+        awaitParked(readerThread); // fails if the begin does not wait
         assertFalse(reader.isDone(), "waits for pending writers");
         device.signalUpTo(1);
         reader.get(5, TimeUnit.SECONDS);
@@ -432,7 +436,7 @@ class DocExamplesTest {
         SharedBuffer lut = SharedBuffer.allocate(8);
         Fence w = Timeline.create("w").next();
         src.importFence(w, SharedBuffer.Direction.WRITE);
-        CompletableFuture<Void> conv = CompletableFuture.runAsync(() -> {
+        FutureTask<Void> conv = new FutureTask<>(() -> {
             try {
                 SharedBuffer.beginCpuAccessAll(SharedBuffer.Direction.READ, src, lut);
                 try {
@@ -444,8 +448,10 @@ class DocExamplesTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
-        Thread.sleep(30);
+        }, null);
+        Thread convThread = new Thread(conv, "converter");
+        convThread.start();
+        awaitParked(convThread); // fails if beginCpuAccessAll does not wait for src's writer
         assertFalse(conv.isDone());
         w.signal();
         conv.get(5, TimeUnit.SECONDS);
