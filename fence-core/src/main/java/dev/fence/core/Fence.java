@@ -1467,6 +1467,12 @@ public class Fence {
      * signalled with that exception as its error (and a warning is logged), as for
      * {@link #enableSignalingHook()}. Default: {@code false}.
      *
+     * <p>Keep it quick and non-blocking, as the kernel's {@code ops->signaled}, which may run in
+     * atomic context: any query may poll it, including ones made while the library holds a lock
+     * of its own (a {@code SyncObj} scanning its queued waiters, a {@code Reservation} re-checking
+     * its fences under the reservation lock, as the kernel does under its locks). A hook that
+     * takes a lock which the driver holds while it calls into such an object can deadlock.
+     *
      * @return whether the work has completed
      */
     protected boolean pollSignaled() {
