@@ -417,6 +417,9 @@ public final class Chart {
         l.fence = fig(fv, unit) + alloc(f);
         l.peer = q == null ? "-" : fig(pick(q, p.metric), unit) + alloc(q);
         boolean met = true;
+        // a pair whose peer did not run (a filtered or failed run) cannot be judged on its ratio
+        // target; without this the row read "yes" on its B/op or absolute target alone
+        boolean judged = true;
         List<String> targets = new ArrayList<>();
         if (q != null) {
             double qv = pick(q, p.metric);
@@ -431,6 +434,13 @@ public final class Chart {
             }
         } else {
             l.ratioText = "-";
+            if (p.peer != null) {
+                l.peer = "not run";
+                if (!Double.isNaN(p.target)) {
+                    targets.add((p.higherIsBetter ? ">= " : "<= ") + p.target + "x");
+                    judged = false;
+                }
+            }
         }
         if (!Double.isNaN(p.fenceAllocMax)) {
             targets.add(p.fenceAllocMax < 1 ? "0 B/op" : "<= " + (long) p.fenceAllocMax + " B/op");
@@ -444,7 +454,7 @@ public final class Chart {
             met &= fv <= p.fenceAbsMax;
         }
         l.target = targets.isEmpty() ? "(info)" : String.join(", ", targets);
-        l.met = targets.isEmpty() ? "-" : met ? "yes" : "**NO**";
+        l.met = targets.isEmpty() ? "-" : !judged ? "n/a (peer not run)" : met ? "yes" : "**NO**";
         return l;
     }
 

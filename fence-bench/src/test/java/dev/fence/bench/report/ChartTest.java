@@ -65,6 +65,18 @@ class ChartTest {
     }
 
     @Test
+    void aRowWhosePeerDidNotRunIsNotMet() throws IOException {
+        // only the fence side of row 1 ran (say, a one-benchmark rerun): its 48 B/op is within
+        // the row's B/op target, but the 1.5x ratio target cannot be judged without the peer
+        Path p = dir.resolve("fence-only.json");
+        Files.writeString(p, "[" + result("fenceCreateSignal", 20, 48.0002) + "]",
+                StandardCharsets.UTF_8);
+        String r = row1(table("--json", p.toString()));
+        assertTrue(r.contains("| new CF + complete | not run | - |"), r);
+        assertTrue(r.endsWith("| <= 1.5x, <= 48 B/op | n/a (peer not run) |"), r);
+    }
+
+    @Test
     void otherRunsAddTheSpreadAndHowManyMet() throws IOException {
         Path svg = dir.resolve("chart.svg");
         List<String> t = table("--json", run("a.json", 20).toString(), "--also",
