@@ -360,7 +360,9 @@ public final class Chart {
                     } else if (e.getKey().equals("gc.alloc.rate")) {
                         r.allocRate = num(m.get("score"));
                     } else if (e.getKey().endsWith("Emit")) {
-                        r.emitter = num(m.get("score"));
+                        // the table prints jobs/s and divides MB/sec by it: bring a run made
+                        // with another time unit (-tu ms) to per second
+                        r.emitter = num(m.get("score")) * perSecond((String) m.get("scoreUnit"));
                     }
                 }
             }
@@ -372,6 +374,25 @@ public final class Chart {
             out.put(key.toString(), r);
         }
         return out;
+    }
+
+    /** The factor that turns a rate in {@code unit} ({@code ops/ms}, ...) into one per second. */
+    private static double perSecond(String unit) {
+        String per = unit == null ? "s" : unit.substring(unit.indexOf('/') + 1);
+        switch (per) {
+            case "ns":
+                return 1e9;
+            case "us":
+                return 1e6;
+            case "ms":
+                return 1e3;
+            case "min":
+                return 1.0 / 60;
+            case "s":
+                return 1.0;
+            default:
+                throw new IllegalArgumentException("unknown rate unit: " + unit);
+        }
     }
 
     private static double num(Object o) {

@@ -76,6 +76,40 @@ class ChartTest {
         assertTrue(r.endsWith("| <= 1.5x, <= 48 B/op | n/a (peer not run) |"), r);
     }
 
+    /** A JMH {@code @Group} result for {@code GpuRingBenchmark.<group>}, in {@code unit}. */
+    static String ring(String group, String emit, double emitRate, double total, String unit,
+            double mbPerSec, double norm) {
+        return "{\"benchmark\": \"dev.fence.bench.GpuRingBenchmark." + group + "\","
+                + " \"params\": null, \"primaryMetric\": {\"score\": " + total
+                + ", \"scoreError\": 0.1, \"scoreUnit\": \"" + unit + "\"},"
+                + " \"secondaryMetrics\": {\"" + emit + "\": {\"score\": " + emitRate
+                + ", \"scoreUnit\": \"" + unit + "\"}, \"gc.alloc.rate\": {\"score\": " + mbPerSec
+                + ", \"scoreUnit\": \"MB/sec\"}, \"gc.alloc.rate.norm\": {\"score\": " + norm
+                + ", \"scoreUnit\": \"B/op\"}}}";
+    }
+
+    @Test
+    void row11IsJobsPerSecondAndBytesPerJobInAnyTimeUnit() throws IOException {
+        // 18.3 M jobs/s allocating 56 B each (978.9 MB/sec), the peer 6.9 M jobs/s at 24 B;
+        // the same run reported per second and per millisecond (-tu ms) must print the same
+        double fenceMbs = 18_330_000 * 56.0 / (1024 * 1024);
+        double cfMbs = 6_910_000 * 24.0 / (1024 * 1024);
+        for (String unit : new String[] {"ops/s", "ops/ms"}) {
+            double k = unit.equals("ops/s") ? 1 : 1e-3;
+            Path p = dir.resolve("ring-" + unit.replace('/', '-') + ".json");
+            Files.writeString(p, "[" + ring("fenceWoken", "fenceWokenEmit", 18_330_000 * k,
+                    18_950_000 * k, unit, fenceMbs, 54.2) + ", " + ring("cf", "cfEmit",
+                    6_910_000 * k, 6_980_000 * k, unit, cfMbs, 24.2) + "]",
+                    StandardCharsets.UTF_8);
+            List<String> rows = table("--json", p.toString()).stream()
+                    .filter(l -> l.startsWith("| 11 |")).collect(Collectors.toList());
+            assertEquals(1, rows.size(), unit);
+            String r = rows.get(0);
+            assertTrue(r.contains("| 18.33 M jobs/s (56 B/op) |")
+                    && r.contains("| 6.91 M jobs/s (24 B/op) | 2.65x |"), unit + ": " + r);
+        }
+    }
+
     @Test
     void otherRunsAddTheSpreadAndHowManyMet() throws IOException {
         Path svg = dir.resolve("chart.svg");
