@@ -48,7 +48,7 @@ public final class Chart {
         final double target; // NaN: no target (information)
         final boolean higherIsBetter;
         final double fenceAllocMax; // NaN: no allocation target
-        final double fenceAbsMax; // NaN: no absolute target
+        final double fenceAbsMax; // NaN: no absolute target; in ns/op (row 9's 150 ns)
 
         Pair(String row, String label, String fence, String peer, String peerName, Metric metric,
                 double target, boolean higherIsBetter, double fenceAllocMax, double fenceAbsMax) {
@@ -395,6 +395,24 @@ public final class Chart {
         }
     }
 
+    /** The factor that turns a time per operation in {@code unit} ({@code us/op}, ...) into ns. */
+    private static double nanosPer(String unit) {
+        switch (unit) {
+            case "ns/op":
+                return 1.0;
+            case "us/op":
+                return 1e3;
+            case "ms/op":
+                return 1e6;
+            case "s/op":
+                return 1e9;
+            case "min/op":
+                return 60e9;
+            default:
+                throw new IllegalArgumentException("not a time per operation: " + unit);
+        }
+    }
+
     private static double num(Object o) {
         if (o instanceof Double) {
             return (Double) o;
@@ -471,8 +489,9 @@ public final class Chart {
             met &= !Double.isNaN(f.alloc) && f.alloc <= limit;
         }
         if (!Double.isNaN(p.fenceAbsMax)) {
-            targets.add("<= " + (long) p.fenceAbsMax + " " + unit);
-            met &= fv <= p.fenceAbsMax;
+            // the target is in ns/op; a run made with another time unit (-tu us) is converted
+            targets.add("<= " + (long) p.fenceAbsMax + " ns/op");
+            met &= fv * nanosPer(unit) <= p.fenceAbsMax;
         }
         l.target = targets.isEmpty() ? "(info)" : String.join(", ", targets);
         l.met = targets.isEmpty() ? "-" : !judged ? "n/a (peer not run)" : met ? "yes" : "**NO**";

@@ -76,6 +76,29 @@ class ChartTest {
         assertTrue(r.endsWith("| <= 1.5x, <= 48 B/op | n/a (peer not run) |"), r);
     }
 
+    @Test
+    void row9sAbsoluteTargetIsNanosecondsInAnyTimeUnit() throws IOException {
+        // fan-in at 200 ns per member (over the 150 ns target) against a peer at 400 ns (0.5x,
+        // within 0.7x), reported in ns/op and in us/op (-tu us): missed both times
+        for (String unit : new String[] {"ns/op", "us/op"}) {
+            double k = unit.equals("ns/op") ? 1 : 1e-3;
+            Path p = dir.resolve("fanin-" + unit.replace('/', '-') + ".json");
+            Files.writeString(p, "[" + fanIn("fenceArrayAll", 200 * k, unit) + ", "
+                    + fanIn("cfAllOf", 400 * k, unit) + "]", StandardCharsets.UTF_8);
+            List<String> rows = table("--json", p.toString()).stream()
+                    .filter(l -> l.startsWith("| 9 |")).collect(Collectors.toList());
+            assertEquals(1, rows.size(), unit);
+            String r = rows.get(0);
+            assertTrue(r.endsWith("| 0.50x | <= 0.7x, <= 150 ns/op | **NO** |"), unit + ": " + r);
+        }
+    }
+
+    private static String fanIn(String method, double score, String unit) {
+        return "{\"benchmark\": \"dev.fence.bench.FenceFanInBenchmark." + method + "\","
+                + " \"params\": null, \"primaryMetric\": {\"score\": " + score
+                + ", \"scoreError\": 0.1, \"scoreUnit\": \"" + unit + "\"}}";
+    }
+
     /** A JMH {@code @Group} result for {@code GpuRingBenchmark.<group>}, in {@code unit}. */
     static String ring(String group, String emit, double emitRate, double total, String unit,
             double mbPerSec, double norm) {
