@@ -376,7 +376,10 @@ public final class Chart {
         return out;
     }
 
-    /** The factor that turns a rate in {@code unit} ({@code ops/ms}, ...) into one per second. */
+    /**
+     * The factor that turns a rate in {@code unit} ({@code ops/ms}, ...) into one per second; NaN
+     * for a unit that is not a rate (a ring run in another mode has no jobs/s figure).
+     */
     private static double perSecond(String unit) {
         String per = unit == null ? "s" : unit.substring(unit.indexOf('/') + 1);
         switch (per) {
@@ -391,7 +394,7 @@ public final class Chart {
             case "s":
                 return 1.0;
             default:
-                throw new IllegalArgumentException("unknown rate unit: " + unit);
+                return NONE;
         }
     }
 
