@@ -49,6 +49,8 @@ public final class Chart {
         final boolean higherIsBetter;
         final double fenceAllocMax; // NaN: no allocation target
         final double fenceAbsMax; // NaN: no absolute target; in ns/op (row 9's 150 ns)
+        String fenceSetup; // null, or a benchmark of the fence side's untimed setup alone
+        String peerSetup; // the same for the peer side
 
         Pair(String row, String label, String fence, String peer, String peerName, Metric metric,
                 double target, boolean higherIsBetter, double fenceAllocMax, double fenceAbsMax) {
@@ -62,6 +64,17 @@ public final class Chart {
             this.higherIsBetter = higherIsBetter;
             this.fenceAllocMax = fenceAllocMax;
             this.fenceAbsMax = fenceAbsMax;
+        }
+
+        /**
+         * Names the benchmarks that run each side's per-invocation setup alone: JMH counts an
+         * untimed {@code Level.Invocation} setup's allocation in {@code gc.alloc.rate.norm}, so
+         * the row shows each side's B/op less its setup's.
+         */
+        Pair setupOnly(String fenceSetupBench, String peerSetupBench) {
+            this.fenceSetup = fenceSetupBench;
+            this.peerSetup = peerSetupBench;
+            return this;
         }
     }
 
@@ -138,9 +151,11 @@ public final class Chart {
         p.add(new Pair("11d", "GPU ring, idle receiver yields instead of parking (diagnostic)",
                 RING + "fence", RING + "cf", "CF + ArrayBlockingQueue", Metric.EMITTER, NONE,
                 true, NONE, NONE));
-        // both sides build fresh members per invocation (untimed setup, counted in B/op)
+        // both sides build fresh members per invocation (untimed setup, but counted in JMH's
+        // B/op): the row subtracts each side's setup-only benchmark
         p.add(new Pair("12", "merge two SyncFiles of 64 fences each", MRG + "syncFileMergeFresh",
-                MRG + "cfAllOf", "CF.allOf over the 128", Metric.SCORE, NONE, false, NONE, NONE));
+                MRG + "cfAllOf", "CF.allOf over the 128", Metric.SCORE, NONE, false, NONE, NONE)
+                .setupOnly(MRG + "syncFileSetupOnly", MRG + "cfAllOfSetupOnly"));
         p.add(new Pair("12", "registered SyncPoller: a handle turns ready among 1,000",
                 POLL + "syncPollerRegisteredNewReady", POLL + "selectorPipesNewReady",
                 "Selector, a pipe turns readable", Metric.SCORE, 1.0, false, NONE, NONE));
@@ -456,8 +471,9 @@ public final class Chart {
         String unit = p.metric == Metric.EMITTER ? "jobs/s" : f.unit;
         l.unit = unit;
         double fv = pick(f, p.metric);
-        l.fence = fig(fv, unit) + alloc(f);
-        l.peer = q == null ? "-" : fig(pick(q, p.metric), unit) + alloc(q);
+        l.fence = fig(fv, unit) + alloc(f, setup(p.fenceSetup, results));
+        l.peer = q == null ? "-"
+                : fig(pick(q, p.metric), unit) + alloc(q, setup(p.peerSetup, results));
         boolean met = true;
         // a pair whose peer did not run (a filtered or failed run) cannot be judged on its ratio
         // target; without this the row read "yes" on its B/op or absolute target alone
@@ -534,6 +550,19 @@ public final class Chart {
         if (!l.met.equals("-") && met != 0 && met != all.size()) {
             l.met += " (met in " + met + " of " + all.size() + " runs)";
         }
+    }
+
+    private static Result setup(String bench, Map<String, Result> results) {
+        return bench == null ? null : results.get(bench);
+    }
+
+    /** {@code r}'s B/op, less {@code setup}'s when that setup-only benchmark ran. */
+    private static String alloc(Result r, Result setup) {
+        if (setup != null && !Double.isNaN(r.alloc) && !Double.isNaN(setup.alloc)) {
+            double op = Math.max(0.0, r.alloc - setup.alloc);
+            return String.format(Locale.ROOT, " (%.0f B/op without setup)", op);
+        }
+        return alloc(r);
     }
 
     private static String alloc(Result r) {

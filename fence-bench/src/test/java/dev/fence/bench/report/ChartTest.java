@@ -93,6 +93,38 @@ class ChartTest {
         }
     }
 
+    @Test
+    void row12sMergeShowsEachSidesAllocationWithoutItsSetup() throws IOException {
+        // JMH counts the untimed per-invocation setup in B/op: 7,400 B of fresh files and
+        // 3,100 B of fresh futures; the merge itself allocates 7,000 B and allOf 12,200 B
+        Path p = dir.resolve("merge.json");
+        Files.writeString(p, "[" + merge("syncFileMergeFresh", 3500, 14400) + ", "
+                + merge("syncFileSetupOnly", 10, 7400) + ", " + merge("cfAllOf", 2400, 15300)
+                + ", " + merge("cfAllOfSetupOnly", 10, 3100) + "]", StandardCharsets.UTF_8);
+        List<String> rows = table("--json", p.toString()).stream()
+                .filter(l -> l.startsWith("| 12 | merge")).collect(Collectors.toList());
+        assertEquals(1, rows.size());
+        String r = rows.get(0);
+        assertTrue(r.contains("| 3,500 ns/op (7000 B/op without setup) |"), r);
+        assertTrue(r.contains("| 2,400 ns/op (12200 B/op without setup) | 1.46x |"), r);
+
+        // without the setup-only runs, the raw figures as before
+        Path q = dir.resolve("merge-raw.json");
+        Files.writeString(q, "[" + merge("syncFileMergeFresh", 3500, 14400) + ", "
+                + merge("cfAllOf", 2400, 15300) + "]", StandardCharsets.UTF_8);
+        String raw = table("--json", q.toString()).stream()
+                .filter(l -> l.startsWith("| 12 | merge")).findFirst().orElseThrow();
+        assertTrue(raw.contains("| 3,500 ns/op (14400 B/op) |"), raw);
+    }
+
+    private static String merge(String method, double ns, double bytes) {
+        return "{\"benchmark\": \"dev.fence.bench.SyncFileMergeBenchmark." + method + "\","
+                + " \"params\": null, \"primaryMetric\": {\"score\": " + ns
+                + ", \"scoreError\": 0.1, \"scoreUnit\": \"ns/op\"},"
+                + " \"secondaryMetrics\": {\"gc.alloc.rate.norm\": {\"score\": " + bytes
+                + "}}}";
+    }
+
     private static String fanIn(String method, double score, String unit) {
         return "{\"benchmark\": \"dev.fence.bench.FenceFanInBenchmark." + method + "\","
                 + " \"params\": null, \"primaryMetric\": {\"score\": " + score
