@@ -464,6 +464,51 @@ public final class TimelineTests {
         }
     }
 
+    /* ------------------------------------------------------------------------------------------
+     * advance(1) vs advance(2) from value 0: advance is a read-modify-write of the value (a CAS
+     * on cur + delta), so neither increment may be lost. The value ends at 3 and all three points
+     * signal, each callback once and in seqno order, whichever caller ends up draining.
+     */
+
+    @JCStressTest
+    @Description("advance(1) vs advance(2) from 0: value ends at 3 (no lost increment); points 1..3 signalled, callbacks once each, in order.")
+    @Outcome(id = "3, 1", expect = ACCEPTABLE, desc = "Both increments landed: value 3; every point signalled once, in seqno order.")
+    @Outcome(expect = FORBIDDEN, desc = "A lost increment (value 1 or 2), a point left pending, or a callback lost, doubled or out of order.")
+    @State
+    public static class AdvanceVsAdvance {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.fenceAt(1);
+        final Fence p2 = t.fenceAt(2);
+        final Fence p3 = t.fenceAt(3);
+        final OrderProbe cb1 = new OrderProbe(() -> p2.isSignaled() || p3.isSignaled());
+        final OrderProbe cb2 = new OrderProbe(() -> p3.isSignaled());
+        final Counter cb3 = new Counter();
+
+        {
+            p1.addCallback(cb1);
+            p2.addCallback(cb2);
+            p3.addCallback(cb3);
+        }
+
+        @Actor
+        public void advancer1() {
+            t.advance(1);
+        }
+
+        @Actor
+        public void advancer2() {
+            t.advance(2);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = (int) t.value();
+            boolean ok = cb1.runs() == 1 && !cb1.ranTooLate && cb2.runs() == 1 && !cb2.ranTooLate
+                    && cb3.runs() == 1 && p1.isSignaled() && p2.isSignaled() && p3.isSignaled();
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
     /**
      * A {@link Counter} that also records whether it ran too late: whether {@code tooLate} (a
      * higher point signalled, another callback already run) held when it ran.
