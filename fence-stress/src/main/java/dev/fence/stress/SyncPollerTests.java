@@ -11,6 +11,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.fence.core.Fence;
 import dev.fence.syncfile.SyncFile;
 import dev.fence.syncfile.SyncPoller;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -144,6 +145,42 @@ public final class SyncPollerTests {
             r.r1 = poller.selectNow();
             r.r2 = f.refCnt();
             r.r3 = f.isSignaled() ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Two keys' fences signalled at once: both callbacks push onto the ready stack from their
+     * signalling threads, each with a CAS on readyHead after linking nextReady to the head it
+     * read, so neither push may overwrite the other. A later select lists both keys, once each.
+     */
+
+    @JCStressTest
+    @Description("Two registered fences signalled at once (two pushes racing on the ready stack): a later select lists both keys, once each.")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE, desc = "Both pushes landed: select returned 2, each key listed once.")
+    @Outcome(expect = FORBIDDEN, desc = "A push lost (one key missing) or a key listed twice.")
+    @State
+    public static class TwoSignalsPushAtOnce {
+        final Fence f1 = fresh();
+        final Fence f2 = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key k1 = poller.register(soleFile(f1), null);
+        final SyncPoller.Key k2 = poller.register(soleFile(f2), null);
+
+        @Actor
+        public void signaller1() {
+            f1.signal();
+        }
+
+        @Actor
+        public void signaller2() {
+            f2.signal();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = poller.selectNow();
+            List<SyncPoller.Key> keys = poller.readyKeys();
+            r.r2 = keys.size() == 2 && keys.contains(k1) && keys.contains(k2) ? 1 : 0;
         }
     }
 
