@@ -273,6 +273,66 @@ public final class SyncFileTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * channel() vs channel() on a pending fence, the first calls on the file: the channel
+     * holder is created lazily and installed by a CAS (compareAndExchange on `channel`), so the
+     * loser adopts the winner's holder and both calls return the same channel, which the
+     * file's close() then closes. Two holders would make two pipes, one of them unreachable
+     * from close() (a leaked pipe).
+     */
+
+    @JCStressTest
+    @Description("channel() vs channel(), the file's first two: both return the same channel, and close() closes it.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "One channel for both calls; closed by the file's close().")
+    @Outcome(expect = FORBIDDEN, desc = "Two different channels (one left open after close()), or an error.")
+    @State
+    public static class ChannelVsChannel {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        final SyncFile file = SyncFile.create(f);
+        Pipe.SourceChannel ch1;
+        Pipe.SourceChannel ch2;
+
+        {
+            f.release(); // the file holds the only reference
+        }
+
+        @Actor
+        public void opener1() {
+            try {
+                ch1 = file.channel();
+            } catch (IOException | BadHandleException e) {
+                ch1 = null;
+            }
+        }
+
+        @Actor
+        public void opener2() {
+            try {
+                ch2 = file.channel();
+            } catch (IOException | BadHandleException e) {
+                ch2 = null;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Pipe.SourceChannel c1 = ch1;
+            Pipe.SourceChannel c2 = ch2;
+            r.r1 = c1 != null && c1 == c2 ? 1 : 0;
+            file.close();
+            r.r2 = c1 != null && c2 != null && !c1.isOpen() && !c2.isOpen() ? 1 : BROKEN;
+            for (Pipe.SourceChannel c : new Pipe.SourceChannel[] {c1, c2}) {
+                if (c != null && c.isOpen()) {
+                    try {
+                        c.close(); // do not leak file descriptors while the test reports the failure
+                    } catch (IOException ignored) {
+                        // nothing more to do
+                    }
+                }
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * merge() of a timeline point vs the chain being collected. File a holds link 2 of a SyncObj
      * timeline (a signalled fence), whose prev is link 1 holding f1 (pending). merge(a, a)
      * flattens the chain: while f1 is pending the result is f1 itself, an existing fence that
