@@ -23,6 +23,7 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.IZI_Result;
+import org.openjdk.jcstress.infra.results.I_Result;
 import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.ZII_Result;
@@ -553,6 +554,39 @@ public final class FenceTests {
         @Arbiter
         public void arbiter(ZZI_Result r) {
             r.r3 = f.refCnt() == 0 ? f.deallocateCalls.get() : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * allocateContexts(1) vs allocateContexts(2): the global counter is bumped by getAndAdd, so
+     * the two ranges are disjoint and adjacent ({@code [a, a+1)} and {@code [b, b+2)} with no
+     * id in both), whichever runs first. Other tests in the same VM allocate too, so only the
+     * two ranges' relation is judged, not their absolute position.
+     */
+
+    @JCStressTest
+    @Description("allocateContexts(1) vs allocateContexts(2): two disjoint ranges, never one id handed out twice.")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "The ranges are disjoint (context ids never reused).")
+    @Outcome(expect = FORBIDDEN, desc = "The ranges overlap: one context id handed out twice.")
+    @State
+    public static class AllocateContextsVsAllocateContexts {
+        long one;
+        long two;
+
+        @Actor
+        public void allocator1() {
+            one = Fence.allocateContexts(1);
+        }
+
+        @Actor
+        public void allocator2() {
+            two = Fence.allocateContexts(2);
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            boolean disjoint = one < two ? one + 1 <= two : two + 2 <= one;
+            r.r1 = disjoint && one > 0 && two > 0 ? 1 : 0;
         }
     }
 
