@@ -509,6 +509,49 @@ public final class TimelineTests {
         }
     }
 
+    /* ------------------------------------------------------------------------------------------
+     * fenceAt(1) vs fenceAt(2), both below the newest seqno (3) and above the value, so both go
+     * through the out-of-order heap, which is created on first use and guarded by its spin lock
+     * (OOO_LOCK). Neither entry may be lost: signalUpTo(3) afterwards signals both, in seqno
+     * order (p1's callback before p2's, p2's before point 3's).
+     */
+
+    @JCStressTest
+    @Description("fenceAt(1) vs fenceAt(2) into the out-of-order heap (its spin lock, first use): signalUpTo(3) then signals both, in order.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Both heap entries kept; signalUpTo(3) signalled 1, 2, 3 in order, callbacks once each.")
+    @Outcome(expect = FORBIDDEN, desc = "A heap entry lost (a point left pending at the value), a wrong seqno, or a callback lost, doubled or out of order.")
+    @State
+    public static class TwoHeapProducers {
+        final Timeline t = Timeline.create("stress");
+        final Fence p3 = t.fenceAt(3);
+        volatile Fence a;
+        volatile Fence b;
+
+        @Actor
+        public void producer1() {
+            a = t.fenceAt(1);
+        }
+
+        @Actor
+        public void producer2() {
+            b = t.fenceAt(2);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f1 = a;
+            Fence f2 = b;
+            OrderProbe cb1 = new OrderProbe(() -> f2.isSignaled() || p3.isSignaled());
+            OrderProbe cb2 = new OrderProbe(() -> p3.isSignaled());
+            int added = (f1.addCallback(cb1) ? 1 : 0) + (f2.addCallback(cb2) ? 1 : 0);
+            t.signalUpTo(3);
+            r.r1 = added == 2 && f1.seqno() == 1 && f2.seqno() == 2 ? 1 : 0;
+            boolean ok = f1.isSignaled() && f2.isSignaled() && p3.isSignaled()
+                    && cb1.runs() == 1 && !cb1.ranTooLate && cb2.runs() == 1 && !cb2.ranTooLate;
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
     /**
      * A {@link Counter} that also records whether it ran too late: whether {@code tooLate} (a
      * higher point signalled, another callback already run) held when it ran.
