@@ -204,6 +204,46 @@ public final class SyncObjTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * A submission's delivery vs the waiter giving up. The object starts empty; a 1 ns
+     * await(WAIT_FOR_SUBMIT) registers its entry and times out at once (so both orders of
+     * delivery and finish occur often) while replaceFence(a) (a pending) dequeues that entry
+     * under the lock and delivers a retained `a` to it after unlocking. The entry's `captured` goes null -> Capture by CAS, and finish() swaps in
+     * CLOSED, so a delivery that lands after finish fails its CAS and gives its reference back.
+     * Whatever the interleaving the wait times out (a stays pending), and afterwards `a` holds
+     * exactly the creator's and the object's references.
+     */
+
+    @JCStressTest
+    @Description("replaceFence(a) (a pending) vs a 1 ns await(WAIT_FOR_SUBMIT) timing out: the delivery's reference is released whether it lands before or after the waiter's finish.")
+    @Outcome(id = "-1, 2", expect = ACCEPTABLE, desc = "Timed out (a is pending); a holds the creator's and the object's references only.")
+    @Outcome(expect = FORBIDDEN, desc = "A delivered reference leaked (3) or was released twice, or the wait did not time out.")
+    @State
+    public static class DeliveryVsTimeout {
+        final Fence a = newFence();
+        final SyncObj obj = SyncObj.create();
+
+        @Actor
+        public void writer() {
+            obj.replaceFence(a);
+        }
+
+        @Actor
+        public void waiter(II_Result r) {
+            try {
+                r.r1 = SyncObj.await(new SyncObj[] {obj}, null, SyncObj.WAIT_FOR_SUBMIT,
+                        1, TimeUnit.NANOSECONDS);
+            } catch (PointNotSubmittedException | InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = a.refCnt();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * Timeline signal vs query. Points 1, 2, 3 hold pending f1, f2, f3; they signal out of
      * order: f2, then f1, then f3. A reader calls query() twice and then reads which fences
      * have signalled, reduced to the point they imply (r3: 0 = none or only f2, 2 = f1 and f2,
