@@ -648,6 +648,43 @@ public final class WwMutexTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * Two contexts of one class started at once: each takes the class's next stamp with
+     * incrementAndGet, so the stamps are distinct (1 and 2 on a fresh class) and wait-die /
+     * wound-wait can always tell the older from the younger. Equal stamps would leave two
+     * transactions that both judge the other the younger (or the older).
+     */
+
+    @JCStressTest
+    @Description("Two WwAcquireContexts of one fresh class started at once: distinct stamps 1 and 2.")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "Distinct stamps, 1 and 2 in either order.")
+    @Outcome(expect = FORBIDDEN, desc = "Both got the same stamp (a lost increment), or a stamp other than 1 or 2.")
+    @State
+    public static class ConcurrentContextsGetDistinctStamps {
+        final WwClass cls = WwClass.woundWait("stress-stamps");
+        long a;
+        long b;
+
+        @Actor
+        public void starter1() {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            a = ctx.stamp();
+            ctx.close();
+        }
+
+        @Actor
+        public void starter2() {
+            WwAcquireContext ctx = new WwAcquireContext(cls);
+            b = ctx.stamp();
+            ctx.close();
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            r.r1 = a + b == 3 && a * b == 2 ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * Reopened contexts (WwAcquireContext.reopen()): the same object with a new, larger stamp.
      * Another thread may still hold the context from its previous transaction (as an owner it
      * read, or a waiter it saw) and judge or wound it with what it reads; WwMutex's overview
