@@ -413,9 +413,13 @@ public final class Chart {
         }
     }
 
-    /** The factor that turns a time per operation in {@code unit} ({@code us/op}, ...) into ns. */
+    /**
+     * The factor that turns a time per operation in {@code unit} ({@code us/op}, ...) into ns;
+     * NaN for a unit that is not a time per operation (a throughput run, {@code ops/us}), whose
+     * row then reads n/a instead of aborting the whole table.
+     */
     private static double nanosPer(String unit) {
-        switch (unit) {
+        switch (unit == null ? "" : unit) {
             case "ns/op":
                 return 1.0;
             case "us/op":
@@ -427,7 +431,7 @@ public final class Chart {
             case "min/op":
                 return 60e9;
             default:
-                throw new IllegalArgumentException("not a time per operation: " + unit);
+                return NONE;
         }
     }
 
@@ -475,9 +479,11 @@ public final class Chart {
         l.peer = q == null ? "-"
                 : fig(pick(q, p.metric), unit) + alloc(q, setup(p.peerSetup, results));
         boolean met = true;
-        // a pair whose peer did not run (a filtered or failed run) cannot be judged on its ratio
-        // target; without this the row read "yes" on its B/op or absolute target alone
-        boolean judged = true;
+        // why a target could not be judged (null: every target was): a pair whose peer did not
+        // run (a filtered or failed run) has no ratio, and a run in a mode other than a time
+        // per operation has no figure for row 9's ns/op target. Without this the row read "yes"
+        // on its other targets alone; a target that was judged and missed still reads NO.
+        String unjudged = null;
         List<String> targets = new ArrayList<>();
         if (q != null) {
             double qv = pick(q, p.metric);
@@ -496,7 +502,7 @@ public final class Chart {
                 l.peer = "not run";
                 if (!Double.isNaN(p.target)) {
                     targets.add((p.higherIsBetter ? ">= " : "<= ") + p.target + "x");
-                    judged = false;
+                    unjudged = "peer not run";
                 }
             }
         }
@@ -510,10 +516,16 @@ public final class Chart {
         if (!Double.isNaN(p.fenceAbsMax)) {
             // the target is in ns/op; a run made with another time unit (-tu us) is converted
             targets.add("<= " + (long) p.fenceAbsMax + " ns/op");
-            met &= fv * nanosPer(unit) <= p.fenceAbsMax;
+            double toNs = nanosPer(unit);
+            if (Double.isNaN(toNs)) {
+                unjudged = unjudged != null ? unjudged : "not a time per op: " + unit;
+            } else {
+                met &= fv * toNs <= p.fenceAbsMax;
+            }
         }
         l.target = targets.isEmpty() ? "(info)" : String.join(", ", targets);
-        l.met = targets.isEmpty() ? "-" : !judged ? "n/a (peer not run)" : met ? "yes" : "**NO**";
+        l.met = targets.isEmpty() ? "-" : !met ? "**NO**"
+                : unjudged != null ? "n/a (" + unjudged + ")" : "yes";
         return l;
     }
 

@@ -77,6 +77,33 @@ class ChartTest {
     }
 
     @Test
+    void aRowWhosePeerDidNotRunButMissedItsOwnTargetIsNotMet() throws IOException {
+        // only the fence side of row 1 ran, at 96 B/op: whatever the peer would have shown, the
+        // row's 48 B/op target is missed, so the verdict is NO, not n/a
+        Path p = dir.resolve("fence-only-fat.json");
+        Files.writeString(p, "[" + result("fenceCreateSignal", 20, 96) + "]",
+                StandardCharsets.UTF_8);
+        String r = row1(table("--json", p.toString()));
+        assertTrue(r.contains("| new CF + complete | not run | - |"), r);
+        assertTrue(r.endsWith("| <= 1.5x, <= 48 B/op | **NO** |"), r);
+    }
+
+    @Test
+    void row9InAThroughputRunIsNotJudgedOnItsNanosecondTarget() throws IOException {
+        // a run made in throughput mode (-bm thrpt passes through TaggedForks too): the table
+        // is still written; row 9's ns/op target cannot be judged on ops/us (the ratio, 0.50x,
+        // is within its 0.7x, so the verdict is left to the absolute target)
+        Path p = dir.resolve("fanin-thrpt.json");
+        Files.writeString(p, "[" + fanIn("fenceArrayAll", 2.0, "ops/us") + ", "
+                + fanIn("cfAllOf", 4.0, "ops/us") + "]", StandardCharsets.UTF_8);
+        List<String> rows = table("--json", p.toString()).stream()
+                .filter(l -> l.startsWith("| 9 |")).collect(Collectors.toList());
+        assertEquals(1, rows.size());
+        String r = rows.get(0);
+        assertTrue(r.endsWith("| <= 0.7x, <= 150 ns/op | n/a (not a time per op: ops/us) |"), r);
+    }
+
+    @Test
     void row9sAbsoluteTargetIsNanosecondsInAnyTimeUnit() throws IOException {
         // fan-in at 200 ns per member (over the 150 ns target) against a peer at 400 ns (0.5x,
         // within 0.7x), reported in ns/op and in us/op (-tu us): missed both times
