@@ -485,7 +485,15 @@ public final class Chart {
         // on its other targets alone; a target that was judged and missed still reads NO.
         String unjudged = null;
         List<String> targets = new ArrayList<>();
-        if (q != null) {
+        if (q != null && (Double.isNaN(fv) || Double.isNaN(pick(q, p.metric)))) {
+            // both ran, but a side has no figure in this metric (a ring run in a mode without
+            // a rate has no jobs/s): no ratio, and its target cannot be judged
+            l.ratioText = "n/a";
+            if (!Double.isNaN(p.target)) {
+                targets.add((p.higherIsBetter ? ">= " : "<= ") + p.target + "x");
+                unjudged = "no figure to compare";
+            }
+        } else if (q != null) {
             double qv = pick(q, p.metric);
             double ratio = fv / qv;
             l.raw = ratio;

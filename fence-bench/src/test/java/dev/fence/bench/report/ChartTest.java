@@ -193,6 +193,24 @@ class ChartTest {
     }
 
     @Test
+    void row11InARunWithoutARateIsNotJudged() throws IOException {
+        // a ring run in average-time mode (-bm avgt): the emitters report us/op, not a rate, so
+        // there is no jobs/s figure on either side and no ratio; the row is n/a, not NO
+        Path p = dir.resolve("ring-avgt.json");
+        Files.writeString(p, "[" + ring("fenceWoken", "fenceWokenEmit", 0.055, 0.053, "us/op",
+                979, 54.2) + ", " + ring("cf", "cfEmit", 0.145, 0.143, "us/op", 158, 24.2) + "]",
+                StandardCharsets.UTF_8);
+        Path svg = dir.resolve("ring-avgt.svg");
+        List<String> rows = table("--json", p.toString(), "--svg", svg.toString()).stream()
+                .filter(l -> l.startsWith("| 11 |")).collect(Collectors.toList());
+        assertEquals(1, rows.size());
+        String r = rows.get(0);
+        assertTrue(r.endsWith("| >= 1.5x | n/a (no figure to compare) |"), r);
+        assertTrue(!Files.readString(svg, StandardCharsets.UTF_8).contains("NaN"),
+                "the chart draws no NaN coordinates");
+    }
+
+    @Test
     void otherRunsAddTheSpreadAndHowManyMet() throws IOException {
         Path svg = dir.resolve("chart.svg");
         List<String> t = table("--json", run("a.json", 20).toString(), "--also",
