@@ -79,10 +79,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link SignallingSection} of its thread (its CPU fence waits for it to end): while this thread
  * has any access open, a blocking wait on a pending fence and every {@link WwMutex} lock that may
  * block throw {@link IllegalStateException}. So a begin on another buffer (it locks that buffer's
- * reservation), {@link #importFence(Fence, Direction)} or {@link ExecContext#lockAll} inside an
- * access is reported at once, contended or not, instead of deadlocking only when device work
- * happens to interleave. A read nested in the same buffer's read neither waits nor locks and is
- * allowed.
+ * reservation, also through {@link #beginCpuAccessAll}), {@link #importFence(Fence, Direction)}
+ * of a pending fence or {@link ExecContext#lockAll} inside an access is reported at once,
+ * contended or not, instead of deadlocking only when device work happens to interleave. A read
+ * nested in the same buffer's read neither waits nor locks and is allowed.
  *
  * <h2>Explicit synchronization bridge</h2>
  * {@link #exportFence(Direction)} and {@link #importFence(Fence, Direction)} are the kernel's

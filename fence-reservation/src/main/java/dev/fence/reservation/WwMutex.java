@@ -50,7 +50,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * class in one thread at once, can deadlock undetected, as in the kernel.
  *
  * <p>With debug checks on ({@code -Ddev.fence.debug=true}), every lock call that may block (all
- * but the {@code tryLock} methods) throws {@link IllegalStateException} inside a fence callback,
+ * but the {@code tryLock} methods, and a context's lock of a mutex it already holds, which returns
+ * {@code false} at once) throws {@link IllegalStateException} inside a fence callback,
  * a {@link dev.fence.core.CallbackDeferral} or a {@link dev.fence.core.SignallingSection},
  * contended or not: the thread holding the mutex may be waiting for the very fence this thread is
  * about to signal (the kernel's lockdep flags a {@code dma_resv} lock in a signalling section the
@@ -674,10 +675,10 @@ public final class WwMutex {
         }
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
-        SignallingSection.checkMayWait(this); // debug mode only
         if (owner == ctx) {
-            return ALREADY;
+            return ALREADY; // cannot block, so not a lock the debug checks report (as lockdep)
         }
+        SignallingSection.checkMayWait(this); // debug mode only
         beginCtxLock(ctx);
         int r = grab(ctx, ctx) ? ACQUIRED : acquire(ctx, ctx, interruptible);
         if (r == DEADLK) {

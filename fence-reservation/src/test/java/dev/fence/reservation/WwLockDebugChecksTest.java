@@ -91,6 +91,25 @@ class WwLockDebugChecksTest {
         }
     }
 
+    /**
+     * A context's lock of a mutex it already holds returns {@code false} at once and cannot
+     * block, so it is not reported (the kernel returns {@code -EALREADY} before lockdep records
+     * an acquisition).
+     */
+    @Test
+    void relockByTheHoldingContextInsideASectionIsNotReported() throws Exception {
+        WwClass cls = WwClass.waitDie("debug");
+        WwMutex m = new WwMutex(cls, "m");
+        try (WwAcquireContext ctx = new WwAcquireContext(cls)) {
+            assertTrue(m.lock(ctx));
+            try (SignallingSection s = SignallingSection.begin()) {
+                assertFalse(m.lock(ctx), "already held: -EALREADY, no report");
+                assertFalse(m.lockInterruptible(ctx));
+            }
+            m.unlock();
+        }
+    }
+
     @Test
     void plainLockInsideACallbackThrows() {
         WwMutex m = new WwMutex(WwClass.woundWait("debug"), "m");
