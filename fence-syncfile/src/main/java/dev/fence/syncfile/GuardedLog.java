@@ -26,4 +26,19 @@ final class GuardedLog {
             // Nothing else to report to; the caller goes on with what the warning describes.
         }
     }
+
+    /**
+     * Logs at DEBUG and swallows anything the logger throws.
+     *
+     * @param log the logger
+     * @param message the message
+     * @param failure the failure logged with its stack trace
+     */
+    static void debug(Logger log, String message, Throwable failure) {
+        try {
+            log.debug(message, failure);
+        } catch (RuntimeException | Error logFailure) {
+            // as in warn()
+        }
+    }
 }

@@ -503,12 +503,12 @@ public final class SyncFile implements AutoCloseable {
         try {
             p.source().close();
         } catch (IOException e) {
-            LOG.debug("closing a sync file pipe source", e);
+            GuardedLog.debug(LOG, "closing a sync file pipe source", e);
         }
         try {
             p.sink().close();
         } catch (IOException e) {
-            LOG.debug("closing a sync file pipe sink", e);
+            GuardedLog.debug(LOG, "closing a sync file pipe sink", e);
         }
     }
 
