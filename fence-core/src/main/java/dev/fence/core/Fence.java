@@ -1374,7 +1374,7 @@ public class Fence {
         if ((s & SIGNALED) == 0) {
             st = (s & SIGNALING) != 0 ? "signalling" : "pending";
         } else {
-            st = error == null ? "signalled" : "signalled with error " + error;
+            st = error == null ? "signalled" : "signalled with error " + safeString(error);
         }
         return Long.toUnsignedString(context) + ':' + Long.toUnsignedString(seqno) + ' '
                 + hookName(true) + ' ' + hookName(false) + ' ' + st;
@@ -1383,13 +1383,30 @@ public class Fence {
     /**
      * A driver's {@link #timelineName()} or {@link #driverName()}, or a placeholder if it throws:
      * the forced signal of a released fence, and the warnings of failing hooks, describe the
-     * fence first, and a name hook that fails (a driver torn down) must not stop them.
+     * fence first, and a name hook that fails (a driver torn down) must not stop them. An
+     * {@link Error} counts too (a torn-down driver's classes fail to load with a
+     * {@link LinkageError}), as it does for {@link #pollSignaled()} and
+     * {@link #enableSignalingHook()}: otherwise the enable hook's failure would leave the fence
+     * enabled but never signalled, and a forced signal would be skipped, hanging its waiters.
      */
     private String hookName(boolean timeline) {
         try {
             return timeline ? timelineName() : driverName();
-        } catch (RuntimeException e) {
-            return "<" + (timeline ? "timelineName" : "driverName") + " threw " + e + ">";
+        } catch (RuntimeException | Error e) {
+            return "<" + (timeline ? "timelineName" : "driverName") + " threw " + safeString(e)
+                    + ">";
+        }
+    }
+
+    /**
+     * {@code t.toString()}, or its class name if that throws (a message built from torn-down
+     * state): describing a fence must not fail because of the exception it describes.
+     */
+    private static String safeString(Throwable t) {
+        try {
+            return t.toString();
+        } catch (RuntimeException | Error e) {
+            return t.getClass().getName();
         }
     }
 
