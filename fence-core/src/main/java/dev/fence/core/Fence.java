@@ -693,10 +693,16 @@ public class Fence {
         if (locked == NOT_LOCKED) {
             return false;
         }
-        if ((locked & DEAD) != 0) {
+        if ((locked & DEAD) != 0 && head == null) {
             // The last reference went before this node arrived (a waiter still spinning then,
-            // or a use after release): lastReleased() saw no node and will not signal, and
-            // nobody else may. DEAD cannot be set while we hold LOCKED, so this check is final.
+            // or a use after release), and no node was queued: lastReleased() sees (or saw) an
+            // empty list and will not signal, and nobody else may. DEAD cannot be set while we
+            // hold LOCKED, and nobody links into a dead fence's empty list, so this is final.
+            // If nodes are queued, lastReleased() sees them (or has seen them) and signals, then
+            // deallocates: the node is linked normally below and runs with them. Signalling here
+            // instead would run those earlier callbacks in this thread while the releasing
+            // thread, finding the fence signalled, called deallocate() at once, before or while
+            // they ran (the kernel's release runs them first).
             unlockList(locked);
             String d = describe();
             warn("fence {} waited on or given a callback after its last release; signalling it"

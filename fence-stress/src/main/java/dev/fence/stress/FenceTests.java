@@ -756,6 +756,60 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * As above, but with a callback queued before the race: the releaser's forced signal owes
+     * that callback its run, and deallocate() follows it (the kernel's release runs the pending
+     * callbacks, then frees). A late add that finds the fence dead with that callback still
+     * queued links normally and runs with it; only an add into a dead fence's empty list signals
+     * the fence itself. Before, any add that found DEAD signalled: it ran the early callback in
+     * the adder's thread while the releaser, finding the fence signalled, called deallocate()
+     * at once, before or while the callback ran.
+     */
+
+    @JCStressTest
+    @Description("addCallback() vs last release() with a callback queued before: the releaser runs it, then deallocates.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The add queued its node (before or after DEAD); the release's signal ran both.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "The release had signalled already: the add was refused.")
+    @Outcome(expect = FORBIDDEN, desc = "The early callback ran in the adder (deallocate() could precede it), ran after deallocate(), not once, or the late node was lost.")
+    @State
+    public static class LateAddVsLastReleaseWithCallback {
+        final DriverFence f = new DriverFence();
+        final Counter late = new Counter();
+        volatile Thread releaserThread;
+        /** 1 if the early callback ran once, in the releaser, before deallocate(). */
+        volatile int earlyOk = -1;
+        final AtomicInteger earlyRuns = new AtomicInteger();
+
+        {
+            f.onSignal(x -> {
+                earlyOk = Thread.currentThread() == releaserThread
+                        && f.deallocateCalls.get() == 0 ? 1 : BROKEN;
+                earlyRuns.incrementAndGet();
+            });
+        }
+
+        @Actor
+        public void adder(III_Result r) {
+            r.r1 = Probes.add(f, late);
+        }
+
+        @Actor
+        public void releaser() {
+            releaserThread = Thread.currentThread();
+            f.release();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r2 = late.runs();
+            r.r3 = earlyOk == 1 && earlyRuns.get() == 1 && f.deallocateCalls.get() == 1
+                    && f.error() instanceof FenceReleasedException ? 1 : BROKEN;
+            if (r.r1 != TRUE && r.r1 != FALSE) {
+                r.r1 = BROKEN;
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * enableSignalingHook() runs at most once, however many threads show interest at once.
      */
 
