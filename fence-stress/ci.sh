@@ -8,8 +8,8 @@
 # flag matrix), no split compilation, 2 CPUs, 1 iteration of 50 ms per fork, 1 normal +
 # 1 stress fork per test (jcstress plans no stress fork on JDK 25). With 107 tests this took
 # about 3 min on JDK 17 and 1.5 min on JDK 25 on a quiet 2-vCPU reference VM (5 and 2.5 min when
-# loaded); the suite has 129 tests since the twenty-second session (its CI timing is in
-# docs/stress.md). Plus the 30 s soak. Most of each fork's time is JVM start-up and warm-up, not
+# loaded); with the 129 tests of the twenty-second session, 410 s on JDK 17 and 219 s on JDK 25
+# (docs/stress.md). Plus the 30 s soak. Most of each fork's time is JVM start-up and warm-up, not
 # sampling; the races these tests look for show within a few thousand samples (see the CI
 # result table in docs/stress.md).
 # Override with FENCE_JCSTRESS_ARGS / FENCE_SOAK_SECONDS.
