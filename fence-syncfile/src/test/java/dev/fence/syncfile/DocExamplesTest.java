@@ -329,7 +329,7 @@ class DocExamplesTest {
                 }
             });
 
-            Thread.sleep(20); // the render thread usually starts before the fill is submitted
+            TestSupport.awaitWaiters(sync, 1); // the render job waits for the fill's submission
             Fence filled = dmaEngine.next();
             sync.addPoint(1, filled);
             filled.signal(); // the DMA engine completes the fill
