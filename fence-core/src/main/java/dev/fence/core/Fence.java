@@ -948,13 +948,7 @@ public class Fence {
             warn("onDeadline of {} threw; the deadline hint is dropped (later failures of {}"
                     + " are logged at DEBUG)", describe(), getClass().getName(), e);
         } else {
-            try {
-                if (LOG.isDebugEnabled()) {
-                    LOG.debug("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
-                }
-            } catch (RuntimeException | Error logFailure) {
-                // as in warn(): the hint is dropped either way
-            }
+            debug("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
         }
     }
 
@@ -968,6 +962,15 @@ public class Fence {
             LOG.warn(format, args);
         } catch (RuntimeException | Error logFailure) {
             // Nothing else to report to; the caller goes on with what the warning describes.
+        }
+    }
+
+    /** As {@link #warn}, at DEBUG. */
+    private static void debug(String format, Object... args) {
+        try {
+            LOG.debug(format, args);
+        } catch (RuntimeException | Error logFailure) {
+            // as in warn()
         }
     }
 
