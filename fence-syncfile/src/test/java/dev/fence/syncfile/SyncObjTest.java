@@ -561,15 +561,7 @@ class SyncObjTest {
         AtomicInteger told = new AtomicInteger();
         obj.onPoint(0, WAIT_AVAILABLE, told::incrementAndGet);
         Fence f = fresh();
-        int taken = 0;
-        try {
-            for (;;) {
-                f.retain();
-                taken++;
-            }
-        } catch (IllegalStateException expected) {
-            // the count is full
-        }
+        int taken = TestSupport.retainUntilFull(f);
         f.release(); // one short of full: replaceFence's reference fits, the waiter's does not
         taken--;
         obj.replaceFence(f);

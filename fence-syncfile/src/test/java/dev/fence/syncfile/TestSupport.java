@@ -62,6 +62,23 @@ final class TestSupport {
     }
 
     /** Waits until {@code obj} has {@code n} queued point waiters, failing after 10 s. */
+    /**
+     * Retains {@code f} until its reference count is full (the next retain would overflow).
+     *
+     * @return how many references this took
+     */
+    static int retainUntilFull(Fence f) {
+        int taken = 0;
+        try {
+            for (;;) {
+                f.retain();
+                taken++;
+            }
+        } catch (IllegalStateException expected) {
+            return taken; // the count is full
+        }
+    }
+
     static void awaitWaiters(SyncObj obj, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (obj.waiterCount() != n) {
