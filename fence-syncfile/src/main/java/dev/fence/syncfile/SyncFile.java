@@ -264,8 +264,14 @@ public final class SyncFile implements AutoCloseable {
         try {
             String n = timeline ? f.timelineName() : f.driverName();
             return n != null ? n : "<" + hook + " returned null>";
-        } catch (RuntimeException e) {
-            return "<" + hook + " threw " + e + ">";
+        } catch (RuntimeException | Error e) { // as Fence.describe(): a torn-down driver too
+            String what;
+            try {
+                what = e.toString();
+            } catch (RuntimeException | Error unprintable) {
+                what = e.getClass().getName();
+            }
+            return "<" + hook + " threw " + what + ">";
         }
     }
 

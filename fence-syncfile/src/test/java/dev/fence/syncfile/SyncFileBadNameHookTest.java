@@ -34,6 +34,29 @@ class SyncFileBadNameHookTest {
         @Override public String timelineName() { throw new IllegalStateException("ring gone"); }
     }
 
+    /** A torn-down driver: its classes fail to load, an Error rather than an exception. */
+    static final class UnloadedDriver extends Fence {
+        UnloadedDriver() {
+            super(Fence.allocateContexts(1), 9);
+        }
+
+        @Override public String driverName() { throw new NoClassDefFoundError("driver unloaded"); }
+        @Override public String timelineName() { throw new NoClassDefFoundError("ring gone"); }
+    }
+
+    /** As Fence.describe() since the twenty-second session: an Error from a name hook too. */
+    @Test
+    void infoAndNameWithNameHooksThrowingErrors() {
+        Fence f = new UnloadedDriver();
+        try (SyncFile file = SyncFile.create(f)) {
+            FenceInfo fi = file.info().fences().get(0);
+            assertTrue(fi.timelineName().contains("ring gone"), fi.timelineName());
+            assertTrue(fi.driverName().contains("driver unloaded"), fi.driverName());
+            assertTrue(file.name().contains("driver unloaded"), file.name());
+            assertTrue(f.describe().contains("driver unloaded"), f.describe());
+        }
+    }
+
     @Test
     void infoAndNameWithNullNames() {
         Fence f = new NullNames();
