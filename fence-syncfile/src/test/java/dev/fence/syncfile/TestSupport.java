@@ -61,7 +61,6 @@ final class TestSupport {
         return t;
     }
 
-    /** Waits until {@code obj} has {@code n} queued point waiters, failing after 10 s. */
     /**
      * Retains {@code f} until its reference count is full (the next retain would overflow).
      *
@@ -79,6 +78,7 @@ final class TestSupport {
         }
     }
 
+    /** Waits until {@code obj} has {@code n} queued point waiters, failing after 10 s. */
     static void awaitWaiters(SyncObj obj, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (obj.waiterCount() != n) {
