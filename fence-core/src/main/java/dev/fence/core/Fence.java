@@ -1,5 +1,6 @@
 package dev.fence.core;
 
+import dev.fence.core.internal.Diagnostics;
 import dev.fence.core.internal.FenceSignalEvent;
 import dev.fence.core.internal.FenceWaitEvent;
 import java.lang.invoke.MethodHandles;
@@ -958,20 +959,12 @@ public class Fence {
      * happen, or a waiter would hang on a fence that nobody will signal.
      */
     private static void warn(String format, Object... args) {
-        try {
-            LOG.warn(format, args);
-        } catch (RuntimeException | Error logFailure) {
-            // Nothing else to report to; the caller goes on with what the warning describes.
-        }
+        Diagnostics.warn(LOG, format, args);
     }
 
     /** As {@link #warn}, at DEBUG. */
     private static void debug(String format, Object... args) {
-        try {
-            LOG.debug(format, args);
-        } catch (RuntimeException | Error logFailure) {
-            // as in warn()
-        }
+        Diagnostics.debug(LOG, format, args);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1373,7 +1366,8 @@ public class Fence {
 
     /**
      * A one-line description for logs: context, seqno, timeline, driver and state. A name hook
-     * that throws is shown as a placeholder naming its exception, so describing never fails.
+     * that throws or returns null is shown as a placeholder naming the hook (and the exception),
+     * so describing never fails.
      *
      * @return for example {@code "7:42 gpu-ring gpu pending"}
      */
@@ -1383,40 +1377,15 @@ public class Fence {
         if ((s & SIGNALED) == 0) {
             st = (s & SIGNALING) != 0 ? "signalling" : "pending";
         } else {
-            st = error == null ? "signalled" : "signalled with error " + safeString(error);
+            st = error == null ? "signalled"
+                    : "signalled with error " + Diagnostics.safeString(error);
         }
+        // The forced signal of a released fence and the warnings of failing hooks describe the
+        // fence first: a name hook that fails (an Error too, a torn-down driver's LinkageError)
+        // must not stop them, or the fence would never signal and its waiters would hang.
         return Long.toUnsignedString(context) + ':' + Long.toUnsignedString(seqno) + ' '
-                + hookName(true) + ' ' + hookName(false) + ' ' + st;
-    }
-
-    /**
-     * A driver's {@link #timelineName()} or {@link #driverName()}, or a placeholder if it throws:
-     * the forced signal of a released fence, and the warnings of failing hooks, describe the
-     * fence first, and a name hook that fails (a driver torn down) must not stop them. An
-     * {@link Error} counts too (a torn-down driver's classes fail to load with a
-     * {@link LinkageError}), as it does for {@link #pollSignaled()} and
-     * {@link #enableSignalingHook()}: otherwise the enable hook's failure would leave the fence
-     * enabled but never signalled, and a forced signal would be skipped, hanging its waiters.
-     */
-    private String hookName(boolean timeline) {
-        try {
-            return timeline ? timelineName() : driverName();
-        } catch (RuntimeException | Error e) {
-            return "<" + (timeline ? "timelineName" : "driverName") + " threw " + safeString(e)
-                    + ">";
-        }
-    }
-
-    /**
-     * {@code t.toString()}, or its class name if that throws (a message built from torn-down
-     * state): describing a fence must not fail because of the exception it describes.
-     */
-    private static String safeString(Throwable t) {
-        try {
-            return t.toString();
-        } catch (RuntimeException | Error e) {
-            return t.getClass().getName();
-        }
+                + Diagnostics.hookName(this, true) + ' ' + Diagnostics.hookName(this, false) + ' '
+                + st;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.fence.core;
 
+import dev.fence.core.internal.Diagnostics;
 import dev.fence.core.internal.FenceWaitEvent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -363,10 +364,7 @@ public final class Fences {
 
     static void callbackFailed(Fence fence, FenceCallback callback, Throwable t) {
         CALLBACK_FAILURES.increment();
-        try {
-            LOG.warn("callback {} of fence {} threw", callback, fence.describe(), t);
-        } catch (RuntimeException | Error logFailure) {
-            // The count above is the record; a broken logger must not stop the other callbacks.
-        }
+        // The count above is the record; a broken logger must not stop the other callbacks.
+        Diagnostics.warn(LOG, "callback {} of fence {} threw", callback, fence.describe(), t);
     }
 }

@@ -4,6 +4,7 @@ import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Fences;
+import dev.fence.core.internal.Diagnostics;
 import dev.fence.syncfile.internal.Refs;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -250,29 +251,9 @@ public final class SyncFile implements AutoCloseable {
         if (userName != null && !userName.isEmpty()) { // the kernel treats "" as no name too
             return userName;
         }
-        return hookName(f, false) + '-' + hookName(f, true) + Long.toUnsignedString(f.context())
+        return Diagnostics.hookName(f, false) + '-' + Diagnostics.hookName(f, true)
+                + Long.toUnsignedString(f.context())
                 + '-' + Long.toUnsignedString(f.seqno());
-    }
-
-    /**
-     * A fence's {@code timelineName()} or {@code driverName()} for the diagnostics here, or a
-     * placeholder naming the hook if it returns null or throws, as {@link Fence#describe()} does:
-     * a driver's broken name hook must not make {@link #info()} or {@link #name()} fail.
-     */
-    private static String hookName(Fence f, boolean timeline) {
-        String hook = timeline ? "timelineName" : "driverName";
-        try {
-            String n = timeline ? f.timelineName() : f.driverName();
-            return n != null ? n : "<" + hook + " returned null>";
-        } catch (RuntimeException | Error e) { // as Fence.describe(): a torn-down driver too
-            String what;
-            try {
-                what = e.toString();
-            } catch (RuntimeException | Error unprintable) {
-                what = e.getClass().getName();
-            }
-            return "<" + hook + " threw " + what + ">";
-        }
     }
 
     /**
@@ -330,7 +311,8 @@ public final class SyncFile implements AutoCloseable {
         for (Fence leaf : leaves) {
             FenceStatus st = leaf.status();
             long ts = st == FenceStatus.PENDING ? 0L : leaf.timestamp();
-            infos.add(new FenceInfo(hookName(leaf, true), hookName(leaf, false), st, ts));
+            infos.add(new FenceInfo(Diagnostics.hookName(leaf, true),
+                    Diagnostics.hookName(leaf, false), st, ts));
             if (agg == FenceStatus.SIGNALED) {
                 agg = st;
             }
@@ -509,12 +491,12 @@ public final class SyncFile implements AutoCloseable {
         try {
             p.source().close();
         } catch (IOException e) {
-            GuardedLog.debug(LOG, "closing a sync file pipe source", e);
+            Diagnostics.debug(LOG, "closing a sync file pipe source", e);
         }
         try {
             p.sink().close();
         } catch (IOException e) {
-            GuardedLog.debug(LOG, "closing a sync file pipe sink", e);
+            Diagnostics.debug(LOG, "closing a sync file pipe sink", e);
         }
     }
 
@@ -551,7 +533,7 @@ public final class SyncFile implements AutoCloseable {
             try {
                 sink.close();
             } catch (IOException e) {
-                GuardedLog.warn(LOG, "could not close the pipe sink of a sync file channel", e);
+                Diagnostics.warn(LOG, "could not close the pipe sink of a sync file channel", e);
             }
         }
 

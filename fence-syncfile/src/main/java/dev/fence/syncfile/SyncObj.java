@@ -6,6 +6,7 @@ import dev.fence.core.FenceCallback;
 import dev.fence.core.FenceChain;
 import dev.fence.core.Fences;
 import dev.fence.core.SignallingSection;
+import dev.fence.core.internal.Diagnostics;
 import dev.fence.syncfile.internal.Refs;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -818,7 +819,7 @@ public final class SyncObj {
         try {
             return f.tryRetain();
         } catch (IllegalStateException overflow) {
-            GuardedLog.warn(LOG,
+            Diagnostics.warn(LOG,
                     "reference count of {} is full; a syncobj waiter gets it uncounted",
                     f.describe());
             return false;
@@ -932,7 +933,7 @@ public final class SyncObj {
             try {
                 action.run();
             } catch (RuntimeException | Error e) {
-                GuardedLog.warn(LOG, "syncobj point {} notification {} threw", point, action, e);
+                Diagnostics.warn(LOG, "syncobj point {} notification {} threw", point, action, e);
             } finally {
                 if (counted) {
                     f.release();
