@@ -2,6 +2,7 @@ package dev.fence.reservation;
 
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
+import dev.fence.core.internal.Diagnostics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -198,8 +199,8 @@ public final class ExecContext implements AutoCloseable {
                 inBlock = false;
             }
             if (contended != null) {
-                LOG.warn("an ExecContext locking block swallowed a WwDeadlockException for {};"
-                        + " retrying anyway (let it propagate)", contended);
+                Diagnostics.warn(LOG, "an ExecContext locking block swallowed a WwDeadlockException"
+                        + " for {}; retrying anyway (let it propagate)", contended);
                 continue;
             }
             prelocked = null;
@@ -236,8 +237,9 @@ public final class ExecContext implements AutoCloseable {
         if (contended != null) {
             // The block swallowed a back-off and went on locking: this pass is lost, so unwind
             // it now; lockAll() waits for the contended reservation and runs the block again.
-            LOG.warn("an ExecContext locking block swallowed a WwDeadlockException for {} and went"
-                    + " on locking {}; backing off again (let it propagate)", contended, resv);
+            Diagnostics.warn(LOG, "an ExecContext locking block swallowed a WwDeadlockException"
+                    + " for {} and went on locking {}; backing off again (let it propagate)",
+                    contended, resv);
             throw new WwDeadlockException(contended.mutex(), ctx);
         }
         int r = resv.lockOrBackOff(ctx, interruptible);
