@@ -269,8 +269,10 @@ public final class Fences {
      * waits for a member that its input did not need.
      *
      * @param fences the fences to merge (may be empty)
-     * @return a signalled fence (carrying the latest timestamp of the dropped ones) when nothing
-     *     is pending, the single pending fence when only one is left, otherwise a new
+     * @return a signalled fence (carrying the latest timestamp of the dropped ones; a signalled
+     *     container whose leaves have all signalled counts with the latest of theirs, as in the
+     *     kernel) when nothing is pending, the single pending fence when only one is left,
+     *     otherwise a new
      *     {@link FenceArray} on a fresh context (it holds a reference on each member, dropped
      *     by its last {@link Fence#release()}; code that counts references releases it when
      *     done)
@@ -287,7 +289,7 @@ public final class Fences {
         boolean anySignaled = false;
         for (Fence leaf : leaves) {
             if (leaf.isSignaled()) {
-                long ts = leaf.timestamp();
+                long ts = completedAt(leaf);
                 latest = anySignaled ? (ts - latest > 0 ? ts : latest) : ts;
                 anySignaled = true;
             } else {
@@ -318,6 +320,33 @@ public final class Fences {
             return sorted[0];
         }
         return FenceArray.of(Fence.allocateContexts(1), 1L, false, Arrays.copyOf(sorted, n));
+    }
+
+    /**
+     * The timestamp a signalled leaf of {@link #merge} contributes: its own, or, for a container
+     * kept whole whose every leaf has signalled, the latest of the leaves' timestamps, which is
+     * what the kernel's merge (it flattens every container) reports. A container's own timestamp
+     * can be much later: one found signalled by polling its members is signalled, and stamped,
+     * only then.
+     */
+    private static long completedAt(Fence fence) {
+        long own = fence.timestamp();
+        if (!(fence instanceof FenceArray) && !(fence instanceof FenceChain)) {
+            return own;
+        }
+        List<Fence> leaves = new ArrayList<>();
+        walkInto(fence, false, leaves);
+        long latest = own;
+        boolean found = false;
+        for (Fence leaf : leaves) {
+            if (!leaf.isSignaled()) {
+                return own; // e.g. an any-array: the kernel's merge would wait for this leaf
+            }
+            long ts = leaf.timestamp();
+            latest = found ? (ts - latest > 0 ? ts : latest) : ts;
+            found = true;
+        }
+        return latest;
     }
 
     // ------------------------------------------------------------------------------------------

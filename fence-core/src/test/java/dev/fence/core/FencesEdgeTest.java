@@ -86,6 +86,27 @@ class FencesEdgeTest {
         assertEquals("stub", m.timelineName());
     }
 
+    /**
+     * A signalled container is kept whole by the merge, but its own timestamp is when it was
+     * found signalled: an array or chain nobody enabled is signalled by the merge's own poll,
+     * so the old merge stamped the result with the time of the merge instead of the latest
+     * member timestamp (200), which the kernel's merge, flattening the container, reports, and
+     * which merge(a, b) reports for the same fences.
+     */
+    @Test
+    void mergeOfASignalledContainerCarriesItsLeavesLatestTimestamp() {
+        Fence a = mockFence();
+        Fence b = mockFence();
+        a.signal(100L);
+        b.signal(200L);
+        assertEquals(200L, Fences.merge(FenceArray.all(a, b)).timestamp(), "all-array");
+        assertEquals(200L, Fences.merge(FenceChain.link(FenceChain.link(null, a, 1), b, 2))
+                .timestamp(), "chain");
+        Fence c = mockFence();
+        c.signal(50L);
+        assertEquals(200L, Fences.merge(c, FenceArray.all(b, a)).timestamp(), "with a plain fence");
+    }
+
     @Test
     void mergeMakesArrayOnFreshContextSeqnoOne() {
         Fence a = mockFence();
