@@ -65,7 +65,8 @@ public final class Timeline extends TimelinePad3 {
      *           fenceAt() at or below tail's seqno that are still pending; outOfOrderSize
      *           (volatile) mirrors its size so that the drainer looks only when it is not empty.
      *   ahead   (volatile; cold line; false -> true once) set by a drainer that found the value
-     *           above every issued point. Until then producers never read the value.
+     *           above every issued point, or whose round an Error ended. Until then producers
+     *           never read the value.
      *
      * A drain round reads v = value and signals, with one timestamp, the lowest of {the cursor's
      * successor, the heap's minimum} while it is <= v (list first on a tie). Moving the cursor from
@@ -127,7 +128,10 @@ public final class Timeline extends TimelinePad3 {
      * point goes back into the heap) and wip is reset to 0; if other callers asked for a round
      * meanwhile (wip was above the drainer's units), the drainer drains once more for them before
      * the Error propagates. Otherwise the next call that raises the value or issues a point at or
-     * below it carries on (signalling the same point again does nothing).
+     * below it carries on (signalling the same point again does nothing); for an in-order point,
+     * because the drainer also sets `ahead` before it gives the role back (a round that stopped
+     * early never reached the end of the list, where `ahead` is normally set).
+     * (TimelineDrainErrorTest.)
      *
      * History and measurements (docs/benchmarks.md, row 11): until December 2026 one spin lock
      * guarded the list, the counters and a signaller flag, and the producer of the GPU-ring
@@ -379,6 +383,10 @@ public final class Timeline extends TimelinePad3 {
             // An Error escaped a signal. Give the role back; but callers that asked for a round
             // meanwhile returned at once, counting on this drainer: serve them once more before
             // the Error propagates, or their values would stay unsignalled until a later call.
+            // The round may have stopped below the value with nobody left signalling: from now
+            // on every appending producer checks the value itself (`ahead` only ever makes them
+            // check), so the next point issued at or below it carries on, as next() promises.
+            ahead = true;
             if ((int) WIP.getAndSet(this, 0) != missed) {
                 try {
                     drain();
@@ -556,8 +564,9 @@ abstract class TimelineColdFields {
     /** outOfOrder's size, written under oooLock, read by the drainer without it. */
     volatile int outOfOrderSize;
     /**
-     * Set (once, by a drainer) when the value was found above every issued point: from then on
-     * each appending producer reads the value itself (see Timeline's overview).
+     * Set (once, by a drainer) when the value was found above every issued point, or when an
+     * Error ended a drainer's round: from then on each appending producer reads the value itself
+     * (see Timeline's overview).
      */
     volatile boolean ahead;
 

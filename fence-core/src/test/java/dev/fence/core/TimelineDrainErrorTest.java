@@ -107,4 +107,39 @@ class TimelineDrainErrorTest {
                 + " never signal: the request of signalUpTo(3) was dropped");
         assertTrue(p2.isSignaled());
     }
+
+    /**
+     * After an Error ended a round early, nobody is signalling and the value is above pending
+     * points that the round never reached. The overview promises that the next call that issues
+     * a point at or below the value carries on, and next()'s javadoc that such a point is born
+     * signalled when no call is still signalling. But an in-order producer checks the value only
+     * once a drainer has set `ahead`, which the failed round never did: on the old code next()
+     * returned point 3 pending with value() == 10, and points 1 to 3 stayed pending until some
+     * later call raised the value.
+     */
+    @Test
+    void nextAfterAnErrorInARoundCarriesOnTheSignalling() {
+        Timeline tl = Timeline.create("err-next");
+        Fence p1 = tl.next();
+        Fence p2 = tl.next();
+        tl.outOfOrder = new ThrowOnce(); // the round's first heap look throws
+        tl.outOfOrderSize = 1;
+        try {
+            tl.signalUpTo(10);
+            throw new AssertionError("the injected Error did not reach the drainer");
+        } catch (OutOfMemoryError expected) {
+            // the round ended before signalling anything
+        }
+        tl.outOfOrder = null; // the VM recovered
+        tl.outOfOrderSize = 0;
+        assertEquals(10, tl.value());
+        assertFalse(p1.isSignaled());
+        Fence p3 = tl.next();
+        assertEquals(3, p3.seqno());
+        assertTrue(p3.isSignaled(), "value 10, nobody signalling, yet " + p3.describe()
+                + " was issued pending");
+        assertTrue(p1.isSignaled());
+        assertTrue(p2.isSignaled());
+        assertEquals(0, tl.wip);
+    }
 }
