@@ -207,8 +207,9 @@ public final class Timeline extends TimelinePad3 {
      * call signals it, in order, before it returns.
      *
      * <p>When the value has run ahead of the issued fences and this call races one that raises
-     * it, this call may signal ready fences of this timeline itself, in order, running their
-     * callbacks, before it returns.
+     * it (or follows one whose signalling an {@link Error} cut short), this call may signal
+     * ready fences of this timeline itself, in order, running their callbacks, before it
+     * returns.
      *
      * @return the fence
      * @throws ArithmeticException if the seqno would overflow a {@code long}
