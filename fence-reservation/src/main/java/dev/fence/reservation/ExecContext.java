@@ -287,14 +287,27 @@ public final class ExecContext implements AutoCloseable {
      * @param numFences fence slots to reserve on each, at least 1
      * @throws WwDeadlockException to propagate out of the block
      * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
-     * @throws NullPointerException if {@code resvs} or an element is null
-     * @throws IllegalArgumentException as for {@link #prepare}
+     * @throws NullPointerException if {@code resvs} or an element is null (checked before
+     *     anything is locked; the message names the index)
+     * @throws IllegalArgumentException if {@code numFences < 1} (checked first, even for an
+     *     empty collection), or as for {@link #prepare}
      * @throws IllegalStateException if called outside the locking block
      */
     public void prepareAll(Collection<? extends Reservation> resvs, int numFences)
             throws WwDeadlockException, InterruptedException {
         Objects.requireNonNull(resvs, "resvs");
-        for (Reservation r : resvs) {
+        if (numFences < 1) {
+            throw new IllegalArgumentException("numFences must be at least 1: " + numFences);
+        }
+        // Refuse bad input before the first lock: a null found halfway would leave the earlier
+        // reservations locked and reserved by a call that failed on its arguments.
+        Reservation[] all = resvs.toArray(new Reservation[0]);
+        for (int i = 0; i < all.length; i++) {
+            if (all[i] == null) {
+                throw new NullPointerException("resvs[" + i + "]"); // message built only here
+            }
+        }
+        for (Reservation r : all) {
             prepare(r, numFences);
         }
     }

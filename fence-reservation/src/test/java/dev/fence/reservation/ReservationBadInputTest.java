@@ -1,0 +1,52 @@
+package dev.fence.reservation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Bad input to the public API of fence-reservation: each refused call throws the documented
+ * exception before it changes anything (no lock taken, no entry added or dropped).
+ */
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class ReservationBadInputTest {
+
+    /**
+     * prepareAll() with a null element: the reservations listed before it were locked (and their
+     * slots reserved) before the NullPointerException, so the refused call left locks behind.
+     */
+    @Test
+    void prepareAllWithANullElementLocksNothing() throws Exception {
+        Reservation first = new Reservation();
+        try (ExecContext exec = ExecContext.create()) {
+            exec.lockAll(e -> {
+                NullPointerException npe = assertThrows(NullPointerException.class,
+                        () -> e.prepareAll(Arrays.asList(first, null), 1));
+                assertEquals(List.of(), e.locked(), "nothing locked by the refused call");
+                assertFalse(first.isLocked());
+                assertTrue(npe.getMessage() != null && npe.getMessage().contains("[1]"),
+                        "the message names the index: " + npe.getMessage());
+            });
+        }
+    }
+
+    /** prepareAll() checks its count even when the collection is empty, as prepare() does. */
+    @Test
+    void prepareAllChecksTheCountFirst() throws Exception {
+        Reservation r = new Reservation();
+        try (ExecContext exec = ExecContext.create()) {
+            exec.lockAll(e -> {
+                assertThrows(IllegalArgumentException.class, () -> e.prepareAll(List.of(), 0));
+                assertThrows(IllegalArgumentException.class, () -> e.prepareAll(List.of(r), 0));
+                assertEquals(List.of(), e.locked());
+            });
+        }
+    }
+}
