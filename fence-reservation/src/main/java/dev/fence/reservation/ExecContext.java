@@ -1,6 +1,8 @@
 package dev.fence.reservation;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
+import dev.fence.core.FenceChain;
 import dev.fence.core.Fences;
 import dev.fence.core.internal.Diagnostics;
 import java.util.ArrayList;
@@ -370,6 +372,13 @@ public final class ExecContext implements AutoCloseable {
     public void addFence(Fence fence, Usage usage) {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
+        // Before the loop: each reservation's reserveFences(1) below prunes its signalled
+        // entries, so a container refused only by Reservation.addFence changed the first
+        // reservation already (and was not refused at all with nothing locked).
+        if (fence instanceof FenceArray || fence instanceof FenceChain) {
+            throw new IllegalArgumentException("ExecContext.addFence: containers cannot be added ("
+                    + fence.describe() + "); add their members with Fences.unwrap");
+        }
         checkOpen();
         checkLockAllRan("addFence()");
         for (int i = 0; i < count; i++) {

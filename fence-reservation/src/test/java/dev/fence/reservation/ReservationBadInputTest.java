@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fence.core.Fence;
+import dev.fence.core.FenceArray;
+import dev.fence.core.Timeline;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +50,39 @@ class ReservationBadInputTest {
                 assertThrows(IllegalArgumentException.class, () -> e.prepareAll(List.of(r), 0));
                 assertEquals(List.of(), e.locked());
             });
+        }
+    }
+
+    /**
+     * ExecContext.addFence() of a container: the first locked reservation's reserveFences(1)
+     * ran before Reservation.addFence refused the container, dropping its signalled entries, and
+     * with nothing locked the container was not refused at all.
+     */
+    @Test
+    void addFenceOfAContainerChangesNothing() throws Exception {
+        Timeline tl = Timeline.create("old");
+        Fence old = tl.next();
+        Reservation r = new Reservation();
+        r.lock();
+        try {
+            r.reserveFences(1);
+            r.addFence(old, Usage.WRITE);
+        } finally {
+            r.unlock();
+        }
+        old.signal();
+        Fence array = FenceArray.all(Timeline.create("a").next(), Timeline.create("b").next());
+        try (ExecContext exec = ExecContext.create()) {
+            exec.lockAll(e -> e.lock(r));
+            assertThrows(IllegalArgumentException.class, () -> exec.addFence(array, Usage.READ));
+            assertEquals(List.of(old), r.fences(Usage.BOOKKEEP),
+                    "the refused add must not prune the list");
+        }
+        try (ExecContext empty = ExecContext.create()) {
+            empty.lockAll(e -> { });
+            assertThrows(IllegalArgumentException.class,
+                    () -> empty.addFence(array, Usage.READ),
+                    "a container is refused whatever is locked");
         }
     }
 }
