@@ -40,6 +40,7 @@ public record SyncFileInfo(String name, FenceStatus status, List<FenceInfo> fenc
      *
      * @param status the status to count
      * @return the number of members with that status
+     * @throws NullPointerException if {@code status} is null
      */
     public int count(FenceStatus status) {
         Objects.requireNonNull(status, "status");

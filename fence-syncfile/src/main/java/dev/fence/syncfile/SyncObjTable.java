@@ -114,6 +114,7 @@ public final class SyncObjTable {
      * @return the sync file's fd
      * @throws BadHandleException if the handle is not in use
      * @throws PointNotSubmittedException if there is no fence for the point
+     * @throws IllegalArgumentException if {@code point} is negative
      * @throws NullPointerException if {@code fds} is null
      */
     public int exportSyncFile(int handle, long point, FdTable fds) {
@@ -137,6 +138,8 @@ public final class SyncObjTable {
      * @param point 0 to replace the fence, else a new timeline point
      * @param fds the fd table
      * @throws BadHandleException if the handle or fd is not in use, or the fd holds a syncobj
+     * @throws IllegalArgumentException if {@code point} is negative, or positive and not above
+     *     the object's newest point
      * @throws NullPointerException if {@code fds} is null
      */
     public void importSyncFile(int handle, int fd, long point, FdTable fds) {
