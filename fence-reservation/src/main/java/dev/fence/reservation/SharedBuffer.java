@@ -687,11 +687,19 @@ public final class SharedBuffer {
      * @param fence the fence to import
      * @param direction what the job does to the buffer
      * @throws NullPointerException if an argument is null
-     * @throws IllegalStateException if this thread already holds the reservation's lock
+     * @throws IllegalStateException if this thread already holds the reservation's lock (also
+     *     when nothing would be added because {@code fence} has signalled)
      */
     public void importFence(Fence fence, Direction direction) {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(direction, "direction");
+        // Checked before the signalled members are filtered out: the lock is not reentrant, so
+        // this call is misuse whatever the fence's state, and is refused every time rather than
+        // only when the fence happens to be pending (as a missing reserveFences is).
+        if (reservation.isHeldByCurrentThread()) {
+            throw new IllegalStateException("importFence(" + direction + ") while this thread"
+                    + " holds " + reservation + "'s lock (it is not reentrant)");
+        }
         Usage usage = direction.writes() ? Usage.WRITE : Usage.READ;
         List<Fence> members = new ArrayList<>();
         for (Fence f : Fences.unwrap(fence)) {

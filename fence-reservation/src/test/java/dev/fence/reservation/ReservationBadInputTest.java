@@ -85,4 +85,29 @@ class ReservationBadInputTest {
                     "a container is refused whatever is locked");
         }
     }
+
+    /**
+     * SharedBuffer.importFence() by a thread holding the reservation's lock is refused as
+     * documented, also for a signalled fence: that case returned quietly, so the misuse was
+     * reported only when the imported fence happened to be pending.
+     */
+    @Test
+    void importFenceWhileHoldingTheLockIsRefusedEvenWhenSignalled() {
+        SharedBuffer buf = SharedBuffer.allocate(8);
+        Fence done = Timeline.create("done").next();
+        done.signal();
+        buf.reservation().lock();
+        try {
+            assertThrows(IllegalStateException.class,
+                    () -> buf.importFence(done, SharedBuffer.Direction.WRITE));
+            assertThrows(IllegalStateException.class,
+                    () -> buf.importFence(Timeline.create("pending").next(),
+                            SharedBuffer.Direction.READ));
+        } finally {
+            buf.reservation().unlock();
+        }
+        assertEquals(0, buf.reservation().fenceCount());
+        buf.importFence(done, SharedBuffer.Direction.WRITE); // unlocked: a signalled fence adds nothing
+        assertEquals(0, buf.reservation().fenceCount());
+    }
 }
