@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.RandomAccess;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -49,6 +50,7 @@ final class FenceList extends AbstractList<Fence> implements RandomAccess {
 
     @Override
     public void forEach(Consumer<? super Fence> action) {
+        Objects.requireNonNull(action, "action"); // Iterable's contract, also when empty
         for (int i = 0; i < size; i++) {
             action.accept(elements[i]);
         }

@@ -1,5 +1,7 @@
 package dev.fence.reservation;
 
+import java.util.Objects;
+
 /**
  * How a fence in a {@link Reservation} uses the object, the kernel's {@code enum dma_resv_usage}.
  * The constants are totally ordered, KERNEL &lt; WRITE &lt; READ &lt; BOOKKEEP, and asking a
@@ -40,8 +42,9 @@ public enum Usage {
      *
      * @param query the usage asked for
      * @return {@code this <= query}
+     * @throws NullPointerException if {@code query} is null
      */
     public boolean includedIn(Usage query) {
-        return compareTo(query) <= 0;
+        return compareTo(Objects.requireNonNull(query, "query")) <= 0;
     }
 }

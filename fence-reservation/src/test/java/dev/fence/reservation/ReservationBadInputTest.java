@@ -110,4 +110,27 @@ class ReservationBadInputTest {
         buf.importFence(done, SharedBuffer.Direction.WRITE); // unlocked: a signalled fence adds nothing
         assertEquals(0, buf.reservation().fenceCount());
     }
+
+    /**
+     * Usage.includedIn(null) failed inside Enum.compareTo with a NullPointerException about
+     * "other", naming neither the method's parameter nor being documented.
+     */
+    @Test
+    void includedInNullNamesTheParameter() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> Usage.READ.includedIn(null));
+        assertEquals("query", e.getMessage());
+    }
+
+    /**
+     * The lists a Reservation hands out keep Iterable.forEach's contract: a null action is a
+     * NullPointerException even when the list is empty (it was silently accepted).
+     */
+    @Test
+    void forEachOfAnEmptyFenceListRefusesNull() {
+        Reservation r = new Reservation();
+        assertThrows(NullPointerException.class, () -> r.fences(Usage.BOOKKEEP).forEach(null));
+        assertThrows(NullPointerException.class,
+                () -> r.unsignaledFences(Usage.READ).forEach(null));
+    }
 }
