@@ -670,11 +670,13 @@ public final class WwMutex {
      * back-off unwinds the stack once.
      */
     int lockOrBackOff(WwAcquireContext ctx, boolean interruptible) throws InterruptedException {
+        // Bad arguments and misuse first, as lockSlowInterruptible checks them: a pending
+        // interrupt must not hide them (nor be consumed by a call that was wrong anyway).
+        Objects.requireNonNull(ctx, "ctx");
+        ctx.checkCanLock(this);
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Objects.requireNonNull(ctx, "ctx");
-        ctx.checkCanLock(this);
         if (owner == ctx) {
             return ALREADY; // cannot block, so not a lock the debug checks report (as lockdep)
         }

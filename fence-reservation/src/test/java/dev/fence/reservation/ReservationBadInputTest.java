@@ -133,4 +133,30 @@ class ReservationBadInputTest {
         assertThrows(NullPointerException.class,
                 () -> r.unsignaledFences(Usage.READ).forEach(null));
     }
+
+    /**
+     * lockInterruptible(ctx) with the interrupt status set checked the interrupt first: a null
+     * context, a context of another class or a closed one gave InterruptedException (and cleared
+     * the status) instead of the documented NullPointerException, IllegalArgumentException or
+     * IllegalStateException, unlike lockSlowInterruptible, which checks its arguments first.
+     */
+    @Test
+    void lockInterruptibleChecksItsArgumentsBeforeTheInterrupt() {
+        Reservation r = new Reservation();
+        WwAcquireContext closed = new WwAcquireContext(Reservation.DEFAULT_CLASS);
+        closed.close();
+        try (WwAcquireContext foreign = new WwAcquireContext(WwClass.waitDie("foreign"))) {
+            Thread.currentThread().interrupt();
+            try {
+                assertThrows(NullPointerException.class, () -> r.lockInterruptible(null));
+                assertTrue(Thread.currentThread().isInterrupted(), "the status is kept");
+                assertThrows(IllegalArgumentException.class, () -> r.lockInterruptible(foreign));
+                assertThrows(IllegalStateException.class, () -> r.lockInterruptible(closed));
+                assertTrue(Thread.currentThread().isInterrupted(), "the status is kept");
+            } finally {
+                Thread.interrupted();
+            }
+        }
+        assertFalse(r.isLocked());
+    }
 }
