@@ -367,7 +367,9 @@ public final class ExecContext implements AutoCloseable {
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if {@code fence} is a container
      * @throws IllegalStateException if called from another thread, before {@link #lockAll}
-     *     (nothing is locked: the fence would be attached nowhere) or after close
+     *     (nothing is locked: the fence would be attached nowhere) or after close, or if a
+     *     reservation locked through this context was unlocked directly (checked first: the
+     *     fence is then added to none of them)
      */
     public void addFence(Fence fence, Usage usage) {
         Objects.requireNonNull(fence, "fence");
@@ -381,6 +383,15 @@ public final class ExecContext implements AutoCloseable {
         }
         checkOpen();
         checkLockAllRan("addFence()");
+        // Every lock first: a reservation unlocked behind this context's back refused the add
+        // only when the loop reached it, after the fence had gone into the ones before it.
+        for (int i = 0; i < count; i++) {
+            if (!objects[i].isHeldByCurrentThread()) {
+                throw new IllegalStateException("addFence() on " + this + ": " + objects[i]
+                        + " was locked through it but unlocked outside it"
+                        + " (Reservation.unlock()?); the fence was added to none");
+            }
+        }
         for (int i = 0; i < count; i++) {
             Reservation r = objects[i];
             r.reserveFences(1);

@@ -159,4 +159,30 @@ class ReservationBadInputTest {
         }
         assertFalse(r.isLocked());
     }
+
+    /**
+     * ExecContext.addFence() after one of its reservations was unlocked directly: the fence
+     * went into the reservations before it in locking order, then Reservation.reserveFences
+     * refused the unlocked one, leaving the job attached to part of the transaction.
+     */
+    @Test
+    void addFenceAfterADirectUnlockAddsToNone() throws Exception {
+        Reservation a = new Reservation();
+        Reservation b = new Reservation();
+        Fence job = Timeline.create("job").next();
+        ExecContext exec = ExecContext.create();
+        exec.lockAll(e -> {
+            e.prepare(a, 1);
+            e.prepare(b, 1);
+        });
+        b.unlock(); // misuse: the context locked it
+        IllegalStateException ise = assertThrows(IllegalStateException.class,
+                () -> exec.addFence(job, Usage.WRITE));
+        assertEquals(List.of(), a.fences(Usage.BOOKKEEP), "no half-installed fence");
+        assertEquals(List.of(), b.fences(Usage.BOOKKEEP));
+        assertTrue(ise.getMessage().contains("unlocked outside"), ise.getMessage());
+        assertThrows(IllegalStateException.class, exec::close); // reports the direct unlock
+        exec.close();
+        assertFalse(a.isLocked());
+    }
 }
