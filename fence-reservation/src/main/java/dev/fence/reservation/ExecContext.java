@@ -224,7 +224,9 @@ public final class ExecContext implements AutoCloseable {
      * @throws NullPointerException if {@code resv} is null
      * @throws IllegalArgumentException if {@code resv} is already locked by this context and
      *     {@link Flag#IGNORE_DUPLICATES} is not set, or belongs to another {@link WwClass}
-     * @throws IllegalStateException if called outside the locking block
+     * @throws IllegalStateException if called outside the locking block or from another thread,
+     *     or if the calling thread already holds {@code resv} without a context (as for
+     *     {@link WwMutex#lock(WwAcquireContext)})
      */
     public boolean lock(Reservation resv) throws WwDeadlockException, InterruptedException {
         Objects.requireNonNull(resv, "resv");
@@ -270,7 +272,7 @@ public final class ExecContext implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
      * @throws NullPointerException if {@code resv} is null
      * @throws IllegalArgumentException if {@code numFences < 1}, or as for {@link #lock}
-     * @throws IllegalStateException if called outside the locking block
+     * @throws IllegalStateException as for {@link #lock}
      */
     public void prepare(Reservation resv, int numFences)
             throws WwDeadlockException, InterruptedException {
@@ -293,7 +295,7 @@ public final class ExecContext implements AutoCloseable {
      *     anything is locked; the message names the index)
      * @throws IllegalArgumentException if {@code numFences < 1} (checked first, even for an
      *     empty collection), or as for {@link #prepare}
-     * @throws IllegalStateException if called outside the locking block
+     * @throws IllegalStateException as for {@link #lock}
      */
     public void prepareAll(Collection<? extends Reservation> resvs, int numFences)
             throws WwDeadlockException, InterruptedException {
@@ -320,7 +322,8 @@ public final class ExecContext implements AutoCloseable {
      *
      * @param resv a reservation in {@link #locked()}
      * @throws NullPointerException if {@code resv} is null
-     * @throws IllegalStateException if {@code resv} is not locked through this context
+     * @throws IllegalStateException if {@code resv} is not locked through this context, if called
+     *     from another thread, or if {@code resv} was unlocked directly (it is forgotten then)
      */
     public void unlock(Reservation resv) {
         Objects.requireNonNull(resv, "resv");
