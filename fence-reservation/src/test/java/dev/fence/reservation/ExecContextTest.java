@@ -91,6 +91,10 @@ class ExecContextTest {
                 assertFalse(e.lock(obj));
             });
             assertEquals(List.of(obj), exec.locked(), "a duplicate is tracked once");
+            // as the kernel test ends: drm_exec_unlock_obj after the loop, then drm_exec_fini
+            exec.unlock(obj);
+            assertFalse(obj.isLocked(), "one unlock releases an object locked twice");
+            assertTrue(exec.locked().isEmpty());
         }
         assertFalse(obj.isLocked());
         try (ExecContext exec = ExecContext.create()) {
