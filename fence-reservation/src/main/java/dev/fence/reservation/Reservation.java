@@ -186,7 +186,7 @@ public final class Reservation {
     private final WwMutex mutex;
     private Snapshot list; // accessed through LIST; null means empty
     private int reserved;
-    private int reservedGeneration;
+    private long reservedGeneration;
 
     /**
      * Creates an empty reservation of {@link #DEFAULT_CLASS}, the kernel's
@@ -389,7 +389,7 @@ public final class Reservation {
             throw new IllegalArgumentException("reserveFences(" + n + "): n must be at least 1");
         }
         checkHeld("reserveFences");
-        int gen = mutex.generation();
+        long gen = mutex.generation();
         if (reservedGeneration != gen) {
             reservedGeneration = gen;
             reserved = 0;

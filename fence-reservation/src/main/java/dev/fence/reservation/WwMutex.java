@@ -93,9 +93,10 @@ public final class WwMutex {
      *             head waiter that was woken and found the mutex taken again (a barger won the
      *             race); read by the releaser without the lock; cleared under waitLock by the
      *             releaser that hands the mutex over, or when the list empties.
-     *   generation plain int, incremented by each new holder once it owns the mutex and read by
+     *   generation plain long, incremented by each new holder once it owns the mutex and read by
      *             the holder (Reservation uses it to expire fence-slot reservations at unlock);
-     *             ordered by the volatile owner hand-over.
+     *             ordered by the volatile owner hand-over. A long, so that it never comes round
+     *             to an old value (an int did after 2^32 acquisitions, about an hour at 1M/s).
      *
      * Acquire (requester R, ctx C or none):
      *   1. C already owns this mutex -> ALREADY (-EALREADY). C holds nothing -> C.wounded = false.
@@ -311,7 +312,7 @@ public final class WwMutex {
     private volatile Waiter head;
     private Waiter tail;
     private volatile Waiter firstCtx;
-    private int generation;
+    private long generation;
 
     /**
      * Creates an unlocked mutex of the given class, the kernel's {@code ww_mutex_init}.
@@ -610,7 +611,7 @@ public final class WwMutex {
     }
 
     /** Incremented at every acquisition; read by the holder (see the overview). */
-    int generation() {
+    long generation() {
         return generation;
     }
 

@@ -2,8 +2,10 @@ package dev.fence.reservation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
+import java.lang.reflect.Field;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +78,39 @@ class ReservationSlotTest {
             resv.unlock();
         }
         f1.signal();
+    }
+
+    /**
+     * A reservation expires when its holder unlocks, however many acquisitions follow: it counts
+     * only while the mutex's acquisition counter still reads what it read at reserveFences. The
+     * test moves the counter as 2^32 - 1 acquisitions would (one more follows in lock()); with an
+     * int counter that came back to the reserving value, and an add without a new
+     * reserveFences was accepted on the strength of a reservation made 2^32 locks earlier.
+     */
+    @Test
+    void aReservationDoesNotComeBackAfterTheAcquisitionCounterGoesRound() throws Exception {
+        Reservation resv = new Reservation();
+        resv.lock();
+        resv.reserveFences(1);
+        resv.unlock();
+
+        Field generation = WwMutex.class.getDeclaredField("generation");
+        generation.setAccessible(true);
+        long skipped = (1L << 32) - 1;
+        if (generation.getType() == int.class) {
+            generation.setInt(resv.mutex(), (int) (generation.getInt(resv.mutex()) + skipped));
+        } else {
+            generation.setLong(resv.mutex(), generation.getLong(resv.mutex()) + skipped);
+        }
+
+        Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        resv.lock();
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> resv.addFence(f, Usage.WRITE), "the old reservation came back");
+            assertTrue(e.getMessage().contains("without a reserved slot"), e.getMessage());
+        } finally {
+            resv.unlock();
+        }
     }
 }
