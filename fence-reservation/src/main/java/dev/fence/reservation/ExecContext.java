@@ -1,8 +1,6 @@
 package dev.fence.reservation;
 
 import dev.fence.core.Fence;
-import dev.fence.core.FenceArray;
-import dev.fence.core.FenceChain;
 import dev.fence.core.Fences;
 import dev.fence.core.internal.Diagnostics;
 import java.util.ArrayList;
@@ -380,10 +378,7 @@ public final class ExecContext implements AutoCloseable {
         // Before the loop: each reservation's reserveFences(1) below prunes its signalled
         // entries, so a container refused only by Reservation.addFence changed the first
         // reservation already (and was not refused at all with nothing locked).
-        if (fence instanceof FenceArray || fence instanceof FenceChain) {
-            throw new IllegalArgumentException("ExecContext.addFence: containers cannot be added ("
-                    + fence.describe() + "); add their members with Fences.unwrap");
-        }
+        Reservation.refuseContainer(fence, "ExecContext.addFence");
         checkOpen();
         checkLockAllRan("addFence()");
         // Every lock first: a reservation unlocked behind this context's back refused the add

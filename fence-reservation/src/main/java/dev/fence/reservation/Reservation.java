@@ -834,11 +834,16 @@ public final class Reservation {
     private void checkAdd(Fence fence, Usage usage, String op) {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
+        refuseContainer(fence, op);
+        checkHeld(op);
+    }
+
+    /** A reservation holds only leaf fences, as the kernel's dma_resv_add_fence WARNs. */
+    static void refuseContainer(Fence fence, String op) {
         if (fence instanceof FenceArray || fence instanceof FenceChain) {
             throw new IllegalArgumentException(op + ": containers cannot be added ("
                     + fence.describe() + "); add their members with Fences.unwrap");
         }
-        checkHeld(op);
     }
 
     private void checkReserved(String op) {
