@@ -24,6 +24,14 @@ import java.util.PriorityQueue;
  * made inside a callback or a {@link CallbackDeferral}, which only queues the callbacks, keeps
  * signalling this timeline (other threads' requests included) until they have run.
  *
+ * <p>The fences one signalling round signals share one {@linkplain Fence#timestamp() timestamp},
+ * read as the round signals its first fence: one clock read per batch, as a driver stamps a
+ * completed batch. So a fence signalled late in a long round (one whose earlier callbacks take
+ * time) carries the round's start; and a fence issued while a round is under way, by a callback
+ * of an earlier fence or by another thread, and signalled by that same round, carries a time
+ * that can precede its own creation. Code that needs each fence's own signalling time raises
+ * the value one point at a time.
+ *
  * <p>Issuing ({@link #next()}, or {@link #fenceAt(long)} above the newest seqno) and raising the
  * value take no lock: a producer and a signaller on different threads never wait for each other,
  * except for the few instructions between a producer's claim of a seqno and its link.
