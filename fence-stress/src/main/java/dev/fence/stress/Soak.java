@@ -44,8 +44,9 @@ public final class Soak {
     }
 
     /**
-     * The workloads mixed by the soak, with their weights (operations per 100). The core
-     * workload comes first (the run reads its live-fence count).
+     * The workloads mixed by the soak, with their relative weights (116 in all; docs/stress.md
+     * gives each one's share). The core workload comes first (the run reads its live-fence
+     * count).
      */
     static List<Weighted> workloads(SoakContext ctx) {
         CoreFenceWorkload core = new CoreFenceWorkload(ctx);
