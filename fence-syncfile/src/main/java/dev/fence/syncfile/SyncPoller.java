@@ -181,8 +181,10 @@ public final class SyncPoller implements AutoCloseable {
             // Ask the driver, as epoll_ctl(ADD) does through sync_file_poll's
             // dma_fence_is_signaled: a fence whose driver reports completion only when polled
             // would otherwise never signal, and the key never turn ready. If it is done, this
-            // signals it and the queued node pushes the key. Before link(): until then only
-            // this call can cancel the key, so its reference holds the fence for the poll.
+            // signals it and the queued node pushes the key. Before link(), so that close()
+            // cannot cancel the key (and drop its reference) during the poll. The push can let
+            // a select hand the key out, and its owner cancel it, before link(): link() then
+            // leaves it out of the live list.
             fence.isSignaled();
         }
         if (!link(k)) { // close() came first: it will not cancel k, so we do
@@ -343,12 +345,21 @@ public final class SyncPoller implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------
 
-    /** Adds {@code k} to the live list unless the poller is closed; says whether it did. */
+    /**
+     * Adds {@code k} to the live list unless the poller is closed; false only if closed. A key
+     * already cancelled is left out: its node may have pushed it before this call (register asks
+     * the driver first), and a select may have listed it for its owner to cancel, whose unlink
+     * found nothing to remove. Checked under the lock, after which a cancel's unlink (it follows
+     * the state change) finds the key linked.
+     */
     private boolean link(Key k) {
         keysLock.lock();
         try {
             if (closed) {
                 return false;
+            }
+            if (!k.isValid()) {
+                return true; // cancelled already: nothing to link, and nothing left to cancel
             }
             Key f = firstKey;
             k.nextKey = f;
