@@ -308,6 +308,10 @@ public final class SyncPoller implements AutoCloseable {
      * {@link IllegalStateException}. Idempotent. A call made while another thread's close is
      * still cancelling the keys returns at once, possibly before that thread has released the
      * keys' references, as a second {@link java.nio.channels.Selector#close()} does.
+     *
+     * @throws IllegalStateException if a key's fence had been released more often than it was
+     *     retained (the key's own release fails); every key is cancelled and a select in
+     *     progress woken first
      */
     @Override
     public void close() {
@@ -329,10 +333,26 @@ public final class SyncPoller implements AutoCloseable {
         } finally {
             keysLock.unlock();
         }
+        // Outside the lock: releasing a reference may run a fence's deallocate. A cancel can
+        // throw only if someone over-released a key's fence (release() refuses to go below
+        // zero); the other keys are cancelled and a select in progress is woken regardless,
+        // then the misuse is reported.
+        RuntimeException misuse = null;
         for (Key k : live) {
-            k.cancel(); // outside the lock: releasing a reference may run a fence's deallocate
+            try {
+                k.cancel();
+            } catch (RuntimeException e) {
+                if (misuse == null) {
+                    misuse = e;
+                } else {
+                    misuse.addSuppressed(e);
+                }
+            }
         }
         wakeup();
+        if (misuse != null) {
+            throw misuse;
+        }
     }
 
     @Override
