@@ -54,6 +54,8 @@ public final class FdTable {
      * @throws IllegalArgumentException if {@code file} is already installed (here or in another
      *     table): closing either number would close it under the other; install
      *     {@link SyncFile#dup()} instead
+     * @throws IllegalStateException if the table is full (about 2^30 numbers in use, the
+     *     kernel's {@code -EMFILE})
      */
     public int install(SyncFile file) {
         Objects.requireNonNull(file, "file");
@@ -77,6 +79,8 @@ public final class FdTable {
      * @param obj the syncobj
      * @return its number
      * @throws NullPointerException if {@code obj} is null
+     * @throws IllegalStateException if the table is full (about 2^30 numbers in use, the
+     *     kernel's {@code -EMFILE})
      */
     public int install(SyncObj obj) {
         Objects.requireNonNull(obj, "obj");

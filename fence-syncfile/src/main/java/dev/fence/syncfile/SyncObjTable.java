@@ -31,6 +31,7 @@ public final class SyncObjTable {
      *
      * @param signaled {@code true} to start with a signalled fence
      * @return the new handle
+     * @throws IllegalStateException if the table is full (about 2^30 in use)
      */
     public int create(boolean signaled) {
         return table.install(SyncObj.create(signaled));
@@ -42,6 +43,7 @@ public final class SyncObjTable {
      * @param obj the object
      * @return the new handle
      * @throws NullPointerException if {@code obj} is null
+     * @throws IllegalStateException if the table is full (about 2^30 in use)
      */
     public int install(SyncObj obj) {
         return table.install(Objects.requireNonNull(obj, "obj"));
@@ -83,6 +85,7 @@ public final class SyncObjTable {
      * @return the new fd
      * @throws BadHandleException if the handle is not in use
      * @throws NullPointerException if {@code fds} is null
+     * @throws IllegalStateException if {@code fds} is full (about 2^30 numbers in use)
      */
     public int handleToFd(int handle, FdTable fds) {
         Objects.requireNonNull(fds, "fds");
@@ -98,6 +101,7 @@ public final class SyncObjTable {
      * @return the new handle
      * @throws BadHandleException if {@code fd} is not open or holds a sync file
      * @throws NullPointerException if {@code fds} is null
+     * @throws IllegalStateException if the table is full (about 2^30 in use)
      */
     public int fdToHandle(int fd, FdTable fds) {
         Objects.requireNonNull(fds, "fds");
@@ -116,6 +120,7 @@ public final class SyncObjTable {
      * @throws PointNotSubmittedException if there is no fence for the point
      * @throws IllegalArgumentException if {@code point} is negative
      * @throws NullPointerException if {@code fds} is null
+     * @throws IllegalStateException if {@code fds} is full (about 2^30 numbers in use)
      */
     public int exportSyncFile(int handle, long point, FdTable fds) {
         Objects.requireNonNull(fds, "fds");
