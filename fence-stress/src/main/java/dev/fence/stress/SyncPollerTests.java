@@ -369,4 +369,50 @@ public final class SyncPollerTests {
             r.r2 = poller.selectNow();
         }
     }
+
+    /* ------------------------------------------------------------------------------------------
+     * register() vs signal() then a select that cancels what it finds: the signal can push the key
+     * (its node is queued first) and the select hand it out and cancel it before register()
+     * links it into the live list. The cancel's unlink then finds nothing, so register() must
+     * leave the cancelled key out, or the poller keeps a dead key (with its file and attachment)
+     * until it is closed. Found by review helper W (SyncPollerRegisterCancelTest pins the same
+     * interleaving through a driver's poll hook).
+     */
+
+    @JCStressTest
+    @Description("register() vs signal-then-select-and-cancel: a cancelled key is never left in the live list.")
+    @Outcome(id = "1, 1, 2", expect = ACCEPTABLE, desc = "The select did not see the key: valid, listed live, its reference held.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE_INTERESTING, desc = "The select found the key and cancelled it: gone from the live list, reference dropped.")
+    @Outcome(expect = FORBIDDEN, desc = "A cancelled key left live (the leak), a live key missing, or a wrong reference count.")
+    @State
+    public static class RegisterVsSelectAndCancel {
+        final Fence f = fresh();
+        final SyncFile file = soleFile(f);
+        final SyncPoller poller = SyncPoller.open();
+        volatile SyncPoller.Key key;
+
+        @Actor
+        public void registrar() {
+            key = poller.register(file, null);
+        }
+
+        @Actor
+        public void signallerThenCanceller() {
+            f.signal(); // two actors only (the CI machine has 2 CPUs): signal, then select
+            if (poller.selectNow() > 0) {
+                for (SyncPoller.Key k : poller.readyKeys()) {
+                    k.cancel();
+                }
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            SyncPoller.Key k = key;
+            r.r1 = k.isValid() ? 1 : 0;
+            String s = poller.toString(); // "SyncPoller[n keys]": the live list's length
+            r.r2 = s.equals("SyncPoller[1 keys]") ? 1 : s.equals("SyncPoller[0 keys]") ? 0 : BROKEN;
+            r.r3 = f.refCnt();
+        }
+    }
 }
