@@ -3,6 +3,7 @@ package dev.fence.syncfile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceStatus;
@@ -10,13 +11,20 @@ import dev.fence.core.Timeline;
 import java.util.BitSet;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** SyncFile lifetimes and names against the kernel's sync_file: merge, close while polled. */
 class SyncFileLifetimeTest {
+
+    /**
+     * Rounds of the close-while-polled tests: close() does not end the poll, so its 300 ms
+     * timeout bounds each round, and on a loaded machine (or a cold JVM) it can expire before
+     * this thread sees the poller parked; such a round proves nothing and is run again.
+     */
+    private static final int ATTEMPTS = 20;
 
     /** sw_sync ownership: the file holds the fence's only reference (the creator's is dropped). */
     private static SyncFile owned(Timeline tl, long value) {
@@ -138,23 +146,33 @@ class SyncFileLifetimeTest {
      */
     @Test
     void closeWhilePolledDoesNotMakeThePollReady() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (closeWhilePolledRound()) {
+                return;
+            }
+        }
+        fail("in " + ATTEMPTS + " attempts the poll always timed out before it was seen parked");
+    }
+
+    /** One round; false if the poll timed out before this thread saw it parked (retry). */
+    private static boolean closeWhilePolledRound() throws Exception {
         Timeline tl = Timeline.create("t");
         SyncFile sf = owned(tl, 1);
         Fence f = sf.peek();
-        AtomicBoolean result = new AtomicBoolean(true);
         FutureTask<Boolean> task = new FutureTask<>(() -> sf.poll(300, TimeUnit.MILLISECONDS));
         Thread t = new Thread(task, "poller");
         t.setDaemon(true);
         t.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (LockSupport.getBlocker(t) != f && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
+        if (!parkedBeforeDone(t, task, b -> b == f)) {
+            assertFalse(task.get(), "a poll of a pending fence timed out ready");
+            sf.close();
+            return false;
         }
-        assertEquals(f, LockSupport.getBlocker(t), "poller did not park");
         sf.close();
-        result.set(task.get(5, TimeUnit.SECONDS));
+        boolean result = task.get(5, TimeUnit.SECONDS);
         assertFalse(f.isSignaled(), "close() signalled the fence: " + f.describe());
-        assertFalse(result.get(), "poll reported a never-signalled fence ready");
+        assertFalse(result, "poll reported a never-signalled fence ready");
+        return true;
     }
 
     /**
@@ -164,6 +182,16 @@ class SyncFileLifetimeTest {
      */
     @Test
     void closeWhileStaticPollWaitsDoesNotMakeItReady() throws Exception {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            if (closeWhileStaticPollWaitsRound()) {
+                return;
+            }
+        }
+        fail("in " + ATTEMPTS + " attempts the poll always timed out before it was seen parked");
+    }
+
+    /** One round; false if the poll timed out before this thread saw it parked (retry). */
+    private static boolean closeWhileStaticPollWaitsRound() throws Exception {
         Timeline tl = Timeline.create("t");
         SyncFile sf = owned(tl, 1);
         SyncFile other = owned(tl, 2);
@@ -173,14 +201,42 @@ class SyncFileLifetimeTest {
         Thread t = new Thread(task, "poller");
         t.setDaemon(true);
         t.start();
-        TestSupport.awaitParked(t);
+        if (!parkedBeforeDone(t, task, b -> b != null)) {
+            assertTrue(task.get().isEmpty(), "a poll of pending fences timed out with a result");
+            sf.close();
+            other.close();
+            return false;
+        }
         sf.close();
         BitSet ready = task.get(5, TimeUnit.SECONDS);
         assertFalse(f.isSignaled(), "close() signalled the fence: " + f.describe());
         assertTrue(ready.isEmpty(), "poll reported a never-signalled fence ready: " + ready);
         assertEquals(FenceStatus.PENDING, other.status());
         other.close();
+        return true;
     }
+
+    /**
+     * Spins until {@code t} is parked in a timed wait whose blocker satisfies {@code blocker}
+     * (true), or {@code task} has finished (false: its timeout expired before this thread got to
+     * look, which happens on a loaded machine); fails after 10 s of neither.
+     */
+    private static boolean parkedBeforeDone(Thread t, FutureTask<?> task,
+            Predicate<Object> blocker) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            if (t.getState() == Thread.State.TIMED_WAITING
+                    && blocker.test(LockSupport.getBlocker(t))) {
+                return true;
+            }
+            if (task.isDone()) {
+                return false;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "poller neither parked nor finished");
+            Thread.onSpinWait();
+        }
+    }
+
 
     /**
      * Kernel: SYNC_IOC_MERGE holds both files (fdget) for the ioctl, so a concurrent close() of
