@@ -50,7 +50,7 @@ class FenceLastReleaseTest {
             AtomicLong remaining = new AtomicLong(Long.MIN_VALUE);
             Thread w = new Thread(() -> {
                 try {
-                    remaining.set(f.awaitNanos(TimeUnit.MILLISECONDS.toNanos(200)));
+                    remaining.set(f.awaitNanos(TimeUnit.SECONDS.toNanos(5))); // a hang guard only
                 } catch (InterruptedException e) {
                     remaining.set(-2);
                 }
