@@ -237,7 +237,6 @@ class SyncFileLifetimeTest {
         }
     }
 
-
     /**
      * Kernel: SYNC_IOC_MERGE holds both files (fdget) for the ioctl, so a concurrent close() of
      * an input either comes first (EBADF, here BadHandleException) or after the merge, and then
