@@ -117,12 +117,14 @@ class SyncPollerSelectTest {
         try (SyncPoller p = SyncPoller.open(); SyncFile fa = SyncFile.create(a)) {
             p.register(fa, "a");
             CountDownLatch entered = new CountDownLatch(1);
+            AtomicReference<Thread> selector = new AtomicReference<>();
             Future<Integer> r = ex.submit(() -> {
+                selector.set(Thread.currentThread());
                 entered.countDown();
                 return p.select(30, TimeUnit.SECONDS);
             });
             entered.await();
-            Thread.sleep(20); // let it park (a delay only; the verdict is the result)
+            TestSupport.awaitParked(selector.get()); // the signal wakes a parked select
             a.signal();
             assertEquals(1, r.get(10, TimeUnit.SECONDS));
         } finally {
@@ -174,12 +176,14 @@ class SyncPollerSelectTest {
             // consumed: the one after waits its timeout
             assertEquals(0, p.select(5, TimeUnit.MILLISECONDS));
             CountDownLatch entered = new CountDownLatch(1);
+            AtomicReference<Thread> selector = new AtomicReference<>();
             Future<Integer> r = ex.submit(() -> {
+                selector.set(Thread.currentThread());
                 entered.countDown();
                 return p.select(30, TimeUnit.SECONDS);
             });
             entered.await();
-            Thread.sleep(20);
+            TestSupport.awaitParked(selector.get()); // the wakeup reaches a parked select
             p.wakeup();
             assertEquals(0, r.get(10, TimeUnit.SECONDS));
         } finally {
@@ -249,12 +253,14 @@ class SyncPollerSelectTest {
             SyncPoller.Key ka = p.register(fa, null);
             SyncPoller.Key kb = p.register(fb, null);
             CountDownLatch entered = new CountDownLatch(1);
+            AtomicReference<Thread> selector = new AtomicReference<>();
             Future<Integer> r = ex.submit(() -> {
+                selector.set(Thread.currentThread());
                 entered.countDown();
                 return p.select(30, TimeUnit.SECONDS);
             });
             entered.await();
-            Thread.sleep(20);
+            TestSupport.awaitParked(selector.get()); // close() wakes a parked select
             p.close();
             r.get(10, TimeUnit.SECONDS); // returned, whatever the count
             assertFalse(p.isOpen());
