@@ -165,7 +165,7 @@ class WwMutexStaleFirstCtxTest {
         f.join(10_000);
         assertFalse(f.isAlive());
 
-        b.join(3_000);
+        b.join(10_000);                // a hang guard: a slow but correct B must not count
         if (b.isAlive()) {
             b.interrupt();             // break the deadlock so that the test can end
             b.join(10_000);
