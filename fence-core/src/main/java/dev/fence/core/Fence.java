@@ -565,7 +565,7 @@ public class Fence {
         } catch (RuntimeException | Error e) {
             // As for a throwing enable hook: the fence ends, carrying the error, instead of the
             // exception escaping from every container, poller and wait that asks.
-            warn("pollSignaled of {} threw; signalling it with the error", describe(), e);
+            warn("pollSignaled of {} threw; signalling it with the error", describeForLog(), e);
             signal(e);
             return true;
         }
@@ -705,7 +705,7 @@ public class Fence {
             // thread, finding the fence signalled, called deallocate() at once, before or while
             // they ran (the kernel's release runs them first).
             unlockList(locked);
-            String d = describe();
+            String d = describeForLog();
             warn("fence {} waited on or given a callback after its last release; signalling it"
                     + " with an error", d);
             signal(new FenceReleasedException(d));
@@ -903,7 +903,8 @@ public class Fence {
         try {
             armed = enableSignalingHook();
         } catch (RuntimeException | Error e) {
-            warn("enableSignalingHook of {} threw; signalling it with the error", describe(), e);
+            warn("enableSignalingHook of {} threw; signalling it with the error", describeForLog(),
+                    e);
             signal(e);
             return;
         }
@@ -947,9 +948,9 @@ public class Fence {
     private void deadlineHookFailed(RuntimeException e) {
         if (!DEADLINE_WARNED.get(getClass()).getAndSet(true)) {
             warn("onDeadline of {} threw; the deadline hint is dropped (later failures of {}"
-                    + " are logged at DEBUG)", describe(), getClass().getName(), e);
+                    + " are logged at DEBUG)", describeForLog(), getClass().getName(), e);
         } else {
-            debug("onDeadline of {} threw; the deadline hint is dropped", describe(), e);
+            debug("onDeadline of {} threw; the deadline hint is dropped", describeForLog(), e);
         }
     }
 
@@ -960,6 +961,15 @@ public class Fence {
      */
     private static void warn(String format, Object... args) {
         Diagnostics.warn(LOG, format, args);
+    }
+
+    /**
+     * {@link #describe()} for the warnings of paths that must go on (a forced signal, a failing
+     * hook's error signal, a deallocation): a driver may override describe(), and an override
+     * that throws must not skip what the warning is about.
+     */
+    private String describeForLog() {
+        return Diagnostics.describe(this);
     }
 
     /** As {@link #warn}, at DEBUG. */
@@ -1288,7 +1298,7 @@ public class Fence {
         boolean queued = false;
         try {
             if (!signaledBit() && hasCallbacks()) {
-                String d = describe();
+                String d = describeForLog();
                 warn("fence {} released with pending callbacks; signalling it with an error", d);
                 if (signal(new FenceReleasedException(d))) {
                     FenceThread t = FenceThread.current();
@@ -1315,7 +1325,8 @@ public class Fence {
         try {
             release();
         } catch (IllegalStateException e) { // its owner over-released it meanwhile
-            warn("fence {} was over-released while its callbacks were queued", describe(), e);
+            warn("fence {} was over-released while its callbacks were queued", describeForLog(),
+                    e);
         }
     }
 
@@ -1323,7 +1334,7 @@ public class Fence {
         try {
             deallocate();
         } catch (RuntimeException | Error e) {
-            warn("deallocate() of {} threw", describe(), e);
+            warn("deallocate() of {} threw", describeForLog(), e);
         }
     }
 
@@ -1367,7 +1378,8 @@ public class Fence {
     /**
      * A one-line description for logs: context, seqno, timeline, driver and state. A name hook
      * that throws or returns null is shown as a placeholder naming the hook (and the exception),
-     * so describing never fails.
+     * so describing never fails. A driver may override it; an override should not throw either,
+     * and if it does, the library's own warnings show the fence's class instead and go on.
      *
      * @return for example {@code "7:42 gpu-ring gpu pending"}
      */

@@ -394,15 +394,8 @@ public final class Fences {
     static void callbackFailed(Fence fence, FenceCallback callback, Throwable t) {
         CALLBACK_FAILURES.increment();
         // The count above is the record; neither a broken logger nor a driver's describe()
-        // override that throws may stop the other callbacks, so the description is built under
-        // a guard too (Diagnostics.warn guards only the logging).
-        String what;
-        try {
-            what = fence.describe();
-        } catch (RuntimeException | Error describeFailure) {
-            what = fence.getClass().getName() + " (describe() threw "
-                    + Diagnostics.safeString(describeFailure) + ")";
-        }
-        Diagnostics.warn(LOG, "callback {} of fence {} threw", callback, what, t);
+        // override that throws may stop the other callbacks.
+        Diagnostics.warn(LOG, "callback {} of fence {} threw", callback,
+                Diagnostics.describe(fence), t);
     }
 }

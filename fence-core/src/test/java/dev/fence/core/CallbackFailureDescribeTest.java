@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Timeout;
  * (FenceCallback's contract), also for a driver fence whose {@code describe()} override throws:
  * the warning's description used to be built inside callbackFailed's guard, and when that guard
  * moved into Diagnostics.warn the description was left outside it, so the driver's exception
- * escaped from signal() and the later callbacks never ran.
+ * escaped from signal() and the later callbacks never ran. The same holds for every warning on a
+ * path that must go on (a forced signal at the last release, a failing hook's error signal):
+ * they describe the fence through Diagnostics.describe, which contains such an override.
  */
 @Timeout(10)
 class CallbackFailureDescribeTest {
@@ -53,5 +55,62 @@ class CallbackFailureDescribeTest {
         assertEquals(List.of("thrower", "after"), log, "the later callback was lost");
         assertEquals(1, Fences.callbackFailures() - before);
         assertTrue(f.isSignaled());
+    }
+
+    /**
+     * The forced signal of a fence released with callbacks queued describes the fence first (for
+     * its warning and its FenceReleasedException): a describe() override that throws skipped the
+     * signal and the deallocation, leaving the callback never run.
+     */
+    @Test
+    void aThrowingDescribeDoesNotStopTheForcedSignalOfTheLastRelease() {
+        final class Counted extends Fence {
+            int deallocated;
+
+            Counted() {
+                super(Fence.allocateContexts(1), 1);
+            }
+
+            @Override
+            public String describe() {
+                throw new IllegalStateException("expected test failure: describe() throws");
+            }
+
+            @Override
+            protected void deallocate() {
+                deallocated++;
+            }
+        }
+        Counted f = new Counted();
+        List<Throwable> seen = new ArrayList<>();
+        f.addCallback(new FenceCallback() {
+            @Override
+            protected void onSignaled(Fence fence) {
+                seen.add(fence.error());
+            }
+        });
+        assertDoesNotThrow(() -> assertTrue(f.release()));
+        assertEquals(1, seen.size(), "the queued callback ran");
+        assertTrue(seen.get(0) instanceof FenceReleasedException, String.valueOf(seen.get(0)));
+        assertEquals(1, f.deallocated);
+    }
+
+    /** A failing enable hook's error signal describes the fence first too. */
+    @Test
+    void aThrowingDescribeDoesNotStopTheErrorSignalOfAFailingEnableHook() {
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            public String describe() {
+                throw new IllegalStateException("expected test failure: describe() throws");
+            }
+
+            @Override
+            protected boolean enableSignalingHook() {
+                throw new IllegalStateException("expected test failure: the hook throws");
+            }
+        };
+        assertDoesNotThrow(f::enableSignaling);
+        assertTrue(f.isSignaled(), "signalled with the hook's error");
+        assertTrue(f.error() instanceof IllegalStateException, String.valueOf(f.error()));
     }
 }

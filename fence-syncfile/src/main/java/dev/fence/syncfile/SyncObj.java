@@ -821,7 +821,7 @@ public final class SyncObj {
         } catch (IllegalStateException overflow) {
             Diagnostics.warn(LOG,
                     "reference count of {} is full; a syncobj waiter gets it uncounted",
-                    f.describe());
+                    Diagnostics.describe(f));
             return false;
         }
     }

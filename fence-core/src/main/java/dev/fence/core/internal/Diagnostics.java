@@ -55,7 +55,8 @@ public final class Diagnostics {
      *
      * @param f the fence
      * @param timeline {@code true} for the timeline name, {@code false} for the driver name
-     * @return the name, or for example {@code "<driverName threw java.lang.NoClassDefFoundError: X>"}
+     * @return the name, or for example
+     *     {@code "<driverName threw java.lang.NoClassDefFoundError: X>"}
      */
     public static String hookName(Fence f, boolean timeline) {
         String hook = timeline ? "timelineName" : "driverName";
@@ -64,6 +65,23 @@ public final class Diagnostics {
             return n != null ? n : "<" + hook + " returned null>";
         } catch (RuntimeException | Error e) {
             return "<" + hook + " threw " + safeString(e) + ">";
+        }
+    }
+
+    /**
+     * {@link Fence#describe()}, or the fence's class and the failure if a driver's override of
+     * it throws (the library's own never does): the warnings of the paths that must go on (a
+     * forced signal, a failing hook's error signal, a callback failure) describe the fence first.
+     *
+     * @param f the fence
+     * @return its description, or for example
+     *     {@code "com.example.GpuFence (describe() threw java.lang.IllegalStateException: gone)"}
+     */
+    public static String describe(Fence f) {
+        try {
+            return f.describe();
+        } catch (RuntimeException | Error e) {
+            return f.getClass().getName() + " (describe() threw " + safeString(e) + ")";
         }
     }
 
