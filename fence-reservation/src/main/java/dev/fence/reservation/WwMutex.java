@@ -480,10 +480,7 @@ public final class WwMutex {
      * @throws IllegalStateException if the calling thread already holds this mutex
      */
     public void lockInterruptible() throws InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
-        }
-        lockPlain(true);
+        lockPlain(true); // checks the misuse first, then a pending interrupt
     }
 
     /**
@@ -697,6 +694,9 @@ public final class WwMutex {
         if (isHeldByCurrentThread()) {
             throw new IllegalStateException(this + " is already held by the calling thread "
                     + me.getName() + " (not reentrant)");
+        }
+        if (interruptible && Thread.interrupted()) { // after the misuse, as lockOrBackOff
+            throw new InterruptedException();
         }
         SignallingSection.checkMayWait(this); // debug mode only
         if (!grab(me, null)) {

@@ -161,6 +161,26 @@ class ReservationBadInputTest {
     }
 
     /**
+     * The plain (context-free) lockInterruptible() too: a thread that already holds the mutex
+     * gets the documented IllegalStateException (not reentrant) even with an interrupt pending,
+     * and keeps its interrupt status; before, the interrupt was consumed and reported instead.
+     */
+    @Test
+    void plainLockInterruptibleReportsReentryBeforeTheInterrupt() {
+        WwMutex m = new WwMutex(WwClass.waitDie("plain"));
+        m.lock();
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(IllegalStateException.class, m::lockInterruptible);
+            assertTrue(Thread.currentThread().isInterrupted(), "the status is kept");
+        } finally {
+            Thread.interrupted();
+            m.unlock();
+        }
+        assertFalse(m.isLocked());
+    }
+
+    /**
      * ExecContext.addFence() after one of its reservations was unlocked directly: the fence
      * went into the reservations before it in locking order, then Reservation.reserveFences
      * refused the unlocked one, leaving the job attached to part of the transaction.
