@@ -291,8 +291,8 @@ public final class ExecContext implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
      * @throws NullPointerException if {@code resvs} or an element is null (checked before
      *     anything is locked; the message names the index)
-     * @throws IllegalArgumentException if {@code numFences < 1} (checked first, even for an
-     *     empty collection), or as for {@link #prepare}
+     * @throws IllegalArgumentException if {@code numFences < 1} (checked before the elements,
+     *     even for an empty collection), or as for {@link #prepare}
      * @throws IllegalStateException as for {@link #lock}
      */
     public void prepareAll(Collection<? extends Reservation> resvs, int numFences)

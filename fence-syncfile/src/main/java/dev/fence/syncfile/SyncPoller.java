@@ -161,7 +161,8 @@ public final class SyncPoller implements AutoCloseable {
      * @param file the file to watch
      * @param attachment any object to find again through {@link Key#attachment()}; may be null
      * @return the key of this registration; already in the next select's ready list if the
-     *     fence has signalled
+     *     fence has signalled (and, if another thread's select listed it meanwhile, possibly
+     *     already cancelled by whoever it handed it to)
      * @throws NullPointerException if {@code file} is null
      * @throws BadHandleException if {@code file} is closed
      * @throws IllegalStateException if this poller is closed
