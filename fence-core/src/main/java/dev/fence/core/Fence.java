@@ -949,7 +949,8 @@ public class Fence {
         if (!DEADLINE_WARNED.get(getClass()).getAndSet(true)) {
             warn("onDeadline of {} threw; the deadline hint is dropped (later failures of {}"
                     + " are logged at DEBUG)", describeForLog(), getClass().getName(), e);
-        } else {
+        } else if (Diagnostics.debugEnabled(LOG)) { // a hook failing on every hint: no
+            // description built for a message that is usually dropped
             debug("onDeadline of {} threw; the deadline hint is dropped", describeForLog(), e);
         }
     }

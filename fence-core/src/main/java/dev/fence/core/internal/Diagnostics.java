@@ -50,6 +50,21 @@ public final class Diagnostics {
     }
 
     /**
+     * Whether DEBUG is enabled, {@code false} if the logger throws: lets a caller skip building
+     * arguments (a fence's description) that a repeated, usually disabled message would drop.
+     *
+     * @param log the logger
+     * @return whether {@code log} logs at DEBUG
+     */
+    public static boolean debugEnabled(Logger log) {
+        try {
+            return log.isDebugEnabled();
+        } catch (RuntimeException | Error logFailure) {
+            return false;
+        }
+    }
+
+    /**
      * A fence's {@link Fence#timelineName()} or {@link Fence#driverName()}, or a placeholder
      * naming the hook if it returns null or throws (an {@link Error} included).
      *

@@ -42,6 +42,17 @@ class DiagnosticsTest {
         assertEquals(3, calls.get());
     }
 
+    @Test
+    void debugEnabledAsksTheLoggerAndIsFalseIfItThrows() {
+        AtomicInteger calls = new AtomicInteger();
+        assertEquals(true, Diagnostics.debugEnabled(throwingLogger(calls, new Error("x"))));
+        Logger broken = (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(),
+                new Class<?>[] {Logger.class}, (proxy, method, args) -> {
+                    throw new IllegalStateException("appender down");
+                });
+        assertEquals(false, Diagnostics.debugEnabled(broken));
+    }
+
     /** A driver fence whose name hooks return or throw what it is given. */
     private static final class NamedFence extends Fence {
         private final String name;
