@@ -274,11 +274,15 @@ public final class ExecContext implements AutoCloseable {
      */
     public void prepare(Reservation resv, int numFences)
             throws WwDeadlockException, InterruptedException {
+        checkNumFences(numFences);
+        lock(resv);
+        resv.reserveFences(numFences);
+    }
+
+    private static void checkNumFences(int numFences) {
         if (numFences < 1) {
             throw new IllegalArgumentException("numFences must be at least 1: " + numFences);
         }
-        lock(resv);
-        resv.reserveFences(numFences);
     }
 
     /**
@@ -298,9 +302,7 @@ public final class ExecContext implements AutoCloseable {
     public void prepareAll(Collection<? extends Reservation> resvs, int numFences)
             throws WwDeadlockException, InterruptedException {
         Objects.requireNonNull(resvs, "resvs");
-        if (numFences < 1) {
-            throw new IllegalArgumentException("numFences must be at least 1: " + numFences);
-        }
+        checkNumFences(numFences);
         // Refuse bad input before the first lock: a null found halfway would leave the earlier
         // reservations locked and reserved by a call that failed on its arguments.
         Reservation[] all = resvs.toArray(new Reservation[0]);
