@@ -21,15 +21,39 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(10)
 class CallbackFailureDescribeTest {
 
-    /** A driver fence whose own description fails (a torn-down driver's state, say). */
+    /**
+     * A driver fence whose own description fails (a torn-down driver's state, say); its enable
+     * hook throws {@code enableFailure} if one is given, and it counts its deallocations.
+     */
     static final class BadDescribe extends Fence {
+        final RuntimeException enableFailure;
+        int deallocated;
+
         BadDescribe() {
+            this(null);
+        }
+
+        BadDescribe(RuntimeException enableFailure) {
             super(Fence.allocateContexts(1), 1);
+            this.enableFailure = enableFailure;
         }
 
         @Override
         public String describe() {
             throw new IllegalStateException("expected test failure: describe() throws");
+        }
+
+        @Override
+        protected boolean enableSignalingHook() {
+            if (enableFailure != null) {
+                throw enableFailure;
+            }
+            return true;
+        }
+
+        @Override
+        protected void deallocate() {
+            deallocated++;
         }
     }
 
@@ -44,12 +68,7 @@ class CallbackFailureDescribeTest {
                 throw new IllegalStateException("expected test failure: callback throws");
             }
         });
-        f.addCallback(new FenceCallback() {
-            @Override
-            protected void onSignaled(Fence fence) {
-                log.add("after");
-            }
-        });
+        f.addCallback(new FenceCallbackTest.Recorder(log, "after"));
         long before = Fences.callbackFailures();
         assertDoesNotThrow(() -> assertTrue(f.signal()));
         assertEquals(List.of("thrower", "after"), log, "the later callback was lost");
@@ -64,24 +83,7 @@ class CallbackFailureDescribeTest {
      */
     @Test
     void aThrowingDescribeDoesNotStopTheForcedSignalOfTheLastRelease() {
-        final class Counted extends Fence {
-            int deallocated;
-
-            Counted() {
-                super(Fence.allocateContexts(1), 1);
-            }
-
-            @Override
-            public String describe() {
-                throw new IllegalStateException("expected test failure: describe() throws");
-            }
-
-            @Override
-            protected void deallocate() {
-                deallocated++;
-            }
-        }
-        Counted f = new Counted();
+        BadDescribe f = new BadDescribe();
         List<Throwable> seen = new ArrayList<>();
         f.addCallback(new FenceCallback() {
             @Override
@@ -98,17 +100,8 @@ class CallbackFailureDescribeTest {
     /** A failing enable hook's error signal describes the fence first too. */
     @Test
     void aThrowingDescribeDoesNotStopTheErrorSignalOfAFailingEnableHook() {
-        Fence f = new Fence(Fence.allocateContexts(1), 1) {
-            @Override
-            public String describe() {
-                throw new IllegalStateException("expected test failure: describe() throws");
-            }
-
-            @Override
-            protected boolean enableSignalingHook() {
-                throw new IllegalStateException("expected test failure: the hook throws");
-            }
-        };
+        Fence f = new BadDescribe(
+                new IllegalStateException("expected test failure: the hook throws"));
         assertDoesNotThrow(f::enableSignaling);
         assertTrue(f.isSignaled(), "signalled with the hook's error");
         assertTrue(f.error() instanceof IllegalStateException, String.valueOf(f.error()));

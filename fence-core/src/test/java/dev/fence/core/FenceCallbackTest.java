@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /** Callback semantics: order, failures, re-use, the trampoline, onSignal. */
 class FenceCallbackTest {
 
-    /** Appends its id to a shared list when it runs. */
-    private static final class Recorder extends FenceCallback {
+    /** Appends its id to a shared list when it runs (also used by CallbackFailureDescribeTest). */
+    static final class Recorder extends FenceCallback {
         private final List<String> log;
         private final String id;
 
