@@ -207,8 +207,9 @@ public final class SyncObjTests {
      * A submission's delivery vs the waiter giving up. The object starts empty; a 1 ns
      * await(WAIT_FOR_SUBMIT) registers its entry and times out at once (so both orders of
      * delivery and finish occur often) while replaceFence(a) (a pending) dequeues that entry
-     * under the lock and delivers a retained `a` to it after unlocking. The entry's `captured` goes null -> Capture by CAS, and finish() swaps in
-     * CLOSED, so a delivery that lands after finish fails its CAS and gives its reference back.
+     * and hands it a retained `a`, both under the object's lock. The entry's `captured` goes
+     * null -> Capture by CAS, and finish() (which first unqueues the entry under that lock) swaps
+     * in CLOSED, so a delivery that lands after finish fails its CAS and gives its reference back.
      * Whatever the interleaving the wait times out (a stays pending), and afterwards `a` holds
      * exactly the creator's and the object's references.
      */

@@ -85,13 +85,14 @@ public final class SyncObj {
      *
      * Transitions (published under `lock`, all O(waiters)):
      *   replaceFence(f)/reset(): head := f; then every queued waiter whose point is now available
-     *     is dequeued and its fence captured (retained) for it.
+     *     is dequeued and its fence captured (retained) for it; an await entry takes it and is
+     *     woken there and then (the kernel's syncobj_wait_syncobj_func, under its lock).
      *   addPoint(p, f): h := head; require p > h.seqno if h is a chain; make link(h, f, p)
      *     before locking (linking polls the earlier fences, and a driver's pollSignaled must not
      *     run under `lock`); under `lock`, if head is still h, head := the link, else start over
      *     on the new head; then the same waiter scan.
-     * After unlocking, the writer delivers the captured fences to their waiters (this runs
-     * onPoint user callbacks and unparks await threads) and finally releases the replaced head.
+     * After unlocking, the writer delivers the captured fences to the onPoint waiters (this runs
+     * their user callbacks, or queues them on the fences) and finally releases the replaced head.
      * No user code and no fence callback ever runs while `lock` is held: linking and finding
      * poll earlier fences (isSignaled), which may signal a driver's fence there, so writers run
      * inside a CallbackDeferral and such a fence's callbacks run after the unlock. The waiter
@@ -788,7 +789,11 @@ public final class SyncObj {
         }
     }
 
-    /** Under lock: dequeues every waiter whose point is available, capturing its fence. */
+    /**
+     * Under lock: dequeues every waiter whose point is available, capturing its fence. Await
+     * entries take it at once (and are woken); the others are returned for {@link #deliver}
+     * after the unlock, as triples (waiter, fence, counted).
+     */
     private List<Object> collectWaiters() {
         List<Object> out = null;
         Fence h = head;
@@ -800,12 +805,20 @@ public final class SyncObj {
                 continue;
             }
             waiters.remove(i);
+            boolean counted = retainForDelivery(f);
+            if (w instanceof Entry && ((Entry) w).offer(f, counted)) {
+                // An await entry takes its fence and is woken here, in the step that publishes
+                // the point, as the kernel's wait entries are under the syncobj lock: handed over
+                // after the unlock, behind onPoint actions that run in this thread, it could see
+                // its point only after its timeout. offer() runs no user code.
+                continue;
+            }
             if (out == null) {
                 out = new ArrayList<>();
             }
             out.add(w);
             out.add(f);
-            out.add(retainForDelivery(f));
+            out.add(counted);
         }
         return out;
     }
@@ -1007,13 +1020,23 @@ public final class SyncObj {
 
         @Override
         void deliver(Fence f, boolean counted) {
+            if (!offer(f, counted) && counted) {
+                f.release();
+            }
+        }
+
+        /**
+         * Takes {@code f} and wakes the waiting thread, unless the wait has finished; runs no
+         * user code (a writer calls it under the object's lock).
+         *
+         * @return false if the wait has finished: the caller still owns {@code f}'s reference
+         */
+        boolean offer(Fence f, boolean counted) {
             if (!CAPTURED.compareAndSet(this, (Object) null, (Object) new Capture(f, counted))) {
-                if (counted) {
-                    f.release();
-                }
-                return;
+                return false;
             }
             wake();
+            return true;
         }
 
         @Override
