@@ -175,12 +175,14 @@ public final class ExecContext implements AutoCloseable {
             if (contended != null) {
                 Reservation c = contended;
                 unlockAll();
+                // Cleared before the wait, as the kernel's drm_exec_lock_contended does: if the
+                // wait ends in an interrupt, lockAll is over and no back-off is pending any more.
+                contended = null;
                 if (interruptible) {
                     c.lockSlowInterruptible(ctx);
                 } else {
                     c.lockSlow(ctx);
                 }
-                contended = null;
                 add(c);
                 prelocked = c;
             }
