@@ -672,6 +672,9 @@ public final class WwMutex {
         // interrupt must not hide them (nor be consumed by a call that was wrong anyway).
         Objects.requireNonNull(ctx, "ctx");
         ctx.checkCanLock(this);
+        // The back-off rule before -EALREADY: a context that backed off still holding this
+        // mutex has not released everything, which tryLock(ctx) already refuses.
+        beginCtxLock(ctx);
         if (interruptible && Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -679,7 +682,6 @@ public final class WwMutex {
             return ALREADY; // cannot block, so not a lock the debug checks report (as lockdep)
         }
         SignallingSection.checkMayWait(this); // debug mode only
-        beginCtxLock(ctx);
         int r = grab(ctx, ctx) ? ACQUIRED : acquire(ctx, ctx, interruptible);
         if (r == DEADLK) {
             ctx.contending = this;
