@@ -1095,7 +1095,12 @@ public class Fence {
             } finally {
                 SPINNERS.getAndDecrement();
             }
-            self.spinNanos = Math.max(budget >> 1, SPIN_NANOS >> 3);
+            if (spin == budget) {
+                // The whole budget went by: the thread parks next, so spin less next time. A
+                // spin cut short by a shorter timeout ends the wait without parking and says
+                // nothing about whether spinning pays: it leaves the budget alone.
+                self.spinNanos = Math.max(budget >> 1, SPIN_NANOS >> 3);
+            }
         }
         Waiter w = new Waiter(Thread.currentThread());
         if (!link(w, true)) {

@@ -31,7 +31,9 @@ final class FenceThread {
     /**
      * This thread's spin budget before parking, in nanoseconds: doubled (up to
      * {@link Fence#SPIN_NANOS}) when a spin sees the signal, halved (down to an eighth of it) when
-     * the spin runs out and the thread parks, like HotSpot's adaptive spinning for monitors.
+     * the spin runs out and the thread parks, like HotSpot's adaptive spinning for monitors. A
+     * timed wait shorter than the budget, which spins for its timeout and returns, changes
+     * nothing.
      */
     long spinNanos = Fence.SPIN_NANOS;
 
