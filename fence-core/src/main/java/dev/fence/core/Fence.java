@@ -1085,7 +1085,7 @@ public class Fence {
                 for (int i = 1;; i++) {
                     Thread.onSpinWait();
                     if ((state & SIGNALED) != 0) {
-                        self.spinNanos = Math.min(budget << 1, SPIN_NANOS);
+                        self.spinNanos = doubledBudget(budget, SPIN_NANOS);
                         return timed ? Math.max(deadline - System.nanoTime(), 1L) : 1L;
                     }
                     if ((i & 7) == 0 && System.nanoTime() - start >= spin) {
@@ -1158,6 +1158,16 @@ public class Fence {
             throw new InterruptedException();
         }
         return remaining;
+    }
+
+    /**
+     * A spin budget after a spin that saw the signal: twice {@code budget}, at most
+     * {@code ceiling}. Saturates instead of overflowing: with {@code dev.fence.spinNanos} above
+     * {@code Long.MAX_VALUE / 2} ("spin until signalled"), {@code budget << 1} turned negative
+     * and the thread never spun again.
+     */
+    static long doubledBudget(long budget, long ceiling) {
+        return budget > ceiling >> 1 ? ceiling : Math.min(budget << 1, ceiling);
     }
 
     /** Takes one of the {@link #MAX_SPINNERS} spinning slots, if one is free. */

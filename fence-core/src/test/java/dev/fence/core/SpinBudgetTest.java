@@ -48,4 +48,25 @@ class SpinBudgetTest {
         }
         assertEquals(Math.max(Fence.SPIN_NANOS >> 1, Fence.SPIN_NANOS >> 3), self.spinNanos);
     }
+
+    /**
+     * A spin that sees the signal doubles the budget up to the ceiling, saturating: with
+     * {@code -Ddev.fence.spinNanos=9223372036854775807} (spin until signalled) the old
+     * {@code Math.min(budget << 1, SPIN_NANOS)} gave -2 after the first successful spin, and the
+     * thread never spun again (failed: -2).
+     */
+    @Test
+    void doublingSaturatesAtTheCeiling() {
+        assertEquals(Long.MAX_VALUE, Fence.doubledBudget(Long.MAX_VALUE, Long.MAX_VALUE));
+        assertEquals(Long.MAX_VALUE - 1, Fence.doubledBudget(Long.MAX_VALUE >> 1, Long.MAX_VALUE));
+        assertEquals(Long.MAX_VALUE, Fence.doubledBudget((Long.MAX_VALUE >> 1) + 1, Long.MAX_VALUE));
+        assertEquals(Long.MAX_VALUE - 3,
+                Fence.doubledBudget((Long.MAX_VALUE >> 1) - 1, Long.MAX_VALUE));
+        assertEquals(20_000L, Fence.doubledBudget(20_000L, 20_000L));
+        assertEquals(20_000L, Fence.doubledBudget(10_000L, 20_000L));
+        assertEquals(10_000L, Fence.doubledBudget(5_000L, 20_000L));
+        assertEquals(20_000L, Fence.doubledBudget(12_000L, 20_000L));
+        assertEquals(7_500L, Fence.doubledBudget(3_750L, 20_000L));
+        assertEquals(20_000L, Fence.doubledBudget(10_000L, 20_001L)); // as Math.min did
+    }
 }
