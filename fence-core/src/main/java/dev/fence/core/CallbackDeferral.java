@@ -67,12 +67,14 @@ public final class CallbackDeferral implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
+        // The owner first: another thread is refused even after the owner closed (and it may
+        // not read `closed`, a plain field of the owner's).
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("CallbackDeferral closed by "
                     + Thread.currentThread() + " but opened by " + owner);
+        }
+        if (closed) {
+            return;
         }
         closed = true;
         FenceThread t = state;

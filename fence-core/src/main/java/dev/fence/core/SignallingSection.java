@@ -76,12 +76,15 @@ public final class SignallingSection implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (owner == null || closed) {
-            return;
+        if (owner == null) {
+            return; // the shared no-op of non-debug mode
         }
-        if (Thread.currentThread() != owner) {
+        if (Thread.currentThread() != owner) { // even after the owner closed (see CallbackDeferral)
             throw new IllegalStateException("SignallingSection closed by " + Thread.currentThread()
                     + " but opened by " + owner);
+        }
+        if (closed) {
+            return;
         }
         closed = true;
         FenceThread.current().sectionDepth--;
