@@ -322,7 +322,7 @@ public class Fence {
         Objects.requireNonNull(error, "error");
         int locked = lockList(0);
         if (locked == NOT_LOCKED) {
-            throw new IllegalStateException("setError after signal: " + describe());
+            throw new IllegalStateException("setError after signal: " + Diagnostics.describe(this));
         }
         this.error = error;
         unlockList(locked);
@@ -641,7 +641,8 @@ public class Fence {
     public final long timestamp() {
         int s = state;
         if ((s & DONE) == 0) {
-            throw new IllegalStateException("timestamp of a pending fence: " + describe());
+            throw new IllegalStateException("timestamp of a pending fence: "
+                    + Diagnostics.describe(this));
         }
         awaitPublished(s);
         return timestamp;
@@ -1246,7 +1247,8 @@ public class Fence {
      */
     public final Fence retain() {
         if (!tryRetain()) {
-            throw new IllegalStateException("retain() after the last release: " + describe());
+            throw new IllegalStateException("retain() after the last release: "
+                    + Diagnostics.describe(this));
         }
         return this;
     }
@@ -1271,7 +1273,8 @@ public class Fence {
             } else if ((s & DEAD) != 0) {
                 return false;
             } else if ((s & REF_MASK) >>> REF_SHIFT == MAX_EXTRA_REFS) {
-                throw new IllegalStateException("reference count overflow: " + describe());
+                throw new IllegalStateException("reference count overflow: "
+                        + Diagnostics.describe(this));
             } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
                 return true;
             }
@@ -1298,7 +1301,8 @@ public class Fence {
             if ((s & BUSY) != 0) {
                 backoff(++spins);
             } else if ((s & DEAD) != 0) {
-                throw new IllegalStateException("release() below zero: " + describe());
+                throw new IllegalStateException("release() below zero: "
+                        + Diagnostics.describe(this));
             } else if ((s & REF_MASK) == 0) {
                 if (STATE.compareAndSet(this, s, s | DEAD)) {
                     lastReleased();
@@ -1438,8 +1442,8 @@ public class Fence {
         Objects.requireNonNull(a, "a");
         Objects.requireNonNull(b, "b");
         if (a.context != b.context) {
-            throw new IllegalArgumentException("fences of different contexts: " + a.describe()
-                    + " and " + b.describe());
+            throw new IllegalArgumentException("fences of different contexts: "
+                    + Diagnostics.describe(a) + " and " + Diagnostics.describe(b));
         }
         return Long.compareUnsigned(a.seqno, b.seqno) > 0;
     }

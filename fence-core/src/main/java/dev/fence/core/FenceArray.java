@@ -1,5 +1,6 @@
 package dev.fence.core;
 
+import dev.fence.core.internal.Diagnostics;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -151,8 +152,8 @@ public final class FenceArray extends Fence {
             if (f instanceof FenceChain || f instanceof FenceArray
                     && (signalOnAny || !((FenceArray) f).signalOnAny)) {
                 throw new IllegalArgumentException("fences[" + i + "] is a container ("
-                        + f.describe() + "); containers must not nest (only an all-array may"
-                        + " hold any-arrays): flatten with Fences.merge");
+                        + Diagnostics.describe(f) + "); containers must not nest (only an"
+                        + " all-array may hold any-arrays): flatten with Fences.merge");
             }
         }
         if (signalOnAny && copy.length == 0) {

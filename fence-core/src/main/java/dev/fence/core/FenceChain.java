@@ -1,5 +1,6 @@
 package dev.fence.core;
 
+import dev.fence.core.internal.Diagnostics;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
@@ -108,7 +109,7 @@ public final class FenceChain extends Fence {
         Objects.requireNonNull(fence, "fence");
         if (fence instanceof FenceChain) {
             throw new IllegalArgumentException("a chain link cannot contain a chain ("
-                    + fence.describe() + "); chains link through prev");
+                    + Diagnostics.describe(fence) + "); chains link through prev");
         }
         long context;
         long seqno = point;
@@ -220,7 +221,7 @@ public final class FenceChain extends Fence {
         }
         if (!(head instanceof FenceChain) || Long.compareUnsigned(head.seqno(), point) < 0) {
             throw new IllegalArgumentException("point " + Long.toUnsignedString(point)
-                    + " not submitted yet on " + head.describe());
+                    + " not submitted yet on " + Diagnostics.describe(head));
         }
         FenceChain node = (FenceChain) head;
         for (;;) {

@@ -1,5 +1,6 @@
 package dev.fence.core;
 
+import dev.fence.core.internal.Diagnostics;
 import java.util.ArrayDeque;
 
 /**
@@ -55,7 +56,7 @@ final class FenceThread {
     static void checkMayWait(Fence fence) {
         FenceThread t = CURRENT.get();
         if (t.callbackDepth > 0 || t.sectionDepth > 0) { // the description only when throwing
-            refuseWait(t, "unsignalled fence " + fence.describe());
+            refuseWait(t, "unsignalled fence " + Diagnostics.describe(fence));
         }
     }
 
