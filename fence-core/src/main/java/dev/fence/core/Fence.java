@@ -1102,6 +1102,11 @@ public class Fence {
                 // nothing about whether spinning pays: it leaves the budget alone.
                 self.spinNanos = Math.max(budget >> 1, SPIN_NANOS >> 3);
             }
+            if (spin == nanos && timed) {
+                // The spin used the whole timeout: there is nothing to park for, so no node is
+                // linked (a polling awaitNanos(1 us) allocates nothing and takes no list lock).
+                return (state & SIGNALED) != 0 ? 1L : 0L;
+            }
         }
         Waiter w = new Waiter(Thread.currentThread());
         if (!link(w, true)) {
