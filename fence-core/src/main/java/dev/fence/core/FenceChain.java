@@ -208,8 +208,10 @@ public final class FenceChain extends Fence {
      *
      * @param head the newest link
      * @param point the point to find; 0 returns {@code head} itself
-     * @return that link, or the signalled stub if the point has already been reached and its
-     *     link collected
+     * @return that link; the signalled stub if the point has already been reached and its
+     *     link collected; or, when the walk reaches a predecessor that is not a link on
+     *     {@code head}'s context (a plain fence or another context's chain linked as
+     *     {@code prev}), that predecessor, as the kernel's walk returns it
      * @throws NullPointerException if {@code head} is null
      * @throws IllegalArgumentException if {@code point} has not been submitted yet (it is later
      *     than {@code head}'s seqno, or {@code head} is not a chain)
