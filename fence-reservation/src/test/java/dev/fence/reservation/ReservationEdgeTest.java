@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -64,6 +65,7 @@ class ReservationEdgeTest {
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean swallowed = new AtomicBoolean();
         AtomicBoolean allLocked = new AtomicBoolean();
+        AtomicLong passes = new AtomicLong();
         Thread t = new Thread(() -> {
             try (ExecContext exec = ExecContext.create()) {
                 exec.lockAll(e -> {
@@ -77,22 +79,32 @@ class ReservationEdgeTest {
                 });
                 allLocked.set(a.isHeldByCurrentThread() && b.isHeldByCurrentThread()
                         && c.isHeldByCurrentThread());
+                passes.set(exec.passes());
             } catch (Throwable e) {
                 error.set(e);
             }
         }, "swallower");
         t.start();
+        // The younger context dies on b (wait-die: b's holder is older) and swallows that; the
+        // retry then queues in lockSlow(b). Wait for both (no sleep): once the back-off has been
+        // swallowed, the only waiter b can have is the retry's lockSlow.
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!swallowed.get() && System.nanoTime() - end < 0) {
+        while (!(swallowed.get() && b.mutex().queueLength() == 1) && t.isAlive()
+                && System.nanoTime() - end < 0) {
             Thread.onSpinWait();
         }
-        Thread.sleep(200);
+        assertTrue(swallowed.get(), "the younger context never backed off on b: the block had"
+                + " no back-off to swallow, so nothing here tests the retry");
+        assertEquals(1, b.mutex().queueLength(), "the retry did not wait for b in lockSlow");
+        assertFalse(a.isLocked() || c.isLocked(),
+                "the retry must unlock what the swallowing pass took before waiting for b");
         b.unlock();
         older.close();
         t.join(20_000);
         assertFalse(t.isAlive());
         assertNull(error.get(), () -> "lockAll failed instead of retrying: " + error.get());
         assertTrue(allLocked.get());
+        assertEquals(2, passes.get(), "the block ran once more after the swallowed back-off");
     }
 
     /**
