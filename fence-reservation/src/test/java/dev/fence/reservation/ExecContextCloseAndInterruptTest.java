@@ -185,6 +185,9 @@ class ExecContextCloseAndInterruptTest {
         }
         System.out.println(alg + " completed=" + completed + " interrupted=" + interrupted);
         assertTrue(completed.get() > 0);
+        // the soak is about interrupts: one that never ended a lockAll() tested nothing of them
+        assertTrue(interrupted.get() > 0, "no interrupt ever ended a lockAll(): "
+                + completed + " transactions completed, none interrupted");
     }
 
     private static int indexOf(Reservation[] a, Reservation r) {
