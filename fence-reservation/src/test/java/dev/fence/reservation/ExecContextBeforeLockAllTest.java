@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ExecContextBeforeLockAllTest {
 
     @Test
-    void addFenceBeforeLockAllIsRefused() {
+    void addFenceBeforeLockAllIsRefused() throws Exception {
         Reservation r = new Reservation();
         Fence job = Timeline.create("job").next();
         try (ExecContext exec = ExecContext.create()) {
@@ -26,6 +26,11 @@ class ExecContextBeforeLockAllTest {
                     () -> exec.addFence(job, Usage.WRITE),
                     "addFence() before lockAll() attaches the fence nowhere");
             assertTrue(e.getMessage().contains("lockAll()"), e.getMessage());
+            // nowhere, not even later: the reservation the transaction then locks lacks it
+            // (r was untouched by the refused call, so checking it only before this proved nothing)
+            exec.lockAll(b -> b.prepare(r, 1));
+            assertFalse(r.fences(Usage.BOOKKEEP).contains(job),
+                    "the refused fence was attached once lockAll() had run");
         }
         assertFalse(r.fences(Usage.BOOKKEEP).contains(job));
     }
