@@ -58,6 +58,9 @@ class WwMutexLeaveWakeupTest {
         }
         System.out.printf("WwMutexLeaveWakeupTest: %d rounds, L took M %d, L left %d%n",
                 rounds, counts[0], counts[1]);
+        // only the rounds in which L left are the case under test
+        assertTrue(counts[1] > 0, "in " + rounds + " rounds the interrupted L never left the queue"
+                + " (it took M every time): no waiter behind a leaver was tested");
     }
 
     /** One round; null if W got M in time, else what went wrong. */
