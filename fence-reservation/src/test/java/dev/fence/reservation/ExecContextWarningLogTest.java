@@ -1,10 +1,12 @@
 package dev.fence.reservation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,16 +20,18 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class ExecContextWarningLogTest {
 
-    /** An appender that is down: every write throws. */
-    private static PrintStream brokenStream() {
+    /** An appender that is down: every write throws (and is counted in {@code writes}). */
+    private static PrintStream brokenStream(AtomicInteger writes) {
         return new PrintStream(new OutputStream() {
             @Override
             public void write(int b) {
+                writes.incrementAndGet();
                 throw new IllegalStateException("appender down");
             }
 
             @Override
             public void write(byte[] b, int off, int len) {
+                writes.incrementAndGet();
                 throw new IllegalStateException("appender down");
             }
         }, true, StandardCharsets.UTF_8);
@@ -36,11 +40,15 @@ class ExecContextWarningLogTest {
     @Test
     void swallowedBackoffIsRetriedWhenTheLoggerThrows() throws Exception {
         PrintStream saved = System.err;
-        System.setErr(brokenStream());
+        AtomicInteger writes = new AtomicInteger();
+        System.setErr(brokenStream(writes));
         try {
             assertEquals(2, ExecContextTest.runSwallowedBackoff());
         } finally {
             System.setErr(saved);
         }
+        // otherwise the logger never threw (no warning, or written elsewhere): nothing was tested
+        assertTrue(writes.get() > 0, "the swallowed back-off's warning never reached the"
+                + " broken appender");
     }
 }
