@@ -96,6 +96,8 @@ public final class PipelineDemo {
     static final int RING = 64;
     /** Most GPU engines a frame can pass through. */
     static final int MAX_GPU_STAGES = 8;
+    /** Longest run, in seconds (a year): a longer deadline would overflow in nanoseconds. */
+    static final double MAX_SECONDS = 365 * 24 * 3600;
     private static final int HEADER = 16;
     private static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String USAGE = "usage: PipelineDemo [--seconds S] [--frames N]"
@@ -127,11 +129,28 @@ public final class PipelineDemo {
          * @throws IllegalArgumentException for values out of range
          */
         public Config {
-            if (!(seconds > 0) || maxFrames < 0 || workers < 1 || compositors < 1 || pool < 1
-                    || tiles < 2 || frameBytes < 64 || frameBytes % 8 != 0 || gpuMinMicros < 0
-                    || gpuMaxMicros < gpuMinMicros || gpuStages < 1
-                    || gpuStages > MAX_GPU_STAGES) {
-                throw new IllegalArgumentException("bad demo settings: " + this);
+            // name the offending value: `this` cannot be printed here (its fields are still
+            // unassigned in a compact constructor, so it would show zeros)
+            check(seconds > 0 && seconds <= MAX_SECONDS, "seconds", "more than 0 and at most "
+                    + MAX_SECONDS, seconds);
+            check(maxFrames >= 0, "frames", "0 (no limit) or more", maxFrames);
+            check(workers >= 1, "workers", "at least 1", workers);
+            check(compositors >= 1, "compositors", "at least 1", compositors);
+            check(pool >= 1, "pool", "at least 1", pool);
+            check(tiles >= 2, "tiles", "at least 2", tiles);
+            check(frameBytes >= 64 && frameBytes % 8 == 0, "frame size",
+                    "at least 64 bytes and a multiple of 8", frameBytes + " bytes");
+            check(gpuMinMicros >= 0, "gpu-latency-us", "MIN at least 0", gpuMinMicros);
+            check(gpuMaxMicros >= gpuMinMicros, "gpu-latency-us", "MAX at least MIN",
+                    gpuMinMicros + ":" + gpuMaxMicros);
+            check(gpuStages >= 1 && gpuStages <= MAX_GPU_STAGES, "gpu-stages",
+                    "1 to " + MAX_GPU_STAGES, gpuStages);
+        }
+
+        private static void check(boolean ok, String name, String expected, Object got) {
+            if (!ok) {
+                throw new IllegalArgumentException(
+                        "bad demo setting: " + name + " must be " + expected + ", got " + got);
             }
         }
 

@@ -93,4 +93,34 @@ class PipelineDemoTest {
                 () -> PipelineDemo.Config.parse("--workers", "0"));
         assertThrows(IllegalArgumentException.class, () -> PipelineDemo.Config.parse("--seconds"));
     }
+
+    @Test
+    void badValueMessagesNameTheSettingAndTheValue() {
+        // the message used to print the record with every field still 0 (`this` in a compact
+        // constructor), so `--workers 0` said "Config[seconds=0.0, ..., workers=0, ...]"
+        assertMessage("workers must be at least 1, got 0", "--workers", "0");
+        assertMessage("compositors must be at least 1, got -2", "--compositors", "-2");
+        assertMessage("pool must be at least 1, got 0", "--pool", "0");
+        assertMessage("tiles must be at least 2, got 1", "--tiles", "1");
+        assertMessage("frames must be 0 (no limit) or more, got -1", "--frames", "-1");
+        assertMessage("frame size must be at least 64 bytes", "--frame-kib", "0");
+        assertMessage("gpu-latency-us must be MAX at least MIN, got 5:1", "--gpu-latency-us",
+                "5:1");
+        assertMessage("gpu-latency-us must be MIN at least 0, got -1", "--gpu-latency-us",
+                "-1:5");
+        assertMessage("gpu-stages must be 1 to 8, got 9", "--gpu-stages", "9");
+        assertMessage("seconds must be more than 0", "--seconds", "0");
+        assertMessage("got NaN", "--seconds", "NaN");
+        // an infinite (or overflowing) duration used to be accepted and never end
+        assertMessage("got Infinity", "--seconds", "Infinity");
+        assertMessage("got 1.0E300", "--seconds", "1e300");
+        assertEquals(31_536_000.0, // a year: the longest run
+                PipelineDemo.Config.parse("--seconds", "31536000").seconds());
+    }
+
+    private static void assertMessage(String expected, String... args) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PipelineDemo.Config.parse(args));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
 }
