@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The pipeline demo, the README's main command: a simulated video/GPU application that uses all
@@ -380,6 +381,11 @@ public final class PipelineDemo {
     private final AtomicLong transactions = new AtomicLong();
     private final SeenSet seen = new SeenSet();
     private volatile boolean stop;
+    /**
+     * Test seam: if set, a decode worker calls it with a frame's GPU jobs just after queueing
+     * them, before it hands the frame on to the compositors.
+     */
+    static volatile Consumer<Fence[]> afterSubmitTestSeam;
     private volatile boolean decodersDone;
     private volatile boolean gpuStop;
 
@@ -599,18 +605,26 @@ public final class PipelineDemo {
             }
             long t1 = System.nanoTime();
             rec.add(0, t1 - t0);
-            Fence[] jobs;
+            Submission sub;
             try (ExecContext exec = threadExec.get().reopen()) {
                 exec.lockAll(e -> e.prepare(frame.reservation(), 1));
                 Fence deps = exec.dependency(Usage.forAccess(true));
-                jobs = submitToGpu(frame, deps);
+                sub = submitToGpu(frame, deps);
+                Fence[] jobs = sub.jobs();
                 // the last engine's job signals after every earlier one: it stands for them all
                 exec.addFence(jobs[jobs.length - 1], Usage.WRITE);
                 backoffs.addAndGet(exec.backoffs());
                 transactions.incrementAndGet();
             }
+            Consumer<Fence[]> seam = afterSubmitTestSeam;
+            if (seam != null) {
+                seam.accept(sub.jobs());
+            }
+            Fence[] jobs = sub.jobs();
             SyncFile out = SyncFile.create(jobs[jobs.length - 1]);
-            toComposite.add(new Pending(frame, seq, out, jobs, t0, System.nanoTime()));
+            // the first engine's latency counts from the submission, as the engine itself does:
+            // the GPU may well finish before this thread gets here
+            toComposite.add(new Pending(frame, seq, out, jobs, t0, sub.at()));
         }
     }
 
@@ -641,9 +655,9 @@ public final class PipelineDemo {
 
     /**
      * Issues one job per engine for {@code frame}, engine k's job depending on engine k-1's, and
-     * queues them; returns the jobs' fences in engine order.
+     * queues them; returns the jobs' fences in engine order and the submission time.
      */
-    private Fence[] submitToGpu(SharedBuffer frame, Fence deps) throws InterruptedException {
+    private Submission submitToGpu(SharedBuffer frame, Fence deps) throws InterruptedException {
         long[] latency = new long[engines.length];
         for (int k = 0; k < latency.length; k++) {
             latency[k] = TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current()
@@ -672,7 +686,7 @@ public final class PipelineDemo {
                 Fence after = e.index == 0 ? deps : jobs[e.index - 1];
                 e.queue.add(new GpuJob(jobs[e.index], frame, after, now, latency[e.index]));
             }
-            return jobs;
+            return new Submission(jobs, now);
         } finally {
             submitLock.unlock();
         }
@@ -913,6 +927,10 @@ public final class PipelineDemo {
 
     private record GpuJob(Fence fence, SharedBuffer frame, Fence deps, long submittedAt,
             long latency) {
+    }
+
+    /** A frame's GPU jobs, in engine order, and when they were queued. */
+    private record Submission(Fence[] jobs, long at) {
     }
 
     private record Pending(SharedBuffer frame, long seq, SyncFile file, Fence[] jobs, long t0,
