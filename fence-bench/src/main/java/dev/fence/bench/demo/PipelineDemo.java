@@ -386,6 +386,13 @@ public final class PipelineDemo {
      * them, before it hands the frame on to the compositors.
      */
     static volatile Consumer<Fence[]> afterSubmitTestSeam;
+    /**
+     * Test seam: if set, a GPU engine calls it with each job's fence before running the job (an
+     * exception it throws kills the engine, as a failing stage).
+     */
+    static volatile Consumer<Fence> gpuJobTestSeam;
+    /** Every stage thread, filled before any starts; a failing stage interrupts the others. */
+    private final List<Thread> stageThreads = new ArrayList<>();
     private volatile boolean decodersDone;
     private volatile boolean gpuStop;
 
@@ -470,6 +477,9 @@ public final class PipelineDemo {
             recorders.add(r);
             decoders.add(thread("decode-" + i, () -> decodeLoop(r)));
         }
+        stageThreads.addAll(gpus);
+        stageThreads.addAll(compositors);
+        stageThreads.addAll(decoders);
         gpus.forEach(Thread::start);
         compositors.forEach(Thread::start);
         decoders.forEach(Thread::start);
@@ -556,6 +566,14 @@ public final class PipelineDemo {
             } catch (Throwable e) {
                 errors.add(Thread.currentThread().getName() + ": " + e);
                 stop = true;
+                // the run has failed: the other stages may wait for work this one will never
+                // finish (a dead GPU engine leaves its fences unsignalled), so end them now
+                // rather than after each one's STUCK_NANOS timeout
+                for (Thread other : stageThreads) {
+                    if (other != Thread.currentThread()) {
+                        other.interrupt();
+                    }
+                }
             }
         }, name);
         t.setDaemon(true);
@@ -712,6 +730,10 @@ public final class PipelineDemo {
             long wait = start + job.latency - System.nanoTime();
             if (wait > 0) {
                 LockSupport.parkNanos(wait); // the simulated execution time
+            }
+            Consumer<Fence> seam = gpuJobTestSeam;
+            if (seam != null) {
+                seam.accept(job.fence);
             }
             SignallingSection section = SignallingSection.begin(); // no fence waits in here
             try {

@@ -152,4 +152,29 @@ class PipelineDemoTest {
         assertTrue(s.p50()[1] >= 0, s::table);
         assertTrue(s.p99()[1] >= 0, s::table);
     }
+
+    @Test
+    @Timeout(60)
+    void aDeadGpuEngineEndsTheRunPromptly() throws Exception {
+        // engine 0 dies at its 5th job: that job's fence never signals, so a compositor holding
+        // its SyncFile can never finish it. The run must end at once with the failure, not sit
+        // out a 10 s "stuck" timeout per compositor (it took 20 s and reported both as stuck)
+        PipelineDemo.gpuJobTestSeam = job -> {
+            if (job.seqno() == 5) {
+                throw new IllegalStateException("injected GPU failure");
+            }
+        };
+        PipelineDemo.Stats s;
+        try {
+            s = PipelineDemo.run(new PipelineDemo.Config(60, 50, 2, 2, 6, 3, 4096, 0, 50, 1,
+                    true), null);
+        } finally {
+            PipelineDemo.gpuJobTestSeam = null;
+        }
+        assertFalse(s.ok(), s::table);
+        assertTrue(s.errors().stream().anyMatch(e -> e.contains("injected GPU failure")),
+                s::table);
+        assertTrue(s.errors().stream().noneMatch(e -> e.contains("stuck")), s::table);
+        assertTrue(s.table().contains("RESULT: FAILED"), s::table);
+    }
 }
