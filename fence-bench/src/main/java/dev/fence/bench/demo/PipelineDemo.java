@@ -387,8 +387,9 @@ public final class PipelineDemo {
      */
     static volatile Consumer<Fence[]> afterSubmitTestSeam;
     /**
-     * Test seam: if set, a GPU engine calls it with each job's fence before running the job (an
-     * exception it throws kills the engine, as a failing stage).
+     * Test seam: if set, a GPU engine calls it with each job's fence once the job's dependencies
+     * have signalled, before its simulated execution time (an exception it throws kills the
+     * engine, as a failing stage).
      */
     static volatile Consumer<Fence> gpuJobTestSeam;
     /** Every stage thread, filled before any starts; a failing stage interrupts the others. */
@@ -727,13 +728,15 @@ public final class PipelineDemo {
             // engine before it has finished the frame
             long start = e.index == 0 ? job.submittedAt
                     : Math.max(job.submittedAt, job.deps.timestamp());
-            long wait = start + job.latency - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait); // the simulated execution time
-            }
             Consumer<Fence> seam = gpuJobTestSeam;
             if (seam != null) {
                 seam.accept(job.fence);
+            }
+            // the simulated execution time; parkNanos may return early (spuriously, or for a
+            // stale unpark), so park again until the job's time is really up
+            long wait;
+            while ((wait = start + job.latency - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(wait);
             }
             SignallingSection section = SignallingSection.begin(); // no fence waits in here
             try {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -176,5 +177,24 @@ class PipelineDemoTest {
                 s::table);
         assertTrue(s.errors().stream().noneMatch(e -> e.contains("stuck")), s::table);
         assertTrue(s.table().contains("RESULT: FAILED"), s::table);
+    }
+
+    @Test
+    @Timeout(30)
+    void aGpuJobTakesAtLeastItsLatencyEvenIfTheEngineIsWokenEarly() throws Exception {
+        // the engine thread has an unpark permit pending when it starts the job's simulated
+        // execution (as after a stale unpark; parkNanos may also return spuriously): the job
+        // must still take its 200 ms. One parkNanos call returned at once and the job signalled
+        // after a few microseconds
+        PipelineDemo.gpuJobTestSeam = job -> LockSupport.unpark(Thread.currentThread());
+        PipelineDemo.Stats s;
+        try {
+            s = PipelineDemo.run(new PipelineDemo.Config(60, 1, 1, 1, 2, 2, 4096, 200_000,
+                    200_000, 1, true), null);
+        } finally {
+            PipelineDemo.gpuJobTestSeam = null;
+        }
+        assertTrue(s.ok(), s::table);
+        assertTrue(s.p50()[1] >= 200_000_000L, s::table); // the only sample
     }
 }
