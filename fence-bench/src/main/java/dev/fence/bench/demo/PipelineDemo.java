@@ -418,29 +418,53 @@ public final class PipelineDemo {
 
     /**
      * Runs the demo from the command line and exits with status 0 if every check passed, 1 if
-     * not, 2 for bad flags.
+     * not, 2 for bad flags or settings the machine cannot hold (a pool too large for memory).
      *
      * @param args flags, see the class comment
      * @throws InterruptedException if interrupted
      */
     public static void main(String[] args) throws InterruptedException {
+        System.exit(status(args, System.out, System.err));
+    }
+
+    /**
+     * What {@link #main} does, short of exiting: runs the demo from the command line, prints the
+     * table to {@code out} (the usage, the errors and the progress line go to {@code err}).
+     *
+     * @param args flags, see the class comment
+     * @param out where the table (or the usage, for {@code --help}) goes
+     * @param err where errors and the progress line go
+     * @return the exit status: 0 if every check passed, 1 if not, 2 for bad flags or settings
+     *     the machine cannot hold
+     * @throws InterruptedException if interrupted
+     */
+    static int status(String[] args, PrintStream out, PrintStream err)
+            throws InterruptedException {
         if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-            System.out.println(USAGE);
-            return;
+            out.println(USAGE);
+            return 0;
         }
         Config config;
         try {
             config = Config.parse(args);
         } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.err.println(USAGE);
-            System.exit(2);
-            return;
+            err.println(e.getMessage());
+            err.println(USAGE);
+            return 2;
         }
-        Stats stats = run(config, config.quiet() ? null : System.err);
-        System.out.print(stats.table());
-        System.out.flush();
-        System.exit(stats.ok() ? 0 : 1);
+        PipelineDemo demo;
+        try {
+            demo = new PipelineDemo(config);
+        } catch (OutOfMemoryError e) { // the pool (or a frame) is too large for this JVM
+            err.println("not enough memory for a pool of " + config.pool() + " frames of "
+                    + config.frameBytes() / 1024 + " KiB (" + e.getMessage() + "): lower --pool"
+                    + " or --frame-kib, or raise -Xmx / -XX:MaxDirectMemorySize");
+            return 2;
+        }
+        Stats stats = demo.execute(config.quiet() ? null : err);
+        out.print(stats.table());
+        out.flush();
+        return stats.ok() ? 0 : 1;
     }
 
     /**

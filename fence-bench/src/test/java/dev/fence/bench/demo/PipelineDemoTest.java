@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -196,5 +199,39 @@ class PipelineDemoTest {
         }
         assertTrue(s.ok(), s::table);
         assertTrue(s.p50()[1] >= 200_000_000L, s::table); // the only sample
+    }
+
+    @Test
+    @Timeout(30)
+    void aPoolTooLargeForMemoryIsAUsageErrorNotAStackTrace() throws Exception {
+        // the pool queue alone cannot be allocated (an array past the VM's limit): it threw
+        // OutOfMemoryError out of main with a stack trace; frames too large for the direct
+        // memory limit did the same
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = PipelineDemo.status(new String[] {"--pool", "2147483647", "--quiet"},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, status, text);
+        assertTrue(text.contains("not enough memory for a pool of 2147483647 frames"), text);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpListsEveryFlagAndBadFlagsExitWithTwo() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(0, PipelineDemo.status(new String[] {"--help"}, o, e));
+        String usage = out.toString(StandardCharsets.UTF_8);
+        for (String flag : List.of("--seconds", "--frames", "--workers", "--compositors",
+                "--pool", "--tiles", "--frame-kib", "--gpu-stages", "--gpu-latency-us",
+                "--quiet", "--help")) {
+            assertTrue(usage.contains(flag), flag + " missing from " + usage);
+        }
+        assertEquals(2, PipelineDemo.status(new String[] {"--frames", "x"}, o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("bad value for --frames: x"));
     }
 }
