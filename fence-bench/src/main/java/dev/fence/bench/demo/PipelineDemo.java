@@ -108,7 +108,8 @@ public final class PipelineDemo {
     /**
      * The demo's settings.
      *
-     * @param seconds how long to run (the decode workers stop issuing frames then)
+     * @param seconds how long to run (the decode workers stop issuing frames then, once they
+     *     have issued at least one)
      * @param maxFrames stop after this many frames; 0 for no limit
      * @param workers decode worker threads
      * @param compositors compositor threads
@@ -628,7 +629,9 @@ public final class PipelineDemo {
     // ------------------------------------------------------------------ decode
 
     private void decodeLoop(Recorder rec) throws Exception {
-        while (!stop) {
+        // at least one frame, however short the run: a run that checked nothing cannot pass, and
+        // whether a worker got going before the deadline was up to thread start-up
+        while (!stop || nextFrame.get() == 0) {
             SharedBuffer frame = pool.poll(20, TimeUnit.MILLISECONDS);
             if (frame == null) {
                 continue;
