@@ -24,11 +24,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The pipeline demo, the README's main command: a simulated video/GPU application that uses all
@@ -57,7 +59,7 @@ import java.util.function.Consumer;
  * frame recycled too early would show a different number), that every frame number is
  * composited exactly once,
  * that no two blits ever wrote one tile at the same time (each tile carries a non-atomic counter
- * and a writer token), that every fence the demo created was signalled, and that no fence
+ * and a writer token, and a busy count that spans each blit), that every fence the demo created was signalled, and that no fence
  * callback failed ({@link Fences#callbackFailures()}).
  *
  * <p>Flags: {@code --seconds S} (default 10), {@code --frames N} (stop after N frames),
@@ -248,7 +250,8 @@ public final class PipelineDemo {
      * @param corrupted frames with a content or ordering error
      * @param duplicates frame numbers composited more than once
      * @param missing frame numbers issued but never composited
-     * @param tileErrors tile exclusion violations (lost counter updates, foreign writer token)
+     * @param tileErrors tile exclusion violations (lost counter updates, blits that found a tile
+     *     already being written)
      * @param errors unexpected exceptions and stuck stages, as text
      */
     public record Stats(Config config, long elapsedNanos, long frames, long[] p50, long[] p99,
@@ -376,6 +379,10 @@ public final class PipelineDemo {
     private final AtomicLong fencesCreated = new AtomicLong();
     private final AtomicLong fencesSignalled = new AtomicLong();
     private final AtomicLong backoffs = new AtomicLong();
+    /** Blits in progress per tile (at most one, if the fences order them). */
+    private final AtomicIntegerArray tileBusy;
+    /** Blits that found a tile already busy. */
+    private final AtomicLong tileOverlaps = new AtomicLong();
     /** Each worker thread's ExecContext, reopened for every transaction (ExecContext.reopen()). */
     private final ThreadLocal<ExecContext> threadExec =
             ThreadLocal.withInitial(() -> ExecContext.create());
@@ -393,6 +400,13 @@ public final class PipelineDemo {
      * engine, as a failing stage).
      */
     static volatile Consumer<Fence> gpuJobTestSeam;
+    /**
+     * Test seam: if set, a compositor passes a composite's dependencies through it before waiting
+     * for them (a test drops them to break the tiles' synchronisation on purpose).
+     */
+    static volatile UnaryOperator<List<Fence>> compositeDepsTestSeam;
+    /** Test seam: if set, each blit runs it once it holds its tiles, before it reads or writes. */
+    static volatile Runnable blitTestSeam;
     /** Every stage thread, filled before any starts; a failing stage interrupts the others. */
     private final List<Thread> stageThreads = new ArrayList<>();
     private volatile boolean decodersDone;
@@ -411,6 +425,7 @@ public final class PipelineDemo {
                     new Reservation(Reservation.DEFAULT_CLASS, "frame-" + i)));
         }
         this.tiles = new SharedBuffer[config.tiles()];
+        this.tileBusy = new AtomicIntegerArray(tiles.length);
         for (int i = 0; i < tiles.length; i++) {
             tiles[i] = new SharedBuffer(ByteBuffer.allocateDirect(4096),
                     new Reservation(Reservation.DEFAULT_CLASS, "tile-" + i));
@@ -553,7 +568,7 @@ public final class PipelineDemo {
             errors.add("composited " + -unseen + " frame numbers beyond the " + issued + " issued");
         }
         long missing = Math.max(0, unseen);
-        long tileErrors = tileCheck(frames);
+        long tileErrors = tileCheck(frames) + tileOverlaps.get();
         long[][] merged = new long[stageCount][];
         for (int s = 0; s < stageCount; s++) {
             int n = 0;
@@ -876,29 +891,47 @@ public final class PipelineDemo {
             // release through the reservation: the frame goes back now; its next decode waits
             // for `blit` (a READ fence) before writing
             pool.add(frame);
+            UnaryOperator<List<Fence>> depsSeam = compositeDepsTestSeam;
+            if (depsSeam != null) {
+                deps = depsSeam.apply(deps);
+            }
             for (Fence d : deps) {
                 if (!d.await(STUCK_NANOS, TimeUnit.NANOSECONDS)) {
                     throw new IllegalStateException("composite dependency never signalled: "
                             + d.describe());
                 }
             }
-            // the blit: read the frame (must still be ours), write both tiles
-            ByteBuffer fb = frame.buffer();
-            int sum = 0;
-            for (int i = 0; i < payloadInts; i++) {
-                sum += fb.getInt(HEADER + 4 * i);
+            // the blit: read the frame (must still be ours), write both tiles. Each tile's busy
+            // count spans the whole blit, so two blits on one tile at once are seen even when
+            // their few tile writes happen not to interleave
+            if (tileBusy.getAndIncrement(t1) != 0 | tileBusy.getAndIncrement(t2) != 0) {
+                tileOverlaps.incrementAndGet();
             }
-            if (fb.getLong(0) != p.seq || fb.getLong(fb.capacity() - 8) != p.seq) {
-                good = false; // recycled while we still read it
-            }
-            for (int t : new int[] {t1, t2}) {
-                ByteBuffer tb = tiles[t].buffer();
-                tb.putLong(0, token);
-                tb.putLong(8, tb.getLong(8) + 1); // non-atomic on purpose: fences must order it
-                tb.putInt(16 + 4 * (int) (p.seq % 1000), sum);
-                if (tb.getLong(0) != token) {
-                    good = false; // another blit wrote this tile at the same time
+            try {
+                Runnable blitSeam = blitTestSeam;
+                if (blitSeam != null) {
+                    blitSeam.run();
                 }
+                ByteBuffer fb = frame.buffer();
+                int sum = 0;
+                for (int i = 0; i < payloadInts; i++) {
+                    sum += fb.getInt(HEADER + 4 * i);
+                }
+                if (fb.getLong(0) != p.seq || fb.getLong(fb.capacity() - 8) != p.seq) {
+                    good = false; // recycled while we still read it
+                }
+                for (int t : new int[] {t1, t2}) {
+                    ByteBuffer tb = tiles[t].buffer();
+                    tb.putLong(0, token);
+                    tb.putLong(8, tb.getLong(8) + 1); // non-atomic on purpose: fences order it
+                    tb.putInt(16 + 4 * (int) (p.seq % 1000), sum);
+                    if (tb.getLong(0) != token) {
+                        good = false; // another blit wrote this tile at the same time
+                    }
+                }
+            } finally {
+                tileBusy.decrementAndGet(t1);
+                tileBusy.decrementAndGet(t2);
             }
         } finally {
             blit.signal();

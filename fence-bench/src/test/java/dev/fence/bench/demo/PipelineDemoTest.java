@@ -9,7 +9,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -246,6 +248,54 @@ class PipelineDemoTest {
                     4096, 0, 10, 1, true), null);
             assertTrue(s.frames() >= 1, s::table);
             assertTrue(s.ok(), s::table);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void twoBlitsOnOneTileAtOnceAreCaughtEvenIfTheirWritesDoNotInterleave() throws Exception {
+        // the synchronisation is broken on purpose: compositors skip waiting for earlier blits
+        // of their tiles. With two tiles every blit writes both; the first frame's blit holds
+        // still until the second frame's blit (on the other compositor) has run right through.
+        // The writes never interleave, so the writer-token and counter checks saw nothing and
+        // the run passed; the check must catch the overlap itself
+        CountDownLatch firstIn = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        AtomicInteger blits = new AtomicInteger();
+        PipelineDemo.afterSubmitTestSeam = jobs -> {
+            if (jobs[0].seqno() == 2) { // the second frame: hand it on once the first is blitting
+                await(firstIn);
+            }
+        };
+        PipelineDemo.compositeDepsTestSeam = deps -> List.of();
+        PipelineDemo.blitTestSeam = () -> {
+            if (blits.getAndIncrement() == 0) {
+                firstIn.countDown();
+                await(secondDone);
+            } else {
+                secondDone.countDown(); // it runs on before the first blit writes anything
+            }
+        };
+        PipelineDemo.Stats s;
+        try {
+            s = PipelineDemo.run(new PipelineDemo.Config(60, 2, 1, 2, 2, 2, 4096, 0, 0, 1, true),
+                    null);
+        } finally {
+            PipelineDemo.afterSubmitTestSeam = null;
+            PipelineDemo.compositeDepsTestSeam = null;
+            PipelineDemo.blitTestSeam = null;
+        }
+        assertEquals(2, blits.get(), s::table);
+        assertEquals(2, s.frames(), s::table);
+        assertTrue(s.tileErrors() > 0, s::table);
+        assertFalse(s.ok(), s::table);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS), "the other blit never came");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
         }
     }
 }
