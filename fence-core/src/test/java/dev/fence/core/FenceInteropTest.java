@@ -28,9 +28,13 @@ class FenceInteropTest {
         Fence f = mockFence();
         CompletableFuture<Fence> cf = f.toCompletableFuture().orTimeout(1, TimeUnit.MILLISECONDS);
         TestSupport.awaitCondition("timed out", cf::isDone);
-        // orTimeout completes the returned future itself; the source stays registered by design
-        // of CompletableFuture, so only the cancel case above is a library defect.
+        // orTimeout returns the same future and completes it (exceptionally) from the JDK's
+        // delayer thread: a completion from outside, like cancel(), so the fence's node must go.
+        // The removal runs as a dependent action after the completion is visible: wait for it.
         assertTrue(cf.isCompletedExceptionally());
+        TestSupport.awaitCondition("the timed-out future's node unlinked from the pending fence",
+                () -> !f.hasCallbacks());
+        assertFalse(f.isSignaled());
     }
 
     @Test
