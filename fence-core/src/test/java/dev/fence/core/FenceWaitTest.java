@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -223,6 +225,17 @@ class FenceWaitTest {
             });
             ts[i].start();
         }
+        // Signal only once every waiter is parked on f: signalled earlier, the waiters would
+        // find it done without waiting and nothing here would have been woken.
+        TestSupport.awaitCondition("all " + n + " waiters parked on the fence", () -> {
+            for (Thread t : ts) {
+                if (LockSupport.getBlocker(t) != f) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        assertEquals(0, woken.get());
         f.signal();
         for (Thread t : ts) {
             TestSupport.join(t);
@@ -231,20 +244,38 @@ class FenceWaitTest {
         assertFalse(f.hasCallbacks());
     }
 
+    /**
+     * Waiter nodes are linked at the head of the list, so a parked waiter is unparked before the
+     * user callbacks run, even those queued before it: the callback queued first finds the
+     * waiter already returned (it waits for that, with a bound that only a waiter woken after
+     * the callbacks exhausts).
+     */
     @Test
     void waitersAreWokenBeforeUserCallbacksRunButAfterPublication() throws Exception {
         Fence f = mockFence();
         AtomicReference<Throwable> seenError = new AtomicReference<>();
         RuntimeException err = new RuntimeException("boom");
+        CountDownLatch waiterReturned = new CountDownLatch(1);
+        AtomicReference<Boolean> waiterDoneWhenCallbackRan = new AtomicReference<>();
+        f.onSignal(x -> { // queued before the waiter's node
+            try {
+                waiterDoneWhenCallbackRan.set(waiterReturned.await(10, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         Thread t = new Thread(() -> {
             f.awaitUninterruptibly();
             seenError.set(f.error());
+            waiterReturned.countDown();
         });
         t.start();
-        TestSupport.awaitCondition("waiter parked", f::hasCallbacks);
+        TestSupport.awaitCondition("waiter parked", () -> LockSupport.getBlocker(t) == f);
         f.signal(err);
         TestSupport.join(t);
         assertTrue(seenError.get() == err, "the waiter sees the error published by the signal");
+        assertEquals(Boolean.TRUE, waiterDoneWhenCallbackRan.get(),
+                "the parked waiter was woken only after the user callback queued before it");
     }
 
     // awaitAny / awaitAll ------------------------------------------------------------------------
