@@ -8,7 +8,6 @@ import static dev.fence.syncfile.TestSupport.awaitParked;
 import static dev.fence.syncfile.TestSupport.awaitWaiters;
 import static dev.fence.syncfile.TestSupport.fresh;
 import static dev.fence.syncfile.TestSupport.get;
-import static dev.fence.syncfile.TestSupport.later;
 import static dev.fence.syncfile.TestSupport.signalled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fence.core.Fence;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Timeline;
+import java.util.concurrent.Callable;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +32,26 @@ class SyncObjTest {
 
     private static int await1(SyncObj obj, int flags, long millis) throws InterruptedException {
         return SyncObj.await(new SyncObj[] {obj}, null, flags, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs {@code wait} in a new thread and each of {@code steps} once that thread is parked, and
+     * returns the wait's result, failing after 10 s. The waits given here use a 60 s timeout: a
+     * wait whose timeout ran out rescans before it returns -1 and so reports a fence that was
+     * signalled without waking it, so only a bound shorter than that timeout catches a lost
+     * wake-up; and a step run on a sleep instead of on the park may find the waiter not yet
+     * blocked (a slow machine), so that the wake-up path goes untested.
+     */
+    private static int whenParked(Callable<Integer> wait, Runnable... steps) throws Exception {
+        FutureTask<Integer> task = new FutureTask<>(wait);
+        Thread waiter = new Thread(task, "delayed-waiter");
+        waiter.setDaemon(true);
+        waiter.start();
+        for (Runnable step : steps) {
+            awaitParked(waiter);
+            step.run();
+        }
+        return get(task);
     }
 
     // ---- create / signal / reset -------------------------------------------------------------
@@ -135,8 +155,7 @@ class SyncObjTest {
         SyncObj obj = SyncObj.create();
         Fence f = fresh();
         obj.replaceFence(f);
-        later(50, f::signal);
-        assertEquals(0, await1(obj, 0, 10_000));
+        assertEquals(0, whenParked(() -> await1(obj, 0, 60_000), f::signal));
         assertTrue(f.isSignaled());
     }
 
@@ -148,9 +167,8 @@ class SyncObjTest {
             objs[i].replaceFence(fs[i]);
         }
         fs[1].signal();
-        later(30, fs[0]::signal);
-        later(60, fs[2]::signal);
-        assertEquals(0, SyncObj.await(objs, null, WAIT_ALL, 10, TimeUnit.SECONDS));
+        assertEquals(0, whenParked(() -> SyncObj.await(objs, null, WAIT_ALL, 60, TimeUnit.SECONDS),
+                fs[0]::signal, fs[2]::signal));
         for (Fence f : fs) {
             assertTrue(f.isSignaled());
         }
@@ -159,19 +177,15 @@ class SyncObjTest {
     @Test
     void wait_for_submit_delayed_submit() throws Exception {
         SyncObj obj = SyncObj.create();
-        later(50, obj::signal);
-        assertEquals(0, await1(obj, WAIT_FOR_SUBMIT, 10_000));
+        assertEquals(0, whenParked(() -> await1(obj, WAIT_FOR_SUBMIT, 60_000), obj::signal));
         assertEquals(0, obj.waiterCount());
     }
 
     @Test
     void wait_all_for_submit_delayed_submit() throws Exception {
         SyncObj[] objs = {SyncObj.create(), SyncObj.create(), SyncObj.create()};
-        later(20, objs[2]::signal);
-        later(40, objs[0]::signal);
-        later(60, objs[1]::signal);
-        assertEquals(0, SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 10,
-                TimeUnit.SECONDS));
+        assertEquals(0, whenParked(() -> SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 60,
+                TimeUnit.SECONDS), objs[2]::signal, objs[0]::signal, objs[1]::signal));
         for (SyncObj o : objs) {
             assertEquals(0, o.waiterCount());
         }
@@ -180,19 +194,10 @@ class SyncObjTest {
     @Test
     void reset_during_wait_for_submit() throws Exception {
         SyncObj obj = SyncObj.create();
-        Thread main = Thread.currentThread();
-        Thread t = new Thread(() -> {
-            try {
-                awaitParked(main);
-                obj.reset();
-                obj.signal();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        t.start();
-        assertEquals(0, await1(obj, WAIT_FOR_SUBMIT, 10_000));
-        t.join();
+        assertEquals(0, whenParked(() -> await1(obj, WAIT_FOR_SUBMIT, 60_000), () -> {
+            obj.reset();
+            obj.signal();
+        }));
     }
 
     // ---- wait-any index and snapshots -------------------------------------------------------
@@ -209,10 +214,8 @@ class SyncObjTest {
         fs[2].signal();
         assertEquals(2, SyncObj.await(objs, null, 0, 0, TimeUnit.SECONDS));
         assertEquals(-1, SyncObj.await(objs, null, WAIT_ALL, 0, TimeUnit.SECONDS));
-        FutureTask<Integer> any = async("any", () -> SyncObj.await(
-                new SyncObj[] {objs[0], objs[1]}, null, 0, 10, TimeUnit.SECONDS));
-        later(30, fs[1]::signal);
-        assertEquals(1, get(any));
+        assertEquals(1, whenParked(() -> SyncObj.await(
+                new SyncObj[] {objs[0], objs[1]}, null, 0, 60, TimeUnit.SECONDS), fs[1]::signal));
     }
 
     @Test
@@ -226,7 +229,7 @@ class SyncObjTest {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             try {
-                result.set(SyncObj.await(new SyncObj[] {a, b}, null, 0, 10, TimeUnit.SECONDS));
+                result.set(SyncObj.await(new SyncObj[] {a, b}, null, 0, 60, TimeUnit.SECONDS));
             } catch (Throwable t) {
                 result.set(t);
             }
@@ -247,7 +250,7 @@ class SyncObjTest {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             try {
-                result.set(SyncObj.await(new SyncObj[] {a, b}, null, WAIT_FOR_SUBMIT, 10,
+                result.set(SyncObj.await(new SyncObj[] {a, b}, null, WAIT_FOR_SUBMIT, 60,
                         TimeUnit.SECONDS));
             } catch (Throwable t) {
                 result.set(t);
@@ -274,7 +277,7 @@ class SyncObjTest {
         SyncObj a = SyncObj.create();
         SyncObj b = SyncObj.create();
         FutureTask<Integer> all = async("all", () -> SyncObj.await(new SyncObj[] {a, b}, null,
-                WAIT_ALL | WAIT_FOR_SUBMIT, 10, TimeUnit.SECONDS));
+                WAIT_ALL | WAIT_FOR_SUBMIT, 60, TimeUnit.SECONDS));
         awaitWaiters(a, 1);
         awaitWaiters(b, 1);
         a.signal(); // triggers a
