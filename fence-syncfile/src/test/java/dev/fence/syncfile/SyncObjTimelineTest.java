@@ -45,7 +45,7 @@ class SyncObjTimelineTest {
 
         // The render job starts first and waits for point 1 to be submitted and signalled.
         FutureTask<Integer> render = async("render", () -> {
-            int r = SyncObj.await(new SyncObj[] {sync}, new long[] {1}, WAIT_FOR_SUBMIT, 10,
+            int r = SyncObj.await(new SyncObj[] {sync}, new long[] {1}, WAIT_FOR_SUBMIT, 60,
                     TimeUnit.SECONDS);
             if (r != 0) {
                 return r;
@@ -423,7 +423,7 @@ class SyncObjTimelineTest {
     void waitForSubmitThenSignalOnPoints() throws Exception {
         SyncObj obj = SyncObj.create();
         FutureTask<Integer> w = async("submit", () -> awaitPoint(obj, 2, WAIT_FOR_SUBMIT,
-                10_000));
+                60_000));
         awaitWaiters(obj, 1);
         Fence f1 = fresh();
         obj.addPoint(1, f1);
