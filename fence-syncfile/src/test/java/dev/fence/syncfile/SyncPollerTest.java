@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fence.core.Fence;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -59,17 +60,17 @@ class SyncPollerTest {
             fences[i] = fresh();
             files[i] = SyncFile.create(fences[i]);
         }
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(30); // a delay, not a verdict
-            } catch (InterruptedException e) {
-                return;
-            }
-            fences[5].signal();
-        });
-        t.start();
-        BitSet ready = SyncPoller.poll(10, TimeUnit.SECONDS, files);
-        t.join();
+        // The poll's own timeout (60 s) exceeds the test's bound (10 s): a poll that times out
+        // rescans and would report the signalled file even if the signal never woke it. The
+        // signal comes once the poller is parked, so the wake-up path is always the one taken.
+        FutureTask<BitSet> poll = new FutureTask<>(
+                () -> SyncPoller.poll(60, TimeUnit.SECONDS, files));
+        Thread poller = new Thread(poll, "poller");
+        poller.setDaemon(true);
+        poller.start();
+        TestSupport.awaitParked(poller);
+        fences[5].signal();
+        BitSet ready = TestSupport.get(poll);
         assertEquals(5, ready.nextSetBit(0));
         assertEquals(1, ready.cardinality());
         for (SyncFile f : files) {
