@@ -12,6 +12,7 @@ import dev.fence.core.FenceArray;
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Timeline;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -162,21 +163,20 @@ class SyncFileTest {
         try (SyncFile sf = SyncFile.create(f)) {
             assertFalse(sf.poll(0, TimeUnit.MILLISECONDS));
             assertFalse(sf.poll(20, TimeUnit.MILLISECONDS));
-            Thread t = new Thread(() -> {
-                try {
-                    Thread.sleep(30); // a delay, not a verdict
-                } catch (InterruptedException e) {
-                    return;
-                }
-                f.signal(new IllegalStateException("errors are ready too"));
-            });
-            t.start();
-            assertTrue(sf.poll(10, TimeUnit.SECONDS));
+            // The poll's timeout (60 s) exceeds the bound (10 s): a timed-out wait still reports
+            // a fence signalled meanwhile, so only the bound catches a signal that never woke it;
+            // the signal comes once the poll is parked, so the wake-up is what is tested.
+            FutureTask<Boolean> poll = new FutureTask<>(() -> sf.poll(60, TimeUnit.SECONDS));
+            Thread poller = new Thread(poll, "poller");
+            poller.setDaemon(true);
+            poller.start();
+            TestSupport.awaitParked(poller);
+            f.signal(new IllegalStateException("errors are ready too"));
+            assertTrue(TestSupport.get(poll));
             for (int i = 0; i < 3; i++) {
                 assertTrue(sf.poll(0, TimeUnit.SECONDS));
             }
             assertEquals(FenceStatus.ERROR, sf.status());
-            t.join();
         }
     }
 
