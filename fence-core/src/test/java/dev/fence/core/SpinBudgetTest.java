@@ -54,7 +54,8 @@ class SpinBudgetTest {
      * A timed wait whose spin used its whole timeout returns without linking a waiter node: it
      * has nothing to park for, so a polling loop of short waits allocates nothing and takes no
      * list lock. Before, each such wait allocated a node and a JFR event, linked the node and
-     * unlinked it again (failed: 177,784 B over 2,000 waits). Measured with the thread's allocation counter after a warm-up.
+     * unlinked it again (failed: 177,784 B over 2,000 waits). Measured with the thread's
+     * allocation counter after a warm-up.
      */
     @Test
     void aWaitWhoseSpinCoversItsTimeoutLinksNoNode() throws Exception {
@@ -99,7 +100,8 @@ class SpinBudgetTest {
     void doublingSaturatesAtTheCeiling() {
         assertEquals(Long.MAX_VALUE, Fence.doubledBudget(Long.MAX_VALUE, Long.MAX_VALUE));
         assertEquals(Long.MAX_VALUE - 1, Fence.doubledBudget(Long.MAX_VALUE >> 1, Long.MAX_VALUE));
-        assertEquals(Long.MAX_VALUE, Fence.doubledBudget((Long.MAX_VALUE >> 1) + 1, Long.MAX_VALUE));
+        assertEquals(Long.MAX_VALUE,
+                Fence.doubledBudget((Long.MAX_VALUE >> 1) + 1, Long.MAX_VALUE));
         assertEquals(Long.MAX_VALUE - 3,
                 Fence.doubledBudget((Long.MAX_VALUE >> 1) - 1, Long.MAX_VALUE));
         assertEquals(20_000L, Fence.doubledBudget(20_000L, 20_000L));

@@ -57,10 +57,10 @@ import java.util.function.UnaryOperator;
  * ends, the pattern transformed once by every GPU engine, the checksum, and a stage mark that
  * each engine checks and advances, so the engines ran in order) and again during the blit (a
  * frame recycled too early would show a different number), that every frame number is
- * composited exactly once,
- * that no two blits ever wrote one tile at the same time (each tile carries a non-atomic counter
- * and a writer token, and a busy count that spans each blit), that every fence the demo created was signalled, and that no fence
- * callback failed ({@link Fences#callbackFailures()}).
+ * composited exactly once, that no two blits ever wrote one tile at the same time (each tile
+ * carries a non-atomic counter, a writer token and a busy count that spans each blit), that every
+ * fence the demo created was signalled, and that no fence callback failed
+ * ({@link Fences#callbackFailures()}).
  *
  * <p>Flags: {@code --seconds S} (default 10), {@code --frames N} (stop after N frames),
  * {@code --workers N} (decode workers, default 2), {@code --compositors N} (default 2),
