@@ -77,11 +77,15 @@ public final class Fences {
             // The interrupt is looked at only now, as dma_fence_wait_any_timeout does: a fence
             // that registering found done (enabling its signalling) is reported instead.
             if (queued == fences.length) {
-                event = new FenceWaitEvent();
-                event.begin();
                 interrupted = Thread.interrupted();
                 if (FenceThread.DEBUG && !interrupted) {
                     FenceThread.checkMayWait(fences[0]);
+                }
+                if (!interrupted) {
+                    // Begun only now, as await() begins its event after its interrupt and debug
+                    // checks: a call refused before it could block records no wait.
+                    event = new FenceWaitEvent();
+                    event.begin();
                 }
                 while (!interrupted && !waiter.fired) {
                     long left = deadline - System.nanoTime();

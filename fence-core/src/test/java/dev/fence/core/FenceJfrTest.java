@@ -3,6 +3,7 @@ package dev.fence.core;
 import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The JFR events {@code dev.fence.Wait} and {@code dev.fence.Signal}. */
 class FenceJfrTest {
@@ -99,5 +101,50 @@ class FenceJfrTest {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /** What a body did while a recording of {@code dev.fence.Wait} ran. */
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body} under a recording and returns the Wait events for {@code context}. */
+    static List<RecordedEvent> waitsDuring(long context, Body body) throws Exception {
+        Path file = Files.createTempFile("fence-jfr", ".jfr");
+        try (Recording rec = new Recording()) {
+            rec.enable("dev.fence.Wait").withThreshold(Duration.ZERO);
+            rec.start();
+            body.run();
+            rec.stop();
+            rec.dump(file);
+            return RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("dev.fence.Wait")
+                            && e.getLong("context") == context)
+                    .collect(Collectors.toList());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * An awaitAny called with the interrupt status set throws without parking, as await() does,
+     * and so records no Wait: the event is committed only when a thread blocked. Before, awaitAny
+     * began its event before looking at the interrupt and committed a Wait ("not signalled") for
+     * a call that never blocked, where await() records none.
+     */
+    @Test
+    @Timeout(10)
+    void awaitAnyInterruptedBeforeBlockingRecordsNoWait() throws Exception {
+        Fence a = mockFence();
+        Fence b = mockFence();
+        List<RecordedEvent> waits = waitsDuring(a.context(), () -> {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class,
+                    () -> Fences.awaitAny(10, TimeUnit.SECONDS, a, b));
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> a.await(10, TimeUnit.SECONDS));
+        });
+        assertFalse(Thread.interrupted());
+        assertTrue(waits.isEmpty(), () -> "Wait event for a wait that never blocked: " + waits);
     }
 }
