@@ -564,9 +564,25 @@ public class Fence {
             done = pollSignaled();
         } catch (RuntimeException | Error e) {
             // As for a throwing enable hook: the fence ends, carrying the error, instead of the
-            // exception escaping from every container, poller and wait that asks.
-            warn("pollSignaled of {} threw; signalling it with the error", describeForLog(), e);
-            signal(e);
+            // exception escaping from every container, poller and wait that asks. Several
+            // threads may poll at once and all see the hook throw, but only one failure becomes
+            // the fence's error: that one warns; a failure that lost to another signal (another
+            // poller's failure, or the driver's own signal) changes nothing and is logged at
+            // DEBUG, so a failing driver polled by N waiters warns once, not N times.
+            String d = describeForLog();
+            boolean lost = false;
+            try {
+                lost = !signal(e);
+            } finally {
+                // signal() throws only after winning (a queued item's failure it rethrows):
+                // that failure still warns.
+                if (!lost) {
+                    warn("pollSignaled of {} threw; signalled it with the error", d, e);
+                } else if (Diagnostics.debugEnabled(LOG)) {
+                    debug("pollSignaled of {} threw, but the fence signalled meanwhile; the"
+                            + " error is dropped", d, e);
+                }
+            }
             return true;
         }
         if (done) {

@@ -10,9 +10,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The warnings {@link Fence} logs about misuse and failing hooks: a logger that throws must not
@@ -139,5 +142,50 @@ class FenceWarningLogTest {
         assertEquals(1, warnings, log);
         assertTrue(log.contains("no deadline support"), log);
         assertTrue(log.contains(DeadlineRefused.class.getName()), log);
+    }
+
+    /**
+     * A driver whose {@code pollSignaled} throws, polled by two threads at once: both calls
+     * throw, one failure becomes the fence's error, and one WARN is logged for it, naming the
+     * fence and the failure that became its error. Before, each poller warned "signalling it
+     * with the error", two stack traces for one fence, one of them about an error the fence
+     * never carried.
+     */
+    @Test
+    @Timeout(10)
+    void pollFailureSeenByTwoPollersWarnsOnce() throws Exception {
+        CyclicBarrier bothPolling = new CyclicBarrier(2);
+        AtomicInteger polls = new AtomicInteger();
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean pollSignaled() {
+                int n = polls.incrementAndGet();
+                try {
+                    bothPolling.await(5, TimeUnit.SECONDS); // both threads are inside the hook
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                throw new IllegalStateException("ring lost, poll " + n);
+            }
+
+            @Override
+            public String timelineName() {
+                return "lost-ring";
+            }
+        };
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        AtomicReference<Boolean> otherSaw = new AtomicReference<>();
+        withErr(new PrintStream(out, true, StandardCharsets.UTF_8), () -> {
+            Thread other = new Thread(() -> otherSaw.set(f.isSignaled()), "second-poller");
+            other.start();
+            assertTrue(f.isSignaled());
+            TestSupport.join(other);
+        });
+        assertEquals(2, polls.get());
+        assertEquals(Boolean.TRUE, otherSaw.get());
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(1, log.split("pollSignaled of ", -1).length - 1, log);
+        assertTrue(log.contains("lost-ring"), log);
+        assertTrue(log.contains(f.error().getMessage()), log);
     }
 }
