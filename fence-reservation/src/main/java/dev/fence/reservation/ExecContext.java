@@ -96,6 +96,13 @@ public final class ExecContext implements AutoCloseable {
     private Reservation[] objects = NONE;
     private int count;
     private Reservation contended;
+    /**
+     * Whether the swallowed back-off of the current {@link #contended} has been warned about:
+     * one warning per back-off the block swallows, however many locks it goes on to try (each
+     * rethrowing it) and whether or not it then returns normally. Cleared with each new
+     * back-off, on the back-off path only.
+     */
+    private boolean swallowWarned;
     private Reservation prelocked;
     private boolean inBlock;
     private boolean ran;
@@ -201,8 +208,12 @@ public final class ExecContext implements AutoCloseable {
                 inBlock = false;
             }
             if (contended != null) {
-                Diagnostics.warn(LOG, "an ExecContext locking block swallowed a WwDeadlockException"
-                        + " for {}; retrying anyway (let it propagate)", contended);
+                if (!swallowWarned) {
+                    swallowWarned = true;
+                    Diagnostics.warn(LOG, "an ExecContext locking block swallowed a"
+                            + " WwDeadlockException for {}; retrying anyway (let it propagate)",
+                            contended);
+                }
                 continue;
             }
             prelocked = null;
@@ -241,14 +252,18 @@ public final class ExecContext implements AutoCloseable {
         if (contended != null) {
             // The block swallowed a back-off and went on locking: this pass is lost, so unwind
             // it now; lockAll() waits for the contended reservation and runs the block again.
-            Diagnostics.warn(LOG, "an ExecContext locking block swallowed a WwDeadlockException"
-                    + " for {} and went on locking {}; backing off again (let it propagate)",
-                    contended, resv);
+            if (!swallowWarned) {
+                swallowWarned = true;
+                Diagnostics.warn(LOG, "an ExecContext locking block swallowed a"
+                        + " WwDeadlockException for {} and went on locking {}; backing off again"
+                        + " (let it propagate)", contended, resv);
+            }
             throw new WwDeadlockException(contended.mutex(), ctx);
         }
         int r = resv.lockOrBackOff(ctx, interruptible);
         if (r == WwMutex.DEADLK) {
             contended = resv;
+            swallowWarned = false;
             throw new WwDeadlockException(resv.mutex(), ctx);
         }
         if (r == WwMutex.ALREADY) {
