@@ -723,9 +723,13 @@ public class Fence {
             // they ran (the kernel's release runs them first).
             unlockList(locked);
             String d = describeForLog();
-            warn("fence {} waited on or given a callback after its last release; signalling it"
-                    + " with an error", d);
-            signal(new FenceReleasedException(d));
+            // Several late nodes may all get here before the first signals; the one whose
+            // signal wins warns, so the dead fence is reported once, not once per late waiter.
+            // (No node is queued, so the signal runs no callbacks ahead of the warning.)
+            if (signal(new FenceReleasedException(d))) {
+                warn("fence {} waited on or given a callback after its last release; signalled"
+                        + " it with an error", d);
+            }
             return false;
         }
         if (!node.claim(this)) {

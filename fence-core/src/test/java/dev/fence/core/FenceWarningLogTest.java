@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -187,5 +188,57 @@ class FenceWarningLogTest {
         assertEquals(1, log.split("pollSignaled of ", -1).length - 1, log);
         assertTrue(log.contains("lost-ring"), log);
         assertTrue(log.contains(f.error().getMessage()), log);
+    }
+
+    /**
+     * Two callbacks added after a fence's last release, the first held (in the fence's
+     * describe(), which the warning calls) after it found the fence dead and before it could
+     * signal it: the second signals it, and the dead fence is reported once. Before, both warned,
+     * one warning per late caller for one released fence.
+     */
+    @Test
+    @Timeout(10)
+    void twoLateCallbacksWarnOnce() throws Exception {
+        AtomicReference<Thread> gated = new AtomicReference<>();
+        CountDownLatch inDescribe = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        Fence f = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            public String describe() {
+                if (Thread.currentThread() == gated.get()) {
+                    inDescribe.countDown();
+                    try {
+                        assertTrue(proceed.await(5, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+                return super.describe();
+            }
+        };
+        assertTrue(f.release());
+        AtomicReference<Boolean> firstAdded = new AtomicReference<>();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        withErr(new PrintStream(out, true, StandardCharsets.UTF_8), () -> {
+            Thread first = new Thread(() -> firstAdded.set(f.addCallback(new FenceCallback() {
+                @Override
+                protected void onSignaled(Fence fence) {
+                }
+            })), "first-late-caller");
+            gated.set(first);
+            first.start();
+            assertTrue(inDescribe.await(5, TimeUnit.SECONDS));
+            assertFalse(f.addCallback(new FenceCallback() {
+                @Override
+                protected void onSignaled(Fence fence) {
+                }
+            }));
+            proceed.countDown();
+            TestSupport.join(first);
+        });
+        assertEquals(Boolean.FALSE, firstAdded.get());
+        assertInstanceOf(FenceReleasedException.class, f.error());
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(1, log.split("after its last release", -1).length - 1, log);
     }
 }
