@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,18 +100,24 @@ class FenceDebugChecksTest {
     void sectionsArePerThread() throws Exception {
         Fence f = mockFence();
         try (SignallingSection s = SignallingSection.begin()) {
-            Thread t = new Thread(() -> {
-                try {
-                    assertFalse(SignallingSection.active());
-                    f.await(); // allowed: this thread is not signalling
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
+            // The other thread's checks fail through its future, not in a thread nobody joins.
+            FutureTask<Void> other = new FutureTask<>(() -> {
+                assertFalse(SignallingSection.active(), "another thread's section leaked here");
+                f.await(); // allowed: this thread is not signalling
+                return null;
             });
+            Thread t = new Thread(other, "not-signalling");
+            t.setDaemon(true);
             t.start();
-            TestSupport.awaitCondition("other thread waiting", f::hasCallbacks);
+            TestSupport.awaitCondition("other thread waiting (or failed)",
+                    () -> f.hasCallbacks() || other.isDone());
             f.signal(); // signalling inside a section is what sections are for
-            TestSupport.join(t);
+            try {
+                other.get(TestSupport.PATIENCE_NANOS, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw new AssertionError("the thread outside the section failed: " + e.getCause(),
+                        e.getCause());
+            }
         }
     }
 
