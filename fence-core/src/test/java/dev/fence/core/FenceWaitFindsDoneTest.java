@@ -4,9 +4,13 @@ import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * An interrupted thread waiting on a fence that the wait itself finds done (enable hook
@@ -79,18 +83,30 @@ class FenceWaitFindsDoneTest {
         assertTrue(Thread.currentThread().isInterrupted());
     }
 
+    /**
+     * The wait runs in its own thread under a bounded get: a wait that is never woken (or a
+     * deadline that overflowed into the past) fails here instead of hanging the suite, and b is
+     * signalled only once that thread is parked on it.
+     */
     @Test
+    @Timeout(30)
     void awaitAllWithHugeTimeoutDoesNotOverflow() throws Exception {
         Fence a = mockFence();
         Fence b = mockFence();
         a.signal();
-        Thread t = new Thread(() -> {
-            TestSupport.awaitCondition("awaitAll parked on b", b::hasCallbacks);
-            b.signal();
-        });
+        FutureTask<Boolean> wait = new FutureTask<>(
+                () -> Fences.awaitAll(Long.MAX_VALUE, TimeUnit.DAYS, a, b));
+        Thread t = new Thread(wait, "huge-timeout-awaitAll");
+        t.setDaemon(true);
         t.start();
-        assertTrue(Fences.awaitAll(Long.MAX_VALUE, TimeUnit.DAYS, a, b));
-        TestSupport.join(t);
+        TestSupport.awaitCondition("awaitAll parked on b (or done)",
+                () -> LockSupport.getBlocker(t) == b || wait.isDone());
+        b.signal();
+        try {
+            assertTrue(wait.get(10, TimeUnit.SECONDS));
+        } catch (TimeoutException e) {
+            throw new AssertionError("awaitAll was not woken by b's signal in 10 s", e);
+        }
         assertTrue(Fences.awaitAll(0, TimeUnit.NANOSECONDS, a, b));
     }
 }
