@@ -63,10 +63,18 @@ class FencesEdgeTest {
         Fence b = mockFence();
         Fence c = mockFence();
         c.signal();
-        // firstSignaled sees c at once; and with c signalled during registration too
+        // firstSignaled sees c at once: nothing is registered at all
         assertEquals(2, Fences.awaitAny(1, TimeUnit.SECONDS, a, b, c));
         assertFalse(a.hasCallbacks());
         assertFalse(b.hasCallbacks());
+        // c found signalled only while registering (its enable hook says the work is done):
+        // the nodes already queued on a and b must be taken off again
+        Fence d = FenceWaitFindsDoneTest.doneAtEnable();
+        assertFalse(d.isSignaled(), "the first scan must not see d signalled");
+        assertEquals(2, Fences.awaitAny(60, TimeUnit.SECONDS, a, b, d));
+        assertTrue(d.isSignaled());
+        assertFalse(a.hasCallbacks(), "a's node left queued after registration found d done");
+        assertFalse(b.hasCallbacks(), "b's node left queued after registration found d done");
     }
 
     /**
