@@ -7,7 +7,6 @@ import static dev.fence.syncfile.TestSupport.async;
 import static dev.fence.syncfile.TestSupport.awaitWaiters;
 import static dev.fence.syncfile.TestSupport.fresh;
 import static dev.fence.syncfile.TestSupport.get;
-import static dev.fence.syncfile.TestSupport.later;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +17,7 @@ import dev.fence.core.FenceArray;
 import dev.fence.core.FenceChain;
 import dev.fence.core.Timeline;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -419,19 +419,38 @@ class SyncObjTimelineTest {
         assertFalse(pending.isSignaled(), "available, not signalled");
     }
 
+    /**
+     * The signals come once the waiter, woken by point 2's submission, has enabled point 2's
+     * fence (its chain link arms a callback on f2) and parked again, not on a sleep that a slow
+     * machine may outrun; the wait's 60 s timeout is above get()'s 10 s bound, so a wake-up
+     * that never comes fails instead of being found by the rescan at the timeout.
+     */
     @Test
     void waitForSubmitThenSignalOnPoints() throws Exception {
         SyncObj obj = SyncObj.create();
-        FutureTask<Integer> w = async("submit", () -> awaitPoint(obj, 2, WAIT_FOR_SUBMIT,
+        FutureTask<Integer> w = new FutureTask<>(() -> awaitPoint(obj, 2, WAIT_FOR_SUBMIT,
                 60_000));
+        Thread waiter = new Thread(w, "submit");
+        waiter.setDaemon(true);
+        waiter.start();
         awaitWaiters(obj, 1);
         Fence f1 = fresh();
         obj.addPoint(1, f1);
         awaitWaiters(obj, 1); // still waiting for point 2's submission
-        Fence f2 = fresh();
+        CountDownLatch f2Enabled = new CountDownLatch(1);
+        Fence f2 = new Fence(Fence.allocateContexts(1), 1) {
+            @Override
+            protected boolean enableSignalingHook() {
+                f2Enabled.countDown();
+                return true;
+            }
+        };
         obj.addPoint(2, f2);
-        later(20, f2::signal);
-        later(40, f1::signal);
+        assertTrue(f2Enabled.await(10, TimeUnit.SECONDS), "the waiter never armed point 2");
+        TestSupport.awaitParked(waiter);
+        f2.signal(); // point 2 still needs point 1: the waiter stays parked
+        assertFalse(w.isDone(), "point 2 reported before point 1 signalled");
+        f1.signal();
         assertEquals(0, get(w));
         assertEquals(2L, obj.query());
     }
