@@ -16,8 +16,10 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A SyncFile's channel in a Selector next to a loopback socket. */
 class SyncFileChannelTest {
@@ -51,15 +53,18 @@ class SyncFileChannelTest {
                 }
                 selector.selectedKeys().clear();
 
-                // Signal from another thread while the loop is blocked in select().
+                // Signal from another thread once the loop is blocked in select().
+                Thread loop = Thread.currentThread();
                 Thread signaller = new Thread(() -> {
                     try {
-                        Thread.sleep(30); // a delay, not a verdict
+                        TestSupport.awaitInNativeIo(loop);
                     } catch (InterruptedException e) {
                         return;
+                    } finally {
+                        fence.signal(); // even if the wait failed: the loop must not spin on
                     }
-                    fence.signal();
                 });
+                signaller.setDaemon(true);
                 signaller.start();
                 boolean syncSeen = false;
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -111,24 +116,27 @@ class SyncFileChannelTest {
         }
     }
 
+    /**
+     * The read runs in its own thread under a bounded get (a read never released used to hang
+     * the suite), and the fence is signalled once that thread is blocked in the read, not on a
+     * sleep.
+     */
     @Test
+    @Timeout(30)
     void blockingReadWaitsForTheSignal() throws Exception {
         Fence f = fresh();
         try (SyncFile sf = SyncFile.create(f)) {
             Pipe.SourceChannel ch = sf.channel();
             ch.configureBlocking(true);
-            Thread t = new Thread(() -> {
-                try {
-                    Thread.sleep(30); // a delay, not a verdict
-                } catch (InterruptedException e) {
-                    return;
-                }
-                f.signal();
-            });
-            t.start();
-            assertEquals(-1, ch.read(ByteBuffer.allocate(1)));
+            FutureTask<Integer> read = new FutureTask<>(() -> ch.read(ByteBuffer.allocate(1)));
+            Thread reader = new Thread(read, "blocking-read");
+            reader.setDaemon(true);
+            reader.start();
+            TestSupport.awaitInNativeIo(reader);
+            assertFalse(read.isDone(), "the read returned before the signal");
+            f.signal();
+            assertEquals(-1, TestSupport.get(read));
             assertTrue(f.isSignaled());
-            t.join();
         }
     }
 

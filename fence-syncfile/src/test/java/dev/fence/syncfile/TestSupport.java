@@ -103,4 +103,27 @@ final class TestSupport {
             Thread.sleep(1);
         }
     }
+
+    /**
+     * Waits until {@code t} is blocked in a native NIO call (a {@code select} or a blocking
+     * channel read: its top frame is native, inside {@code sun.nio.ch}), failing after 10 s.
+     * Such a thread reads RUNNABLE, so {@link #awaitParked} cannot see it block.
+     */
+    static void awaitInNativeIo(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            StackTraceElement[] st = t.getStackTrace();
+            if (st.length > 0 && st[0].isNativeMethod()) {
+                for (StackTraceElement e : st) {
+                    if (e.getClassName().startsWith("sun.nio.ch.")) {
+                        return;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("thread never blocked in NIO: " + t.getState());
+            }
+            Thread.sleep(1); // polling for a state, the verdict is the stack
+        }
+    }
 }
