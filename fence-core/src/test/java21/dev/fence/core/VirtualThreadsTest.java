@@ -87,11 +87,11 @@ class VirtualThreadsTest {
                                 f.await();
                                 break;
                             case 1:
-                                assertTrue(f.await(60, TimeUnit.SECONDS), "timed await timed out");
+                                assertTrue(f.await(600, TimeUnit.SECONDS), "timed await timed out");
                                 break;
                             case 2: {
                                 Fence g = fences[(k + 37) % FENCES];
-                                int idx = Fences.awaitAny(60, TimeUnit.SECONDS, f, g);
+                                int idx = Fences.awaitAny(600, TimeUnit.SECONDS, f, g);
                                 assertTrue(idx == 0 || idx == 1, "awaitAny timed out");
                                 f = idx == 0 ? f : g;
                                 break;
@@ -110,10 +110,19 @@ class VirtualThreadsTest {
             for (Fence f : fences) {
                 TestSupport.awaitCondition("virtual waiters parked on " + f, f::hasCallbacks);
             }
+            // Signal only once every waiter is parked: one that finds its fence done never
+            // tests the wake-up. The timed waits' 600 s is far above the 20 s bound below, as a
+            // timed-out wait still reports a fence signalled meanwhile (a lost wake-up would
+            // otherwise pass, only late).
+            for (Thread t : threads) {
+                TestSupport.awaitCondition("virtual waiter parked: " + t,
+                        () -> t.getState() == Thread.State.WAITING
+                                || t.getState() == Thread.State.TIMED_WAITING);
+            }
             for (Fence f : fences) {
                 f.signal();
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             for (Thread t : threads) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 assertTrue(left > 0 && t.join(Duration.ofMillis(left)), () -> "not woken: " + t);
