@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -355,14 +356,19 @@ class TimelineTest {
         Fence b2 = b.next();
         CountDownLatch inA = new CountDownLatch(1);
         CountDownLatch inB = new CountDownLatch(1);
+        // each callback records whether it saw the other one running: the case under test is
+        // both signalling threads inside a callback at once, each then signalling the other's
+        // timeline (without the overlap, the test would pass without testing anything)
+        AtomicBoolean aSawB = new AtomicBoolean();
+        AtomicBoolean bSawA = new AtomicBoolean();
         a1.onSignal(f -> {
             inA.countDown();
-            awaitQuietly(inB);
+            aSawB.set(awaitQuietly(inB));
             b.signalUpTo(2); // stage A completing releases stage B's next point
         });
         b1.onSignal(f -> {
             inB.countDown();
-            awaitQuietly(inA);
+            bSawA.set(awaitQuietly(inA));
             a.signalUpTo(2);
         });
         Thread ta = new Thread(() -> a.signalUpTo(1), "timeline-a");
@@ -374,6 +380,7 @@ class TimelineTest {
         ta.join(5_000);
         tb.join(5_000);
         assertFalse(ta.isAlive() || tb.isAlive(), "deadlock between the two timelines' signal locks");
+        assertTrue(aSawB.get() && bSawA.get(), "the two callbacks never ran at the same time");
         assertTrue(a2.isSignaled() && b2.isSignaled());
     }
 
@@ -382,11 +389,13 @@ class TimelineTest {
         return ((Timeline.Point) point).next;
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    /** Waits up to 5 s for {@code latch}; whether it opened (a callback cannot throw it). */
+    private static boolean awaitQuietly(CountDownLatch latch) {
         try {
-            latch.await(5, TimeUnit.SECONDS);
+            return latch.await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 
