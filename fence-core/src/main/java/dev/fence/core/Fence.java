@@ -322,7 +322,7 @@ public class Fence {
         Objects.requireNonNull(error, "error");
         int locked = lockList(0);
         if (locked == NOT_LOCKED) {
-            throw new IllegalStateException("setError after signal: " + Diagnostics.describe(this));
+            throw new IllegalStateException("setError after signal: " + describeSafely());
         }
         this.error = error;
         unlockList(locked);
@@ -569,7 +569,7 @@ public class Fence {
             // the fence's error: that one warns; a failure that lost to another signal (another
             // poller's failure, or the driver's own signal) changes nothing and is logged at
             // DEBUG, so a failing driver polled by N waiters warns once, not N times.
-            String d = describeForLog();
+            String d = describeSafely();
             boolean lost = false;
             try {
                 lost = !signal(e);
@@ -657,8 +657,7 @@ public class Fence {
     public final long timestamp() {
         int s = state;
         if ((s & DONE) == 0) {
-            throw new IllegalStateException("timestamp of a pending fence: "
-                    + Diagnostics.describe(this));
+            throw new IllegalStateException("timestamp of a pending fence: " + describeSafely());
         }
         awaitPublished(s);
         return timestamp;
@@ -722,7 +721,7 @@ public class Fence {
             // thread, finding the fence signalled, called deallocate() at once, before or while
             // they ran (the kernel's release runs them first).
             unlockList(locked);
-            String d = describeForLog();
+            String d = describeSafely();
             // Several late nodes may all get here before the first signals; the one whose
             // signal wins warns, so the dead fence is reported once, not once per late waiter.
             // (No node is queued, so the signal runs no callbacks ahead of the warning.)
@@ -924,7 +923,7 @@ public class Fence {
         try {
             armed = enableSignalingHook();
         } catch (RuntimeException | Error e) {
-            warn("enableSignalingHook of {} threw; signalling it with the error", describeForLog(),
+            warn("enableSignalingHook of {} threw; signalling it with the error", describeSafely(),
                     e);
             signal(e);
             return;
@@ -969,10 +968,10 @@ public class Fence {
     private void deadlineHookFailed(RuntimeException e) {
         if (!DEADLINE_WARNED.get(getClass()).getAndSet(true)) {
             warn("onDeadline of {} threw; the deadline hint is dropped (later failures of {}"
-                    + " are logged at DEBUG)", describeForLog(), getClass().getName(), e);
+                    + " are logged at DEBUG)", describeSafely(), getClass().getName(), e);
         } else if (Diagnostics.debugEnabled(LOG)) { // a hook failing on every hint: no
             // description built for a message that is usually dropped
-            debug("onDeadline of {} threw; the deadline hint is dropped", describeForLog(), e);
+            debug("onDeadline of {} threw; the deadline hint is dropped", describeSafely(), e);
         }
     }
 
@@ -986,11 +985,12 @@ public class Fence {
     }
 
     /**
-     * {@link #describe()} for the warnings of paths that must go on (a forced signal, a failing
-     * hook's error signal, a deallocation): a driver may override describe(), and an override
-     * that throws must not skip what the warning is about.
+     * {@link #describe()} for the library's own messages: the warnings of paths that must go on
+     * (a forced signal, a failing hook's error signal, a deallocation) and the misuse exceptions.
+     * A driver may override describe(); an override that throws must neither skip what a
+     * warning is about nor replace the documented exception with its own.
      */
-    private String describeForLog() {
+    private String describeSafely() {
         return Diagnostics.describe(this);
     }
 
@@ -1272,8 +1272,7 @@ public class Fence {
      */
     public final Fence retain() {
         if (!tryRetain()) {
-            throw new IllegalStateException("retain() after the last release: "
-                    + Diagnostics.describe(this));
+            throw new IllegalStateException("retain() after the last release: " + describeSafely());
         }
         return this;
     }
@@ -1298,8 +1297,7 @@ public class Fence {
             } else if ((s & DEAD) != 0) {
                 return false;
             } else if ((s & REF_MASK) >>> REF_SHIFT == MAX_EXTRA_REFS) {
-                throw new IllegalStateException("reference count overflow: "
-                        + Diagnostics.describe(this));
+                throw new IllegalStateException("reference count overflow: " + describeSafely());
             } else if (STATE.compareAndSet(this, s, s + REF_ONE)) {
                 return true;
             }
@@ -1326,8 +1324,7 @@ public class Fence {
             if ((s & BUSY) != 0) {
                 backoff(++spins);
             } else if ((s & DEAD) != 0) {
-                throw new IllegalStateException("release() below zero: "
-                        + Diagnostics.describe(this));
+                throw new IllegalStateException("release() below zero: " + describeSafely());
             } else if ((s & REF_MASK) == 0) {
                 if (STATE.compareAndSet(this, s, s | DEAD)) {
                     lastReleased();
@@ -1343,7 +1340,7 @@ public class Fence {
         boolean queued = false;
         try {
             if (!signaledBit() && hasCallbacks()) {
-                String d = describeForLog();
+                String d = describeSafely();
                 warn("fence {} released with pending callbacks; signalling it with an error", d);
                 if (signal(new FenceReleasedException(d))) {
                     FenceThread t = FenceThread.current();
@@ -1370,8 +1367,7 @@ public class Fence {
         try {
             release();
         } catch (IllegalStateException e) { // its owner over-released it meanwhile
-            warn("fence {} was over-released while its callbacks were queued", describeForLog(),
-                    e);
+            warn("fence {} was over-released while its callbacks were queued", describeSafely(), e);
         }
     }
 
@@ -1379,7 +1375,7 @@ public class Fence {
         try {
             deallocate();
         } catch (RuntimeException | Error e) {
-            warn("deallocate() of {} threw", describeForLog(), e);
+            warn("deallocate() of {} threw", describeSafely(), e);
         }
     }
 
