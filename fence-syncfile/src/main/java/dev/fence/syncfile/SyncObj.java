@@ -806,11 +806,10 @@ public final class SyncObj {
             }
             waiters.remove(i);
             boolean counted = retainForDelivery(f);
-            if (w instanceof Entry && ((Entry) w).offer(f, counted)) {
-                // An await entry takes its fence and is woken here, in the step that publishes
-                // the point, as the kernel's wait entries are under the syncobj lock: handed over
-                // after the unlock, behind onPoint actions that run in this thread, it could see
-                // its point only after its timeout. offer() runs no user code.
+            if (w.deliverUnderLock(f, counted)) {
+                // An await entry is woken here: handed over after the unlock, behind onPoint
+                // actions that run user code in this thread, it could see its point only after
+                // its timeout.
                 continue;
             }
             if (out == null) {
@@ -913,6 +912,17 @@ public final class SyncObj {
 
         /** Called outside every lock with the point's fence and whether it was retained. */
         abstract void deliver(Fence f, boolean counted);
+
+        /**
+         * Called under the object's lock, in the step that publishes the point: takes the fence
+         * there if this waiter can without running user code, as the kernel's wait entries do
+         * under the syncobj lock.
+         *
+         * @return true if taken; false to have {@link #deliver} called after the unlock
+         */
+        boolean deliverUnderLock(Fence f, boolean counted) {
+            return false;
+        }
     }
 
     /** The onPoint registration. */
@@ -1020,18 +1030,19 @@ public final class SyncObj {
 
         @Override
         void deliver(Fence f, boolean counted) {
-            if (!offer(f, counted) && counted) {
+            if (!deliverUnderLock(f, counted) && counted) {
                 f.release();
             }
         }
 
         /**
          * Takes {@code f} and wakes the waiting thread, unless the wait has finished; runs no
-         * user code (a writer calls it under the object's lock).
+         * user code, so a writer calls it under the object's lock.
          *
          * @return false if the wait has finished: the caller still owns {@code f}'s reference
          */
-        boolean offer(Fence f, boolean counted) {
+        @Override
+        boolean deliverUnderLock(Fence f, boolean counted) {
             if (!CAPTURED.compareAndSet(this, (Object) null, (Object) new Capture(f, counted))) {
                 return false;
             }
