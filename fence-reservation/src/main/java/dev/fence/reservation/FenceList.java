@@ -4,8 +4,11 @@ import dev.fence.core.Fence;
 import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
+import java.util.ListIterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.RandomAccess;
@@ -16,9 +19,11 @@ import java.util.function.UnaryOperator;
 /**
  * An immutable list over the first {@code size} elements of an array that nobody modifies once
  * the list exists: the per-usage views of a {@link Reservation} snapshot. Every mutator throws
- * {@link UnsupportedOperationException}, as {@link java.util.Collections#unmodifiableList} does.
- * The iterator is a small final class so that a caller iterating in place lets escape analysis
- * remove it.
+ * {@link UnsupportedOperationException}, as {@link java.util.Collections#unmodifiableList} does,
+ * also when it would change nothing (removing an absent fence, adding an empty collection at an
+ * index): {@link Reservation#unsignaledFences} returns either this list or an unmodifiable copy,
+ * and the two must behave alike. The iterator is a small final class so that a caller iterating
+ * in place lets escape analysis remove it; list iterators and sublists are read-only wrappers.
  */
 final class FenceList extends AbstractList<Fence> implements RandomAccess {
 
@@ -62,7 +67,52 @@ final class FenceList extends AbstractList<Fence> implements RandomAccess {
     }
 
     @Override
+    public int indexOf(Object o) {
+        for (int i = 0; i < size; i++) {
+            if (Objects.equals(o, elements[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public int lastIndexOf(Object o) {
+        for (int i = size - 1; i >= 0; i--) {
+            if (Objects.equals(o, elements[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public ListIterator<Fence> listIterator(int index) {
+        return readOnly().listIterator(index);
+    }
+
+    @Override
+    public List<Fence> subList(int fromIndex, int toIndex) {
+        return readOnly().subList(fromIndex, toIndex);
+    }
+
+    /** The read-only list iterator and sublist: AbstractList's call a mutator only for a change. */
+    private List<Fence> readOnly() {
+        return Collections.unmodifiableList(Arrays.asList(elements).subList(0, size));
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public boolean addAll(Collection<? extends Fence> c) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean addAll(int index, Collection<? extends Fence> c) {
         throw new UnsupportedOperationException();
     }
 
