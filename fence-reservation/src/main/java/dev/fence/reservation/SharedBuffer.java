@@ -117,11 +117,14 @@ public final class SharedBuffer {
      *
      * cpuLock (a ReentrantLock, never held while waiting for fences or while user code runs)
      * guards: readFence and readers (the CPU read fence shared by all concurrent CPU readers, and
-     * how many read accesses are open), writeFence (the single open CPU write access; its
-     * direction is in its thread's Open), and perThread (open accesses by thread, for misuse
-     * checks). OPEN_BY_RESERVATION (a ThreadLocal, touched only by its thread, no lock) counts
-     * the calling thread's open accesses per reservation across buffers: a begin waits for the
-     * whole reservation, so an access this thread holds on a sibling buffer would be waited for.
+     * how many read accesses are open) and perThread (open accesses by thread, for misuse checks;
+     * a write access keeps its direction and its CPU write fence in its thread's Open, so the
+     * thread that ends a write signals the fence its own begin installed: one buffer-wide field
+     * let a second writer overwrite a first one's fence if the reservation had lost it, and the
+     * first fence then never signalled). OPEN_BY_RESERVATION (a ThreadLocal, touched only by its
+     * thread, no lock) counts the calling thread's open accesses per reservation across buffers:
+     * a begin waits for the whole reservation, so an access this thread holds on a sibling buffer
+     * would be waited for.
      *
      * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
      * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage;
@@ -161,6 +164,7 @@ public final class SharedBuffer {
     private static final class Open {
         int reads;
         Direction write;
+        Fence writeFence; // the CPU write fence of this thread's open write access
         SignallingSection section; // this thread's, see the overview; set once, owner-only
     }
 
@@ -180,7 +184,6 @@ public final class SharedBuffer {
     private long cpuSeqno;
     private Fence readFence;
     private int readers;
-    private Fence writeFence;
 
     /**
      * Wraps {@code buffer} with a new {@link Reservation} of {@link Reservation#DEFAULT_CLASS}.
@@ -508,9 +511,9 @@ public final class SharedBuffer {
                 perThread.put(me, open);
             }
             if (direction.writes()) {
-                writeFence = Fence.create(writeContext, ++cpuSeqno);
+                open.writeFence = Fence.create(writeContext, ++cpuSeqno);
                 open.write = direction;
-                toAdd = writeFence;
+                toAdd = open.writeFence;
                 addUsage = Usage.WRITE;
             } else {
                 if (readers == 0) {
@@ -559,8 +562,8 @@ public final class SharedBuffer {
             Fence toSignal = null;
             if (direction.writes()) {
                 open.write = null;
-                toSignal = writeFence;
-                writeFence = null;
+                toSignal = open.writeFence;
+                open.writeFence = null;
             } else {
                 open.reads--;
                 if (--readers == 0) {
