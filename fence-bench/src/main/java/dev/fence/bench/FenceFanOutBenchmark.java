@@ -27,7 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * parks, a latch waiter parks at once: with one waiter the fence's lead is mostly the wake-up
  * that the spin saves. With more waiters than CPUs most of them park on both sides, and a
  * fence's signaller unparks every parked waiter itself while AQS wakes shared waiters as a
- * daisy chain (each woken waiter wakes the next).
+ * daisy chain (each woken waiter wakes the next). {@link java.util.concurrent.CompletableFuture}
+ * runs beside them as an information line: its waiters park at once (no spin since JDK 9), and
+ * the completing thread and each waiter it wakes pop further waiters off the future's stack and
+ * unpark them ({@code postComplete} runs in every woken waiter), a wake that spreads between them.
  *
  * <p>Rounds are linked like {@link FencePingPongBenchmark}'s: round {@code i + 1} is linked before
  * round {@code i} fires, so waiters move on to it without any other handoff. With more waiters
@@ -45,7 +48,7 @@ public class FenceFanOutBenchmark {
     @Param({"1", "4", "16", "64"})
     public int waiters;
 
-    @Param({"FENCE", "COUNT_DOWN_LATCH"})
+    @Param({"FENCE", "COUNT_DOWN_LATCH", "COMPLETABLE_FUTURE"})
     public String impl;
 
     private OneShot.Impl shots;

@@ -132,6 +132,9 @@ public final class Chart {
             p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
                     FO + "COUNT_DOWN_LATCH waiters=" + n, "CountDownLatch", Metric.SCORE, 1.0,
                     false, NONE, NONE));
+            p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
+                    FO + "COMPLETABLE_FUTURE waiters=" + n, "CompletableFuture", Metric.SCORE,
+                    NONE, false, NONE, NONE));
         }
         p.add(new Pair("9", "fan-in over 1,000 (per member)", FI + "fenceArrayAll", FI + "cfAllOf",
                 "CF.allOf", Metric.SCORE, 0.7, false, NONE, 150));
@@ -468,6 +471,9 @@ public final class Chart {
             return null;
         }
         Result q = p.peer == null ? null : results.get(p.peer);
+        if (q == null && p.peer != null && Double.isNaN(p.target)) {
+            return null; // an info line whose peer did not run (an older run, a filter): no line
+        }
         Line l = new Line();
         l.row = p.row;
         l.label = p.label;

@@ -228,4 +228,38 @@ class ChartTest {
                 run("e.json", 25).toString()));
         assertTrue(agreed.endsWith("| yes |") && agreed.contains("| 1.00, 1.25x |"), agreed);
     }
+
+    /** A JMH result for {@code FenceFanOutBenchmark.broadcast} at 4 waiters, in us/op. */
+    private static String fanOut(String impl, double usPerOp) {
+        return "{\"benchmark\": \"dev.fence.bench.FenceFanOutBenchmark.broadcast\","
+                + " \"params\": {\"waiters\": \"4\", \"impl\": \"" + impl + "\"},"
+                + " \"primaryMetric\": {\"score\": " + usPerOp
+                + ", \"scoreError\": 0.1, \"scoreUnit\": \"us/op\"}}";
+    }
+
+    @Test
+    void anInformationLineWhosePeerDidNotRunIsLeftOut() throws IOException {
+        // row 8 at 4 waiters: the target line against CountDownLatch and an information line
+        // against CompletableFuture; a run without the CompletableFuture side (one from before
+        // that peer existed) keeps the target line and prints no "not run" information line
+        Path both = dir.resolve("fan-out-both.json");
+        Files.writeString(both, "[" + fanOut("FENCE", 40) + ", " + fanOut("COUNT_DOWN_LATCH", 50)
+                + ", " + fanOut("COMPLETABLE_FUTURE", 80) + "]", StandardCharsets.UTF_8);
+        List<String> rows = table("--json", both.toString()).stream()
+                .filter(l -> l.startsWith("| 8 | fan-out: one signal wakes 4 |"))
+                .collect(Collectors.toList());
+        assertEquals(2, rows.size(), String.join("\n", rows));
+        assertTrue(rows.get(0).contains("| CountDownLatch |") && rows.get(0).contains("| 0.80x |")
+                && rows.get(0).endsWith("| <= 1.0x | yes |"), rows.get(0));
+        assertTrue(rows.get(1).contains("| CompletableFuture |")
+                && rows.get(1).contains("| 0.50x |") && rows.get(1).endsWith("| (info) | - |"),
+                rows.get(1));
+        Path old = dir.resolve("fan-out-old.json");
+        Files.writeString(old, "[" + fanOut("FENCE", 40) + ", " + fanOut("COUNT_DOWN_LATCH", 50)
+                + "]", StandardCharsets.UTF_8);
+        List<String> oldRows = table("--json", old.toString()).stream()
+                .filter(l -> l.startsWith("| 8 |")).collect(Collectors.toList());
+        assertEquals(1, oldRows.size(), String.join("\n", oldRows));
+        assertTrue(oldRows.get(0).contains("| CountDownLatch |"), oldRows.get(0));
+    }
 }
