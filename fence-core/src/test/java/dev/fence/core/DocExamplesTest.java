@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Every code example of README.md and docs/core.md, run against the current API, asserting
@@ -51,7 +53,14 @@ class DocExamplesTest {
     // ------------------------------------------------------------------------------------------
     // README.md, "Example"
 
+    /**
+     * README.md's example. Its wait (100 ms there) is 60 s here under a 10 s {@code @Timeout},
+     * and the "GPU" signals once the waiting thread is parked on {@code both}: a timed wait whose
+     * timeout runs out still reports a fence signalled meanwhile, so with a 5 s wait and a signal
+     * sent at once a waiter never woken passed, only late.
+     */
     @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void readmeExample() throws Exception {
         Pool pool = new Pool();
         Object frame = new Object();
@@ -70,8 +79,13 @@ class DocExamplesTest {
             }
             Fence both = Fences.merge(upload, render);
             assertSame(render, both, "one fence per context, the later one");
-            worker.execute(() -> gpu.signalUpTo(2));
-            if (!both.await(5, TimeUnit.SECONDS)) {
+            Thread waiter = Thread.currentThread();
+            worker.execute(() -> {
+                TestSupport.awaitCondition("waiter parked",
+                        () -> LockSupport.getBlocker(waiter) == both);
+                gpu.signalUpTo(2);
+            });
+            if (!both.await(60, TimeUnit.SECONDS)) {
                 throw new TimeoutException(both.describe());
             }
             assertEquals(FenceStatus.SIGNALED, render.status());
