@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** {@link FenceArray} all/any semantics (DESIGN.md settled details). */
@@ -169,14 +170,21 @@ class FenceArrayTest {
         assertTrue(FenceArray.all().context() != FenceArray.all().context(), "fresh contexts");
     }
 
+    /**
+     * A thread parked in an untimed wait on an array is woken by the members' signals. The signals
+     * come once the thread is parked on the array (not merely once its node is queued, when it
+     * may still be spinning and would see the signal without any wake-up).
+     */
     @Test
     void arrayWaitersAreWoken() throws Exception {
         Fence f1 = mockFence();
         Fence f2 = mockFence();
         FenceArray a = FenceArray.all(f1, f2);
-        Thread t = new Thread(a::awaitUninterruptibly);
+        Thread t = new Thread(a::awaitUninterruptibly, "array-waiter");
+        t.setDaemon(true);
         t.start();
-        TestSupport.awaitCondition("waiter parked", a::hasCallbacks);
+        TestSupport.awaitCondition("waiter parked on the array",
+                () -> LockSupport.getBlocker(t) == a);
         f1.signal();
         f2.signal();
         TestSupport.join(t);
