@@ -167,10 +167,24 @@ class ReservationTest {
         assertTrue(resv.await(Usage.WRITE, 0, TimeUnit.SECONDS));
         assertFalse(resv.testSignaled(Usage.READ));
         assertFalse(resv.await(Usage.READ, 20, TimeUnit.MILLISECONDS));
-        Thread t = new Thread(() -> byUsage[Usage.READ.ordinal()].signal());
-        t.start();
-        assertTrue(resv.await(Usage.READ, 20, TimeUnit.SECONDS));
-        t.join();
+        // Another thread's signal wakes a parked wait. The wait (600 s) runs in its own thread
+        // under a 10 s bound, and the signal comes once it is parked: a wait whose timeout runs
+        // out looks at its fences once more, so before (a 20 s wait, signalled at once, mostly
+        // before the wait had parked) a wait never woken still returned true, only late.
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicBoolean woken = new AtomicBoolean();
+        Thread w = start("reader-wait", errors,
+                () -> woken.set(resv.await(Usage.READ, 600, TimeUnit.SECONDS)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (w.getState() != Thread.State.TIMED_WAITING && System.nanoTime() - deadline < 0) {
+            Thread.sleep(1); // polling for a state, the verdict is the wake-up below
+        }
+        assertEquals(Thread.State.TIMED_WAITING, w.getState(), "the wait never parked");
+        byUsage[Usage.READ.ordinal()].signal();
+        w.join(10_000);
+        assertFalse(w.isAlive(), "the parked wait was not woken by the READ fence's signal");
+        assertNoErrors(errors);
+        assertTrue(woken.get());
         assertFalse(resv.testSignaled(Usage.BOOKKEEP));
         byUsage[Usage.BOOKKEEP.ordinal()].signal();
         resv.await(Usage.BOOKKEEP);
