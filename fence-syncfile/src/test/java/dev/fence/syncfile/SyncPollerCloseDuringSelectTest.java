@@ -29,7 +29,9 @@ class SyncPollerCloseDuringSelectTest {
             protected void deallocate() { // the driver returns its resources: takes a moment
                 inDeallocate.countDown();
                 try {
-                    finishDeallocate.await(10, TimeUnit.SECONDS);
+                    // longer than the test's 10 s bound: close() must not get past this key (and
+                    // wake the select itself) before the test has its answer
+                    finishDeallocate.await(60, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -45,7 +47,9 @@ class SyncPollerCloseDuringSelectTest {
         fs.close(); // the key now holds slow's last reference
 
         FutureTask<Object[]> selecting = new FutureTask<>(() -> {
-            int n = p.select(10, TimeUnit.SECONDS);
+            // 60 s under TestSupport.get's 10 s: a select that times out (or that close() wakes
+            // once it is done) instead of being woken by b's push fails the test
+            int n = p.select(60, TimeUnit.SECONDS);
             return new Object[] {n, List.copyOf(p.readyKeys())};
         });
         Thread s = new Thread(selecting, "select");
@@ -57,8 +61,13 @@ class SyncPollerCloseDuringSelectTest {
         closer.start();
         assertTrue(inDeallocate.await(10, TimeUnit.SECONDS)); // close() is cancelling keys
         b.signal(); // b's key is still valid: pushed, the selector wakes
-        Object[] r = TestSupport.get(selecting);
-        finishDeallocate.countDown();
+        Object[] r;
+        try {
+            r = TestSupport.get(selecting);
+            assertTrue(closer.isAlive(), "close() finished before the select returned");
+        } finally {
+            finishDeallocate.countDown();
+        }
         closer.join(10_000);
         fb.close();
         assertEquals(((List<?>) r[1]).size(), r[0],
