@@ -176,16 +176,24 @@ class FdTableTest {
         }
         go.countDown();
         for (Thread t : ts) {
-            t.join();
+            t.join(10_000);
+            assertFalse(t.isAlive(), "an installer hung");
         }
         if (failure.get() != null) {
             throw new AssertionError(failure.get());
         }
         assertEquals(live.size(), fds.size());
-        // lowest-free: after all, every number below size is in use
         for (int fd : live) {
             assertTrue(fds.isOpen(fd));
         }
+        // lowest-free after the churn: the closes left holes below the highest open number (the
+        // old check here, that every live number is open, held for any allocation order), and
+        // the next install fills the lowest one
+        int lowest = 0;
+        while (live.contains(lowest)) {
+            lowest++;
+        }
+        assertEquals(lowest, fds.install(file()), "not the lowest free number; open: " + live);
     }
 
     /**
