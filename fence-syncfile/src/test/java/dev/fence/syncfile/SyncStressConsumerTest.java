@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.fence.core.FenceStatus;
 import dev.fence.core.Timeline;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Port of tools/testing/selftests/sync/sync_stress_consumer.c
@@ -46,7 +48,13 @@ class SyncStressConsumerTest {
         }
     }
 
+    /*
+     * The waits are unbounded (sync_wait(fd, -1), as in the kernel) and the threads were joined
+     * without a bound, so a lost wake-up hung the build instead of failing this test; now it
+     * fails after 60 s (the test normally takes about a second).
+     */
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void test_consumer_stress_multi_producer_single_consumer() throws Exception {
         for (int i = 0; i < PRODUCERS; i++) {
             producerTimelines[i] = SwSync.timelineCreate();
@@ -63,6 +71,7 @@ class SyncStressConsumerTest {
                     consumerTimeline.advance(Integer.MAX_VALUE);
                 }
             }, "producer-" + p);
+            producers[p].setDaemon(true); // left behind if the test times out
             producers[p].start();
         }
         try {
