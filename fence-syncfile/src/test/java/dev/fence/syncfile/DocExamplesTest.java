@@ -305,7 +305,13 @@ class DocExamplesTest {
         zero.release();
     }
 
-    /** The seed's example: a DMA fill, then a render job, with stand-ins for the engines. */
+    /**
+     * The seed's example: a DMA fill, then a render job, with stand-ins for the engines. The
+     * docs' waits use 1 s; here the render job waits up to 60 s under a 10 s bound, and the fill
+     * is submitted once the job is parked: a SyncObj wait whose timeout runs out scans once more,
+     * so with the wait's timeout at (or under) the bound a render job never woken by the
+     * submission still returned 0 and passed, only late.
+     */
     @Test
     void dmaFillThenRender() throws Exception {
         Timeline dmaEngine = Timeline.create("dma");
@@ -314,11 +320,13 @@ class DocExamplesTest {
         try {
             SyncObj sync = SyncObj.create(false);
             CompletableFuture<Integer> renderResult = new CompletableFuture<>();
+            CompletableFuture<Thread> renderThread = new CompletableFuture<>();
 
             renderPool.execute(() -> {
+                renderThread.complete(Thread.currentThread());
                 try {
                     int r = SyncObj.await(new SyncObj[] {sync}, new long[] {1},
-                            SyncObj.WAIT_FOR_SUBMIT, 5, TimeUnit.SECONDS);
+                            SyncObj.WAIT_FOR_SUBMIT, 60, TimeUnit.SECONDS);
                     if (r == 0) {
                         Fence rendered = gpuEngine.next();
                         sync.addPoint(2, rendered);
@@ -330,11 +338,13 @@ class DocExamplesTest {
             });
 
             TestSupport.awaitWaiters(sync, 1); // the render job waits for the fill's submission
+            TestSupport.awaitParked(renderThread.get(10, TimeUnit.SECONDS));
             Fence filled = dmaEngine.next();
             sync.addPoint(1, filled);
             filled.signal(); // the DMA engine completes the fill
 
-            assertEquals(0, renderResult.get(5, TimeUnit.SECONDS));
+            assertEquals(0, renderResult.get(10, TimeUnit.SECONDS),
+                    "the render job was not woken by the fill's submission");
             gpuEngine.signalUpTo(1);
             int r = SyncObj.await(new SyncObj[] {sync}, new long[] {2}, SyncObj.WAIT_FOR_SUBMIT,
                     5, TimeUnit.SECONDS);
