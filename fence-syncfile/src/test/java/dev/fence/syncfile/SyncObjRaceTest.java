@@ -157,6 +157,13 @@ class SyncObjRaceTest {
         void run() throws Exception;
     }
 
+    /*
+     * The three wait tests below wait with 60 s timeouts but allow each wait only 10 s (the
+     * threads' 20 s join for the last): a SyncObj wait whose timeout runs out scans once more
+     * before it returns -1, so with a timeout shorter than the bound a waiter never woken still
+     * returned 0, only late, and a lost wake-up could not fail them.
+     */
+
     @Test
     void noLostWakeupBetweenCheckAndRegistration() throws Exception {
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -167,13 +174,13 @@ class SyncObjRaceTest {
                 int flags = timeline ? WAIT_AVAILABLE : WAIT_FOR_SUBMIT;
                 long point = timeline ? 1 : 0;
                 Future<Integer> w = pool.submit(() -> SyncObj.await(new SyncObj[] {obj},
-                        new long[] {point}, flags, 10, TimeUnit.SECONDS));
+                        new long[] {point}, flags, 60, TimeUnit.SECONDS));
                 if (timeline) {
                     obj.addPoint(1, Fence.create(Fence.allocateContexts(1), 1));
                 } else {
                     obj.signal();
                 }
-                assertEquals(0, w.get(20, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, w.get(10, TimeUnit.SECONDS), "iteration " + i);
                 assertEquals(0, obj.waiterCount());
             }
         } finally {
@@ -196,7 +203,7 @@ class SyncObjRaceTest {
                 CountDownLatch started = new CountDownLatch(1);
                 Future<Integer> w = pool.submit(() -> {
                     started.countDown();
-                    return SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 10,
+                    return SyncObj.await(objs, null, WAIT_ALL | WAIT_FOR_SUBMIT, 60,
                             TimeUnit.SECONDS);
                 });
                 started.await();
@@ -205,7 +212,7 @@ class SyncObjRaceTest {
                     Thread.onSpinWait();
                 }
                 objs[0].signal();
-                assertEquals(0, w.get(20, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, w.get(10, TimeUnit.SECONDS), "iteration " + i);
                 assertEquals(0, objs[0].waiterCount());
             }
         } finally {
@@ -248,7 +255,7 @@ class SyncObjRaceTest {
                     for (int k = 0; k < 100; k++) {
                         long p = 1 + r.nextInt(n);
                         int res = SyncObj.await(new SyncObj[] {obj}, new long[] {p},
-                                WAIT_FOR_SUBMIT, 10, TimeUnit.SECONDS);
+                                WAIT_FOR_SUBMIT, 60, TimeUnit.SECONDS);
                         if (res != 0) {
                             throw new AssertionError("wait for point " + p + " returned " + res);
                         }
