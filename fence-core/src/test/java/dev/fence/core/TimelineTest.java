@@ -12,7 +12,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** {@link Timeline}: values, issue order, in-order signalling. */
 class TimelineTest {
@@ -499,8 +501,15 @@ class TimelineTest {
         assertTrue(f2.isSignaled());
     }
 
-    /** The same with the signaller inside a fence callback instead of a deferral. */
+    /**
+     * The same with the signaller inside a fence callback instead of a deferral. Then another
+     * thread's signal wakes a waiter parked on a later point. That wait used to be 10 s with the
+     * signal sent at once (mostly before the wait parked), and a timed wait whose timeout runs
+     * out still reports a fence signalled meanwhile, so a waiter never woken passed 10 s late; it
+     * is now 60 s under a 10 s {@code @Timeout}, signalled once the waiter is parked on it.
+     */
     @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void signallerInsideACallbackKeepsCallbackOrderAcrossThreads() throws Exception {
         Timeline tl = Timeline.create("from-callback");
         Fence f1 = tl.next();
@@ -528,9 +537,15 @@ class TimelineTest {
         assertEquals(List.of(1, 2), order);
         // and the timeline keeps working for everyone afterwards
         Fence f3 = tl.next();
-        Thread w = new Thread(() -> tl.signalUpTo(3));
+        Thread waiter = Thread.currentThread();
+        Thread w = new Thread(() -> {
+            TestSupport.awaitCondition("waiter parked on point 3",
+                    () -> LockSupport.getBlocker(waiter) == f3);
+            tl.signalUpTo(3);
+        });
+        w.setDaemon(true);
         w.start();
-        assertTrue(f3.await(10, TimeUnit.SECONDS));
-        w.join();
+        assertTrue(f3.await(60, TimeUnit.SECONDS));
+        TestSupport.join(w);
     }
 }
