@@ -4,6 +4,7 @@ import dev.fence.core.Fence;
 import dev.fence.core.FenceArray;
 import dev.fence.core.FenceChain;
 import dev.fence.core.Fences;
+import dev.fence.core.internal.Diagnostics;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -769,7 +770,9 @@ public final class Reservation {
      * A multi-line description of the fences (usage and {@link Fence#describe()} per line), the
      * kernel's {@code dma_resv_describe}. Lock-free. Unlike the kernel's, which stops at
      * {@link Usage#READ}, it lists {@link Usage#BOOKKEEP} fences too: a debugging description
-     * should not hide a fence that somebody may be waiting behind.
+     * should not hide a fence that somebody may be waiting behind. A driver's
+     * {@link Fence#describe()} override that throws is shown as its class and the failure: the
+     * description never fails because of one fence.
      *
      * @return the description, empty if there are no fences
      */
@@ -778,7 +781,7 @@ public final class Reservation {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.size(); i++) {
             sb.append('\t').append(s.usages[i].name().toLowerCase(java.util.Locale.ROOT))
-                    .append(" fence: ").append(s.fences[i].describe()).append('\n');
+                    .append(" fence: ").append(Diagnostics.describe(s.fences[i])).append('\n');
         }
         return sb.toString();
     }

@@ -506,7 +506,7 @@ public final class SyncFile implements AutoCloseable {
         if (f == null) {
             return "SyncFile[closed" + (userName == null ? "" : " " + userName) + "]";
         }
-        return "SyncFile[" + nameOf(f) + " " + f.describe() + "]";
+        return "SyncFile[" + nameOf(f) + " " + Diagnostics.describe(f) + "]";
     }
 
     /** The channel's state, created by the first {@link #channel()} call. */

@@ -896,7 +896,7 @@ public final class SyncObj {
         if (h instanceof FenceChain) {
             return "SyncObj[timeline, last point " + Long.toUnsignedString(h.seqno()) + "]";
         }
-        return "SyncObj[" + h.describe() + "]";
+        return "SyncObj[" + Diagnostics.describe(h) + "]";
     }
 
     /**
