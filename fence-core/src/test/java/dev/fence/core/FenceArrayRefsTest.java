@@ -136,4 +136,28 @@ class FenceArrayRefsTest {
         a.release();
         assertEquals(1, a.deallocated.get());
     }
+
+    /**
+     * docs/kernel-mapping.md: unlike the kernel's, an enabled array takes no reference on itself
+     * per pending member callback, so its holders' last release is the last one: with a callback
+     * of its own queued it is force-signalled with FenceReleasedException, and it stops watching
+     * its members (which stay pending, their own callbacks untouched).
+     */
+    @Test
+    void lastReleaseOfAPendingArrayWithACallbackForceSignalsItAndDetachesIt() {
+        Pooled m = new Pooled();
+        FenceArray array = FenceArray.all(m);
+        TestSupport.CountingCallback cb = new TestSupport.CountingCallback();
+        assertTrue(array.addCallback(cb)); // enables: a member callback now sits on m
+        assertTrue(m.hasCallbacks());
+        assertTrue(array.release());
+        assertTrue(array.isSignaled());
+        assertTrue(array.error() instanceof FenceReleasedException, String.valueOf(array.error()));
+        assertEquals(1, cb.runs());
+        assertFalse(m.hasCallbacks(), "the array's member callback outlived its deallocate()");
+        assertFalse(m.isSignaled());
+        assertEquals(1, m.refCnt(), "the array's reference on m was not released");
+        m.signal();
+        assertEquals(1, cb.runs());
+    }
 }
