@@ -272,14 +272,31 @@ public final class Fences {
      * any-array} is kept whole (in the result, an all-array may hold it), so the result never
      * waits for a member that its input did not need.
      *
+     * <p><b>References:</b> the kernel's merge always returns a new reference; this one does
+     * only for a fence it creates. What the caller owns depends on the result:
+     * <ul>
+     * <li>no fences given: the shared {@link Fence#signaledStub()} (immortal: {@link
+     *     Fence#retain()} and {@link Fence#release()} do nothing);
+     * <li>nothing pending: a new signalled fence on context 0 (carrying the latest timestamp of
+     *     the dropped fences; a signalled container whose leaves have all signalled counts with
+     *     the latest of theirs, as in the kernel), born with one reference, which is the
+     *     caller's;
+     * <li>one pending fence left (also when several pending fences share one context): that
+     *     fence itself, one of the inputs or a fence reachable from them (a chain link's fence,
+     *     an array's member, an any-array), with no reference taken: the caller owns none and
+     *     must not release it ({@link Fence#retain()} it to hold it);
+     * <li>otherwise a new {@link FenceArray#all all}-array on a fresh context, seqno 1, born with one reference, which is the caller's; it holds a
+     *     reference on each member until its last {@link Fence#release()}.
+     * </ul>
+     * Code that ignores reference counts can drop any result. Code that counts them tells a new
+     * result from a kept one by identity: a result that is neither the shared stub nor a fence
+     * reachable from the inputs (taken before the merge: a chain may unlink signalled links
+     * meanwhile) is new.
+     *
      * @param fences the fences to merge (may be empty)
-     * @return a signalled fence (carrying the latest timestamp of the dropped ones; a signalled
-     *     container whose leaves have all signalled counts with the latest of theirs, as in the
-     *     kernel) when nothing is pending, the single pending fence when only one is left,
-     *     otherwise a new
-     *     {@link FenceArray} on a fresh context (it holds a reference on each member, dropped
-     *     by its last {@link Fence#release()}; code that counts references releases it when
-     *     done)
+     * @return the shared stub if {@code fences} is empty; else a new signalled fence if nothing
+     *     is pending; the single pending fence (no reference taken) if only one is left;
+     *     otherwise a new {@link FenceArray} (see "References" above). Never null.
      * @throws NullPointerException if {@code fences} or an element is null
      */
     public static Fence merge(Fence... fences) {

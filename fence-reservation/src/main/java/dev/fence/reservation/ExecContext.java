@@ -448,7 +448,10 @@ public final class ExecContext implements AutoCloseable {
      * fence itself if there is one, otherwise their {@linkplain Fences#merge(Fence...) merge}.
      *
      * @param usage the usage asked for
-     * @return the dependency fence
+     * @return the dependency fence; as for {@link Reservation#singleton(Usage)}, a new
+     *     {@link dev.fence.core.FenceArray} holding a reference on each member until it is
+     *     released if the merge built one, otherwise a fence of the reservations (no reference
+     *     taken) or a signalled fence
      * @throws NullPointerException if {@code usage} is null
      * @throws IllegalStateException as for {@link #dependencies(Usage)}
      */

@@ -70,8 +70,13 @@ import java.util.concurrent.TimeUnit;
  * {@link #exclusiveFence()}) follow {@link Fences#merge(Fence...)}: a single pending fence comes
  * back as itself, with no reference taken (do not release it), while a merge is a new
  * {@link FenceArray} that holds a reference on each member until its own last
- * {@link Fence#release()}. Code whose fences recycle themselves in {@code deallocate()} releases
- * such a merge when done with it; code that ignores reference counts can let it be collected.
+ * {@link Fence#release()}. Several fences do not always make an array: the merge keeps one
+ * fence per context, and fences may signal while it runs, so several can also come back as one
+ * of them (no reference taken) or as a new signalled fence (one reference, the caller's, which
+ * it may release or drop). Since a reservation holds no containers, a {@link FenceArray} result
+ * is always a new one. Code whose fences recycle themselves in {@code deallocate()} releases a
+ * {@link FenceArray} result when done with it; code that ignores reference counts can let it be
+ * collected.
  */
 public final class Reservation {
 
@@ -567,8 +572,10 @@ public final class Reservation {
      *
      * @return {@code null} if there is no WRITE fence; the fence if there is one (no reference
      *     taken); if several writers were added with {@link #addFence(Fence, Usage)}, their
-     *     {@linkplain Fences#merge(Fence...) merge} (holding a reference on each member until it is
-     *     released; see "Fence lifetime" above)
+     *     {@linkplain Fences#merge(Fence...) merge}: a new {@link FenceArray} holding a reference
+     *     on each member until it is released, or, if only one of them is pending (or all pending
+     *     ones share a context), that one (no reference taken), or a new signalled fence if none
+     *     is (see "Fence lifetime" above)
      */
     public Fence exclusiveFence() {
         Snapshot s = snapshot();
@@ -727,8 +734,10 @@ public final class Reservation {
      *
      * @param usage the usage asked for
      * @return an already signalled fence if nothing is pending, the fence itself if only one is
-     *     (no reference taken), otherwise a {@link Fences#merge(Fence...) merge} of them (a new
-     *     {@link FenceArray} holding a reference on each member until it is released; see "Fence
+     *     (no reference taken), otherwise a {@link Fences#merge(Fence...) merge} of them: a new
+     *     {@link FenceArray} holding a reference on each member until it is released, or, if the
+     *     pending fences share one context or all but one signal meanwhile, one of them (no
+     *     reference taken), or a new signalled fence if all signal meanwhile (see "Fence
      *     lifetime" above)
      * @throws NullPointerException if {@code usage} is null
      */

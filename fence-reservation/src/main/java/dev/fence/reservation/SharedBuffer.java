@@ -670,9 +670,10 @@ public final class SharedBuffer {
      * readers and writers. Lock-free.
      *
      * @param direction the direction of the work that will wait on the fence
-     * @return a signalled fence if nothing is pending, else one fence (merged if several; as for
-     *     {@link Reservation#singleton(Usage)}, a merge holds a reference on each member until it
-     *     is released, a single fence comes back with no reference taken)
+     * @return as {@link Reservation#singleton(Usage)}: a signalled fence if nothing is pending,
+     *     else one fence; a new {@link dev.fence.core.FenceArray} (holding a reference on each
+     *     member until it is released) if several pending fences were merged into one, and
+     *     otherwise a fence of the reservation, with no reference taken
      * @throws NullPointerException if {@code direction} is null
      */
     public Fence exportFence(Direction direction) {

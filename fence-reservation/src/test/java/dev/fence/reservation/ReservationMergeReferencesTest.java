@@ -122,4 +122,32 @@ class ReservationMergeReferencesTest {
         assertTrue(exported.release());
         assertEquals(2, deallocated.get());
     }
+
+    /**
+     * Two pending fences of one context (a WRITE, then a later READ, which the replacement rule
+     * appends beside it): singleton(READ) merges them, and the merge keeps only the later one,
+     * which comes back as itself with no reference taken, not as a new array. So the caller
+     * tells the cases apart by the result (a FenceArray is new), not by how many fences it
+     * expected.
+     */
+    @Test
+    void severalPendingFencesOfOneContextComeBackAsTheLaterOneWithoutANewReference() {
+        long ctx = Fence.allocateContexts(1);
+        Fence w = Fence.create(ctx, 1L);
+        Fence r = Fence.create(ctx, 2L);
+        Reservation resv = new Reservation();
+        resv.lock();
+        try {
+            resv.reserveFences(2);
+            resv.addFence(w, Usage.WRITE);
+            resv.addFence(r, Usage.READ);
+        } finally {
+            resv.unlock();
+        }
+        assertEquals(2, resv.fences(Usage.READ).size(), "both kept: the WRITE is not replaced");
+        Fence single = resv.singleton(Usage.READ);
+        assertSame(r, single);
+        assertEquals(1, r.refCnt(), "no reference taken on the fence that came back");
+        assertEquals(1, w.refCnt());
+    }
 }
