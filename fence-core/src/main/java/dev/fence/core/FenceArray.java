@@ -17,8 +17,10 @@ import java.util.Objects;
  * that is signal order; an array not yet enabled, found signalled by {@link #isSignaled()}
  * polling its members, observes them in member order (the first error in the list, or the
  * lowest-index signalled member). Members must not themselves be
- * containers: flatten with {@link Fences#merge(Fence...)} first, which is what keeps every
- * operation on containers free of recursion. The one exception is what a merge needs: an
+ * containers, which is what keeps every operation on containers free of recursion: instead of
+ * an {@code all} array of containers, use {@link Fences#merge(Fence...)} of them, which flattens
+ * them into one {@code all} array; an {@code any} array takes plain fences only (the leaves of
+ * {@link Fences#unwrap(Fence)}, if any of them will do). The one exception is what a merge needs: an
  * {@code all} array may hold {@code any} arrays (whose members are alternatives, so they cannot
  * be flattened into it), and since an {@code any} array holds only plain fences, nesting stays
  * two deep.
@@ -153,7 +155,12 @@ public final class FenceArray extends Fence {
                     && (signalOnAny || !((FenceArray) f).signalOnAny)) {
                 throw new IllegalArgumentException("fences[" + i + "] is a container ("
                         + Diagnostics.describe(f) + "); containers must not nest (only an"
-                        + " all-array may hold any-arrays): flatten with Fences.merge");
+                        + " all-array may hold any-arrays): " + (signalOnAny
+                                ? "an any-array holds plain fences only: pass the leaves of"
+                                        + " Fences.unwrap(container) if any of them will do, or"
+                                        + " wait with Fences.awaitAny on the containers"
+                                : "use Fences.merge of all the fences instead, which flattens"
+                                        + " them into one all-array"));
             }
         }
         if (signalOnAny && copy.length == 0) {
