@@ -258,7 +258,8 @@ public final class Reservation {
      * @param ctx the acquisition context
      * @return {@code true} if acquired, {@code false} if {@code ctx} already held it
      * @throws WwDeadlockException if {@code ctx} must back off
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if the thread is interrupted before or while waiting, even if
+     *     the lock is free or {@code ctx} already holds it (the status is cleared; not acquired)
      * @throws NullPointerException if {@code ctx} is null
      * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
      * @throws IllegalStateException on misuse, as for {@link WwMutex#lock(WwAcquireContext)}
@@ -285,7 +286,8 @@ public final class Reservation {
      * Interruptible {@link #lockSlow(WwAcquireContext)}.
      *
      * @param ctx the acquisition context, holding nothing
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if the thread is interrupted before or while waiting, even if
+     *     the lock is free (the status is cleared; not acquired)
      * @throws NullPointerException if {@code ctx} is null
      * @throws IllegalArgumentException if {@code ctx} belongs to another {@link WwClass}
      * @throws IllegalStateException on misuse, as for {@link WwMutex#lockSlow(WwAcquireContext)}
@@ -306,7 +308,8 @@ public final class Reservation {
     /**
      * Locks this single reservation without a context, interruptibly.
      *
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if the thread is interrupted before or while waiting, even if
+     *     the lock is free (the status is cleared; not acquired)
      * @throws IllegalStateException if the calling thread already holds it (not reentrant)
      */
     public void lockInterruptible() throws InterruptedException {
@@ -718,7 +721,8 @@ public final class Reservation {
      * the list now has signalled. Lock-free.
      *
      * @param usage the usage asked for
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or if the thread is already
+     *     interrupted when a fence is found pending
      * @throws NullPointerException if {@code usage} is null
      */
     public void await(Usage usage) throws InterruptedException {

@@ -249,7 +249,10 @@ public final class SharedBuffer {
      * this thread has an open access to another one can deadlock with device work that uses both.
      *
      * @param direction what the CPU will do
-     * @throws InterruptedException if interrupted while waiting (no access is started)
+     * @throws InterruptedException if the thread is interrupted while waiting, or already
+     *     interrupted when the call starts, even if nothing is pending (taking the reservation's
+     *     lock checks it); the interrupt status is cleared and no access is started. A nested
+     *     read, which neither waits nor locks, does not look at the interrupt.
      * @throws NullPointerException if {@code direction} is null
      * @throws IllegalStateException if this thread holds the reservation's lock, has an open
      *     write access, or asks for a write while it has an open read access; or if the access
@@ -332,7 +335,8 @@ public final class SharedBuffer {
      *
      * @param direction what the CPU will do to every buffer
      * @param buffers the buffers, each listed once, with reservations of one {@link WwClass}
-     * @throws InterruptedException if interrupted while waiting (no access is started)
+     * @throws InterruptedException as for
+     *     {@link #beginCpuAccessAll(Direction, SharedBuffer...)} (no access is started)
      * @throws NullPointerException if {@code direction}, {@code buffers} or an element is null
      * @throws IllegalArgumentException if a buffer is listed twice or the classes differ
      * @throws IllegalStateException as for {@link #beginCpuAccessAll(Direction, SharedBuffer...)}
