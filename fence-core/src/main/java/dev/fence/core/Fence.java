@@ -1026,7 +1026,9 @@ public class Fence {
      *     the kernel's {@code dma_fence_wait_timeout()} does for every timeout
      * @param unit the unit of {@code timeout}
      * @return {@code true} if signalled, {@code false} on timeout
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or if the thread is already
+     *     interrupted when the fence is found pending (with a zero timeout too); the interrupt
+     *     status is cleared
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if {@code unit} is null
      */
@@ -1046,7 +1048,9 @@ public class Fence {
      *     signalling as the kernel's {@code dma_fence_wait_timeout()} does for every timeout
      * @return a positive estimate of the time left if the fence signalled (at least 1, even for a
      *     zero timeout), or a value {@code <= 0} if the timeout elapsed
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or if the thread is already
+     *     interrupted when the fence is found pending (with a zero timeout too); the interrupt
+     *     status is cleared
      * @throws IllegalArgumentException if {@code nanosTimeout} is negative
      */
     public final long awaitNanos(long nanosTimeout) throws InterruptedException {

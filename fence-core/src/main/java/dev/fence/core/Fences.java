@@ -174,7 +174,8 @@ public final class Fences {
      * @param unit the unit of {@code timeout}
      * @param fences the fences; none means {@code true} at once
      * @return {@code true} if all signalled in time
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or if the thread is already
+     *     interrupted when a fence is found pending (with a zero timeout too)
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if {@code unit}, {@code fences} or an element is null
      */

@@ -329,7 +329,9 @@ public final class SyncFile implements AutoCloseable {
      *     poll(2) does)
      * @param unit the unit of {@code timeout}
      * @return {@code true} if the fence has signalled (with or without an error)
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or if the thread is already
+     *     interrupted when the fence is found pending (with a zero timeout too, as
+     *     {@code poll(2)} returns {@code EINTR}); the interrupt status is cleared
      * @throws IllegalArgumentException if {@code timeout} is negative
      * @throws NullPointerException if {@code unit} is null
      * @throws BadHandleException if closed
