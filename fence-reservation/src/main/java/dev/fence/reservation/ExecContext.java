@@ -54,7 +54,9 @@ public final class ExecContext implements AutoCloseable {
     public enum Flag {
         /**
          * Waits for locks are interruptible ({@code DRM_EXEC_INTERRUPTIBLE_WAIT}): an interrupt
-         * ends {@link ExecContext#lockAll(LockingBlock)} with {@link InterruptedException}.
+         * ends {@link ExecContext#lockAll(LockingBlock)} with {@link InterruptedException}. A
+         * pending interrupt is seen at the next lock even if it would not wait (the kernel looks
+         * at signals only while waiting).
          */
         INTERRUPTIBLE,
         /**
@@ -231,7 +233,10 @@ public final class ExecContext implements AutoCloseable {
      *     back-off); {@code false} if it was already locked by this context and
      *     {@link Flag#IGNORE_DUPLICATES} is set
      * @throws WwDeadlockException to propagate out of the block: the context backs off and retries
-     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws InterruptedException with {@link Flag#INTERRUPTIBLE}, if the thread is interrupted
+     *     before or while waiting: a pending interrupt throws even for a free reservation or one
+     *     this context already holds (as {@link Reservation#lockInterruptible(WwAcquireContext)};
+     *     not for the contended reservation it re-took after a back-off)
      * @throws NullPointerException if {@code resv} is null
      * @throws IllegalArgumentException if {@code resv} is already locked by this context and
      *     {@link Flag#IGNORE_DUPLICATES} is not set, or belongs to another {@link WwClass}
@@ -284,7 +289,7 @@ public final class ExecContext implements AutoCloseable {
      * @param resv the reservation
      * @param numFences how many fences will be added, at least 1
      * @throws WwDeadlockException to propagate out of the block
-     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws InterruptedException as for {@link #lock}
      * @throws NullPointerException if {@code resv} is null
      * @throws IllegalArgumentException if {@code numFences < 1}, or as for {@link #lock}
      * @throws IllegalStateException as for {@link #lock}
@@ -309,7 +314,7 @@ public final class ExecContext implements AutoCloseable {
      * @param resvs the reservations
      * @param numFences fence slots to reserve on each, at least 1
      * @throws WwDeadlockException to propagate out of the block
-     * @throws InterruptedException if interrupted while waiting with {@link Flag#INTERRUPTIBLE}
+     * @throws InterruptedException as for {@link #lock}
      * @throws NullPointerException if {@code resvs} or an element is null (checked before
      *     anything is locked; the message names the index)
      * @throws IllegalArgumentException if {@code numFences < 1} (checked before the elements,
