@@ -34,8 +34,12 @@ import java.util.Objects;
  * counts references on the array (a sync file, a sync object) keeps the members alive too, and
  * the members' {@link Fence#deallocate()} hooks run only after the array's. Unlike the kernel's,
  * the caller keeps its own references: creating an array takes new ones rather than the
- * caller's. A member whose count had already reached zero is held uncounted. Code that never
- * counts references is unaffected (the garbage collector reclaims everything).
+ * caller's. A member whose count had already reached zero is held uncounted. Also unlike the
+ * kernel's, an enabled array takes no reference on itself while members are pending, so its
+ * holders' last release is the last one even then: a pending array with a callback or waiter of
+ * its own queued is signalled with {@link FenceReleasedException} (as any fence is), and it
+ * stops watching its members, so it never signals otherwise. Code that never counts references
+ * is unaffected (the garbage collector reclaims everything).
  */
 public final class FenceArray extends Fence {
 
