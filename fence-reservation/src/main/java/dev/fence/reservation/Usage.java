@@ -9,7 +9,8 @@ import java.util.Objects;
  * {@link #READ} returns the KERNEL, WRITE and READ fences.
  *
  * <p>Fences may be promoted (a BOOKKEEP fence re-added as READ) but are never degraded: adding a
- * fence of the same context with a weaker usage keeps the stronger entry.
+ * fence of the same context with a weaker usage keeps the stronger entry, and the new fence is
+ * appended beside it (unless it takes the slot of a signalled entry).
  */
 public enum Usage {
     /** Memory management by the library or driver itself (moves, clears): always waited for. */
