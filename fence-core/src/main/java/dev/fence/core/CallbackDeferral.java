@@ -11,7 +11,8 @@ package dev.fence.core;
  * fences while it holds a lock that those callbacks might need. (Wait nodes of other modules,
  * such as a {@code SyncPoller}'s keys, are callbacks too, and wait for the close. So do the
  * member callbacks of a {@link FenceArray} or {@link FenceChain} watching such a fence: the
- * container signals, and wakes its own waiters, only when they run.) Until its
+ * container signals, and wakes its own waiters, only when they run, or, for a chain link,
+ * when {@link Fence#isSignaled()} polls it.) Until its
  * callbacks have run, such a fence holds one extra reference: a {@link Fence#release()} that
  * follows the signal inside the deferral is not the last one, and {@link Fence#deallocate()}
  * runs after the callbacks.
