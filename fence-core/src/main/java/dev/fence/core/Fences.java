@@ -42,7 +42,10 @@ public final class Fences {
      * @param unit the unit of {@code timeout}
      * @param fences the fences, at least one
      * @return the lowest index of a signalled fence, or -1 if none signalled in time
-     * @throws InterruptedException if interrupted while waiting
+     * @throws InterruptedException if interrupted while waiting, or already interrupted when it
+     *     has registered with every fence and none has signalled (a zero timeout only polls and
+     *     never throws); a signalled fence found at the end wins, and the interrupt status is then
+     *     left set
      * @throws IllegalArgumentException if {@code fences} is empty or {@code timeout} negative
      * @throws NullPointerException if {@code unit}, {@code fences} or an element is null
      */
