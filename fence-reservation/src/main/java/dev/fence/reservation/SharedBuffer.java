@@ -2,7 +2,8 @@ package dev.fence.reservation;
 
 import dev.fence.core.CallbackDeferral;
 import dev.fence.core.Fence;
-import dev.fence.core.Fences;
+import dev.fence.core.FenceArray;
+import dev.fence.core.FenceChain;
 import dev.fence.core.SignallingSection;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -687,8 +688,9 @@ public final class SharedBuffer {
 
     /**
      * Adds an explicitly synchronized job's fence to the implicit fences, the kernel's
-     * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE}: containers are flattened, each pending member is
-     * added with usage WRITE (for WRITE and READ_WRITE) or READ, following the reservation's
+     * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE}: containers are flattened (a container that has
+     * already signalled adds nothing, not even its unsignalled members: an any-array's other
+     * members may never signal), each pending member is added with usage WRITE (for WRITE and READ_WRITE) or READ, following the reservation's
      * replacement rule (a READ import never weakens an existing WRITE entry). Locks the
      * reservation without a context.
      *
@@ -710,11 +712,7 @@ public final class SharedBuffer {
         }
         Usage usage = direction.writes() ? Usage.WRITE : Usage.READ;
         List<Fence> members = new ArrayList<>();
-        for (Fence f : Fences.unwrap(fence)) {
-            if (!f.isSignaled()) {
-                members.add(f);
-            }
-        }
+        addPendingLeaves(fence, members);
         if (members.isEmpty()) {
             return;
         }
@@ -726,6 +724,37 @@ public final class SharedBuffer {
             }
         } finally {
             reservation.unlock();
+        }
+    }
+
+    /**
+     * The pending leaves an import must add: a container is flattened (as the kernel's
+     * {@code dma_fence_unwrap_for_each} does, so a pending any-array adds every alternative), but
+     * one that has signalled adds nothing. Filtering only the leaves, as {@code Fences.unwrap}
+     * gives them, would add the members of a signalled any-array that never signal, and the
+     * buffer's next access would wait for them forever; a reached chain link has reached every
+     * earlier point too.
+     */
+    private static void addPendingLeaves(Fence fence, List<Fence> out) {
+        if (fence.isSignaled()) {
+            return;
+        }
+        if (fence instanceof FenceChain) {
+            Fence node = fence;
+            while (node instanceof FenceChain && !node.isSignaled()) {
+                FenceChain link = (FenceChain) node;
+                addPendingLeaves(link.fence(), out);
+                node = link.prev();
+            }
+            if (node != null && !(node instanceof FenceChain)) {
+                addPendingLeaves(node, out); // a chain may start from a plain fence or an array
+            }
+        } else if (fence instanceof FenceArray) {
+            for (Fence m : ((FenceArray) fence).fences()) {
+                addPendingLeaves(m, out);
+            }
+        } else {
+            out.add(fence);
         }
     }
 
