@@ -16,14 +16,13 @@ import java.util.Objects;
  * the error (or success) of the member that signalled it. Once the array watches its members
  * that is signal order; an array not yet enabled, found signalled by {@link #isSignaled()}
  * polling its members, observes them in member order (the first error in the list, or the
- * lowest-index signalled member). Members must not themselves be
- * containers, which is what keeps every operation on containers free of recursion: instead of
- * an {@code all} array of containers, use {@link Fences#merge(Fence...)} of them, which flattens
- * them into one {@code all} array; an {@code any} array takes plain fences only (the leaves of
- * {@link Fences#unwrap(Fence)}, if any of them will do). The one exception is what a merge needs: an
- * {@code all} array may hold {@code any} arrays (whose members are alternatives, so they cannot
- * be flattened into it), and since an {@code any} array holds only plain fences, nesting stays
- * two deep.
+ * lowest-index signalled member). Members must not themselves be containers, which is what keeps
+ * every operation on containers free of recursion: instead of an {@code all} array of containers,
+ * use {@link Fences#merge(Fence...)} of them, which flattens them into one {@code all} array; an
+ * {@code any} array takes plain fences only (the leaves of {@link Fences#unwrap(Fence)}, if any of
+ * them will do). The one exception is what a merge needs: an {@code all} array may hold {@code any}
+ * arrays (whose members are alternatives, so they cannot be flattened into it), and since an
+ * {@code any} array holds only plain fences, nesting stays two deep.
  *
  * <p>Like the kernel's, the array watches its members lazily: member callbacks are installed when
  * signalling is first enabled (a callback, a waiter, or {@link #enableSignaling()}); until then

@@ -289,8 +289,9 @@ public final class Fences {
      *     fence itself, one of the inputs or a fence reachable from them (a chain link's fence,
      *     an array's member, an any-array), with no reference taken: the caller owns none and
      *     must not release it ({@link Fence#retain()} it to hold it);
-     * <li>otherwise a new {@link FenceArray#all all}-array on a fresh context, seqno 1, born with one reference, which is the caller's; it holds a
-     *     reference on each member until its last {@link Fence#release()}.
+     * <li>otherwise a new {@link FenceArray#all all}-array on a fresh context, seqno 1, born
+     *     with one reference, which is the caller's; it holds a reference on each member until
+     *     its last {@link Fence#release()}.
      * </ul>
      * Code that ignores reference counts can drop any result. Code that counts them tells a new
      * result from a kept one by identity: a result that is neither the shared stub nor a fence

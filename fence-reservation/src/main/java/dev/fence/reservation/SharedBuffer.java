@@ -690,9 +690,9 @@ public final class SharedBuffer {
      * Adds an explicitly synchronized job's fence to the implicit fences, the kernel's
      * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE}: containers are flattened (a container that has
      * already signalled adds nothing, not even its unsignalled members: an any-array's other
-     * members may never signal), each pending member is added with usage WRITE (for WRITE and READ_WRITE) or READ, following the reservation's
-     * replacement rule (a READ import never weakens an existing WRITE entry). Locks the
-     * reservation without a context.
+     * members may never signal), each pending member is added with usage WRITE (for WRITE and
+     * READ_WRITE) or READ, following the reservation's replacement rule (a READ import never
+     * weakens an existing WRITE entry). Locks the reservation without a context.
      *
      * @param fence the fence to import
      * @param direction what the job does to the buffer

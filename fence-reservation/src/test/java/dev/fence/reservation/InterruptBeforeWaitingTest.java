@@ -10,10 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * What the javadoc of {@link SharedBuffer#beginCpuAccess} and {@link Reservation#lockInterruptible()}
- * says about a thread already interrupted when it calls: the call throws even though it would not
- * have waited (an idle buffer, a free lock), clearing the status, except a nested read, which
- * does not lock or wait and leaves the status alone.
+ * What the javadoc of {@link SharedBuffer#beginCpuAccess} and
+ * {@link Reservation#lockInterruptible()} says about a thread already interrupted when it calls:
+ * the call throws even though it would not have waited (an idle buffer, a free lock), clearing the
+ * status, except a nested read, which does not lock or wait and leaves the status alone.
  */
 @Timeout(10)
 class InterruptBeforeWaitingTest {

@@ -28,13 +28,14 @@ import org.openjdk.jcstress.infra.results.ZZ_Result;
  * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceWaitTests[.SubTestName]}
  *
  * <p>A waiter first spins (up to {@code dev.fence.spinNanos}, 20 us), and with two actors the
- * signal nearly always lands inside the spin, so the default run hardly exercises the park
- * path. Run this class a second time with the spin off:
- * {@code -jvmArgs "-Xmx256m -Ddev.fence.spinNanos=0"}, as {@code fence-stress/ci.sh} does. Mutation check (review helper,
- * 2026-12-07): with {@code awaitSlow} ignoring a refused {@code link} (parking on a fence that
- * signalled between the spin and the link), the default run stayed green (69 samples, all
- * {@code true, true}); with the spin off, {@code SignalVsAwaitNanos} failed (TIMEOUT: a waiter
- * parked for good) after 400 samples, and the unmutated code passed (836 K samples).
+ * signal nearly always lands inside the spin, so the default run hardly exercises the park path.
+ * Run this class a second time with the spin off:
+ * {@code -jvmArgs "-Xmx256m -Ddev.fence.spinNanos=0"}, as {@code fence-stress/ci.sh} does. Mutation
+ * check (review helper, 2026-12-07): with {@code awaitSlow} ignoring a refused {@code link}
+ * (parking on a fence that signalled between the spin and the link), the default run stayed green
+ * (69 samples, all {@code true, true}); with the spin off, {@code SignalVsAwaitNanos} failed
+ * (TIMEOUT: a waiter parked for good) after 400 samples, and the unmutated code passed (836 K
+ * samples).
  */
 public final class FenceWaitTests {
 
