@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 @SuppressWarnings("try") // the deferrals are used for their scope
@@ -111,7 +110,7 @@ class CallbackDeferralTest {
         FutureTask<Boolean> waiter = new FutureTask<>(() -> f.await(60, TimeUnit.SECONDS));
         Thread t = new Thread(waiter, "waiter");
         t.start();
-        TestSupport.awaitCondition("waiter parked", () -> LockSupport.getBlocker(t) == f);
+        TestSupport.awaitParkedOn(t, f);
         List<String> log = new ArrayList<>();
         f.onSignal(x -> log.add("callback"));
         try (CallbackDeferral d = CallbackDeferral.begin()) {

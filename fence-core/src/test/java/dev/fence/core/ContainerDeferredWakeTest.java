@@ -20,12 +20,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(10)
 class ContainerDeferredWakeTest {
 
-    private static void awaitParked(Thread t, Fence f) {
-        TestSupport.awaitCondition("waiter linked and parked",
-                () -> f.hasCallbacks() && (t.getState() == Thread.State.WAITING
-                        || t.getState() == Thread.State.TIMED_WAITING));
-    }
-
     private static Thread waiter(Fence f, CountDownLatch returned) {
         Thread t = new Thread(() -> {
             f.awaitUninterruptibly();
@@ -41,7 +35,7 @@ class ContainerDeferredWakeTest {
         FenceArray array = FenceArray.all(m);
         CountDownLatch returned = new CountDownLatch(1);
         Thread t = waiter(array, returned);
-        awaitParked(t, array);
+        TestSupport.awaitParkedOn(t, array);
         try (CallbackDeferral d = CallbackDeferral.begin()) {
             assertTrue(m.signal());
             assertTrue(m.isSignaled());
@@ -61,7 +55,7 @@ class ContainerDeferredWakeTest {
         FenceChain link = FenceChain.link(null, f, 1);
         CountDownLatch returned = new CountDownLatch(1);
         Thread t = waiter(link, returned);
-        awaitParked(t, link);
+        TestSupport.awaitParkedOn(t, link);
         try (CallbackDeferral d = CallbackDeferral.begin()) {
             assertTrue(f.signal());
             // The link's callback on f is held back; nobody polls the link, so it has not

@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -81,8 +80,7 @@ class DocExamplesTest {
             assertSame(render, both, "one fence per context, the later one");
             Thread waiter = Thread.currentThread();
             worker.execute(() -> {
-                TestSupport.awaitCondition("waiter parked",
-                        () -> LockSupport.getBlocker(waiter) == both);
+                TestSupport.awaitParkedOn(waiter, both);
                 gpu.signalUpTo(2);
             });
             if (!both.await(60, TimeUnit.SECONDS)) {

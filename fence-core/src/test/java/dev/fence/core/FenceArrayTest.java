@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** {@link FenceArray} all/any semantics (DESIGN.md settled details). */
@@ -183,8 +182,7 @@ class FenceArrayTest {
         Thread t = new Thread(a::awaitUninterruptibly, "array-waiter");
         t.setDaemon(true);
         t.start();
-        TestSupport.awaitCondition("waiter parked on the array",
-                () -> LockSupport.getBlocker(t) == a);
+        TestSupport.awaitParkedOn(t, a);
         f1.signal();
         f2.signal();
         TestSupport.join(t);

@@ -270,7 +270,7 @@ class FenceWaitTest {
             waiterReturned.countDown();
         });
         t.start();
-        TestSupport.awaitCondition("waiter parked", () -> LockSupport.getBlocker(t) == f);
+        TestSupport.awaitParkedOn(t, f);
         f.signal(err);
         TestSupport.join(t);
         assertTrue(seenError.get() == err, "the waiter sees the error published by the signal");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /** Small helpers shared by the fence-core tests. */
@@ -31,6 +32,17 @@ final class TestSupport {
             }
             Thread.yield();
         }
+    }
+
+    /**
+     * Waits until {@code t} is parked in a wait on {@code fence} (the fence is its park blocker,
+     * which a waiter sets only once its node is linked); fails after {@link #PATIENCE_NANOS}.
+     * Signal after this, not before: a wait whose timeout runs out still reports a fence
+     * signalled meanwhile, so only a signal that reaches a parked waiter tests its wake-up.
+     */
+    static void awaitParkedOn(Thread t, Fence fence) {
+        awaitCondition(t.getName() + " parked on " + fence,
+                () -> LockSupport.getBlocker(t) == fence);
     }
 
     /** Joins {@code t}, failing if it does not end within {@link #PATIENCE_NANOS}. */

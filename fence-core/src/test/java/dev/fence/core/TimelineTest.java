@@ -12,7 +12,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -539,8 +538,7 @@ class TimelineTest {
         Fence f3 = tl.next();
         Thread waiter = Thread.currentThread();
         Thread w = new Thread(() -> {
-            TestSupport.awaitCondition("waiter parked on point 3",
-                    () -> LockSupport.getBlocker(waiter) == f3);
+            TestSupport.awaitParkedOn(waiter, f3);
             tl.signalUpTo(3);
         });
         w.setDaemon(true);

@@ -677,11 +677,11 @@ public final class PipelineDemo {
                 backoffs.addAndGet(exec.backoffs());
                 transactions.incrementAndGet();
             }
+            Fence[] jobs = sub.jobs();
             Consumer<Fence[]> seam = afterSubmitTestSeam;
             if (seam != null) {
-                seam.accept(sub.jobs());
+                seam.accept(jobs);
             }
-            Fence[] jobs = sub.jobs();
             SyncFile out = SyncFile.create(jobs[jobs.length - 1]);
             // the first engine's latency counts from the submission, as the engine itself does:
             // the GPU may well finish before this thread gets here
