@@ -32,7 +32,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * then itself visible to implicit synchronization: until {@link #endCpuAccess(Direction)}, the
  * reservation carries a CPU fence (READ for CPU readers, WRITE for a CPU writer), so device work
  * submitted meanwhile waits for the CPU to finish, and CPU readers and writers exclude each other
- * (many readers, or one writer).
+ * (many readers, or one writer). That exclusion does not rest on the reservation alone: a begin
+ * also waits for this buffer's open CPU accesses whose fence the reservation no longer lists
+ * (replaced through {@link Reservation#addExclusiveFence(Fence)}, for instance).
  *
  * <pre>{@code
  * buf.beginCpuAccess(SharedBuffer.Direction.READ);   // waits for pending device writes
@@ -130,22 +132,31 @@ public final class SharedBuffer {
      * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
      * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage;
      * then lock the reservation (plain lock) and re-check: if new fences arrived meanwhile,
-     * unlock and wait again. Otherwise, under cpuLock, install the CPU fence (a reader reuses the
-     * open read fence), and unlock the reservation. Lock order: reservation, then cpuLock.
+     * unlock and wait again. Otherwise, under cpuLock, check this buffer's own open accesses
+     * (cpuBusyLocked: the open read fence for a writer, openWriteFence for anyone) and, if none
+     * is in the way, install the CPU fence (a reader reuses the open read fence), and unlock the
+     * reservation. The reservation alone is not enough: it can lose a CPU fence while the access
+     * is open (addExclusiveFence replaces every listed fence; a device job that depends on the
+     * CPU fence and is then force-completed leaves nothing pending), and before the twenty-sixth
+     * session a second writer (or a reader beside a writer, a writer beside readers) then began
+     * while the first access was still open. If one is in the way, unlock both and wait (no lock
+     * held) for its fence, then start over. Every install holds the reservation lock, so the
+     * check stays true until the install. Lock order: reservation, then cpuLock.
      *
      * beginCpuAccessAll: every check first (nulls, duplicates, one WwClass, no reservation held,
      * then each buffer's per-thread check under its cpuLock), so a refused call changes nothing.
      * Only this thread changes its own perThread entries, so the checks stay true until it acts on
      * them. Then the single-buffer loop over all the buffers that are not nested reads: wait for
      * each (no lock held), lock all their reservations through one ExecContext (INTERRUPTIBLE,
-     * IGNORE_DUPLICATES: two buffers may share a reservation), re-check all, and install every CPU
-     * fence before closing the context. A device job that locked some of them before us depends
-     * on none of these CPU fences (none was installed) and the re-check waits for it; one that
-     * locks after us depends on all of them and is waited for by none. So no job can wait for
-     * one of our accesses while we wait for it: the cross-buffer cycle of nested begins cannot
-     * form. Lock order: all the reservations, then one cpuLock at a time. Nested reads are counted
-     * last, when nothing can throw any more (their fence stays installed meanwhile: this
-     * thread's own read holds it).
+     * IGNORE_DUPLICATES: two buffers may share a reservation), re-check all (the reservations,
+     * then each buffer's own open accesses; if one is in the way, close the context, wait for its
+     * fence and start over), and install every CPU fence before closing the context. A device
+     * job that locked some of them before us depends on none of these CPU fences (none was
+     * installed) and the re-check waits for it; one that locks after us depends on all of them
+     * and is waited for by none. So no job can wait for one of our accesses while we wait for
+     * it: the cross-buffer cycle of nested begins cannot form. Lock order: all the reservations,
+     * then one cpuLock at a time. Nested reads are counted last, when nothing can throw any more
+     * (their fence stays installed meanwhile: this thread's own read holds it).
      *
      * endCpuAccess: under cpuLock, check and close the access; the last reader (or the writer)
      * takes the fence out of the fields and signals it there, inside a CallbackDeferral, so
@@ -185,6 +196,7 @@ public final class SharedBuffer {
     private long cpuSeqno;
     private Fence readFence;
     private int readers;
+    private Fence openWriteFence; // the open CPU write's fence (one at a time), for begins
 
     /**
      * Wraps {@code buffer} with a new {@link Reservation} of {@link Reservation#DEFAULT_CLASS}.
@@ -244,10 +256,13 @@ public final class SharedBuffer {
 
     /**
      * Starts a CPU access: waits (interruptibly, without time limit) for the fences
-     * {@code direction} must respect, then registers the access so that work submitted later
-     * waits for it. See the class comment. To access several buffers at once, begin them together
-     * with {@link #beginCpuAccessAll(Direction, SharedBuffer...)}: beginning this buffer while
-     * this thread has an open access to another one can deadlock with device work that uses both.
+     * {@code direction} must respect and for the open CPU accesses of this buffer it must not
+     * overlap (a read for the open write, a write for the open reads and write, whether or not
+     * the reservation still lists their fences), then registers the access so that work
+     * submitted later waits for it. See the class comment. To access several buffers at once,
+     * begin them together with {@link #beginCpuAccessAll(Direction, SharedBuffer...)}: beginning
+     * this buffer while this thread has an open access to another one can deadlock with device
+     * work that uses both.
      *
      * @param direction what the CPU will do
      * @throws InterruptedException if the thread is interrupted while waiting, or already
@@ -280,16 +295,22 @@ public final class SharedBuffer {
         Usage usage = Usage.forAccess(direction.writes());
         for (;;) {
             reservation.await(usage);
+            Fence cpuBusy;
             reservation.lockInterruptible();
             try {
                 if (!reservation.testSignaled(usage)) {
                     continue; // fences were added while we waited: wait for those too
                 }
-                installCpuFence(direction, me);
-                return;
+                cpuBusy = installCpuFence(direction, me);
+                if (cpuBusy == null) {
+                    return;
+                }
             } finally {
                 reservation.unlock();
             }
+            // This buffer's own CPU access is still open, though the reservation no longer lists
+            // its fence (a device job replaced it): wait for the fence itself, no lock held.
+            cpuBusy.await();
         }
     }
 
@@ -298,9 +319,10 @@ public final class SharedBuffer {
      * buffers at the same time (see "Several buffers at once" in the class comment). It waits
      * (interruptibly, without time limit, holding no lock) for the fences {@code direction} must
      * respect on every buffer; then locks all their reservations together through one
-     * {@link ExecContext} and checks that no new fence arrived meanwhile (if one did, it unlocks
-     * and waits again); then registers the access on every buffer while it still holds all the
-     * locks, so no device work can be submitted between two of the accesses. End each access with
+     * {@link ExecContext} and checks that no new fence arrived meanwhile and that no open CPU
+     * access of a buffer is in the way (if so, it unlocks and waits again); then registers the
+     * access on every buffer while it still holds all the locks, so no device work can be
+     * submitted between two of the accesses. End each access with
      * {@link #endCpuAccess(Direction)} or all of them with
      * {@link #endCpuAccessAll(Direction, SharedBuffer...)}.
      *
@@ -387,6 +409,7 @@ public final class SharedBuffer {
         if (!fresh.isEmpty()) {
             Usage usage = Usage.forAccess(direction.writes());
             for (;;) {
+                Fence cpuBusy = null;
                 for (SharedBuffer b : fresh) {
                     b.reservation.await(usage);
                 }
@@ -400,11 +423,22 @@ public final class SharedBuffer {
                     if (!allSignaled(fresh, usage)) {
                         continue; // fences were added while we waited: close, wait for those too
                     }
-                    for (SharedBuffer b : fresh) {
-                        b.installCpuFence(direction, me);
+                    cpuBusy = cpuBusy(fresh, direction);
+                    if (cpuBusy == null) {
+                        // Nothing can open an access on these buffers meanwhile (every install
+                        // holds the reservation lock; a nested read needs an open read, which
+                        // cpuBusy reported for a write), so no install finds one.
+                        for (SharedBuffer b : fresh) {
+                            if (b.installCpuFence(direction, me) != null) {
+                                throw new AssertionError("a CPU access opened under our locks");
+                            }
+                        }
                     }
                 }
-                break;
+                if (cpuBusy == null) {
+                    break;
+                }
+                cpuBusy.await(); // an open CPU access the reservation lost: see beginCpuAccess
             }
         }
         // Nested reads last, when nothing can throw: their fences stay installed meanwhile (this
@@ -420,6 +454,22 @@ public final class SharedBuffer {
                 }
             }
         }
+    }
+
+    /** The first open CPU access of {@code bufs} that a {@code direction} begin must wait for. */
+    private static Fence cpuBusy(List<SharedBuffer> bufs, Direction direction) {
+        for (SharedBuffer b : bufs) {
+            b.cpuLock.lock();
+            try {
+                Fence busy = b.cpuBusyLocked(direction);
+                if (busy != null) {
+                    return busy;
+                }
+            } finally {
+                b.cpuLock.unlock();
+            }
+        }
+        return null;
     }
 
     private static boolean allSignaled(List<SharedBuffer> bufs, Usage usage) {
@@ -500,15 +550,36 @@ public final class SharedBuffer {
     }
 
     /**
+     * Under cpuLock: the fence of an open CPU access of this buffer (another thread's: this
+     * thread's own are refused or nested before) that a new {@code direction} access must wait
+     * for, whether or not the reservation still lists it; {@code null} if there is none. A read
+     * waits for the open write; a write for the open reads and the open write.
+     */
+    private Fence cpuBusyLocked(Direction direction) {
+        if (direction.writes() && readFence != null) {
+            return readFence;
+        }
+        return openWriteFence;
+    }
+
+    /**
      * Registers a new (not nested) access of {@code me} and adds its CPU fence to the
      * reservation, which the caller holds and has found free of fences {@code direction} must
-     * wait for. A reader joining open CPU reads of other threads reuses their fence.
+     * wait for; unless an open CPU access of this buffer must be waited for first (see
+     * {@link #cpuBusyLocked}), in which case nothing changes and its fence is returned. A reader
+     * joining open CPU reads of other threads reuses their fence.
+     *
+     * @return {@code null} once installed, else the fence to wait for before trying again
      */
-    private void installCpuFence(Direction direction, Thread me) {
+    private Fence installCpuFence(Direction direction, Thread me) {
         Fence toAdd = null;
         Usage addUsage = null;
         cpuLock.lock();
         try {
+            Fence busy = cpuBusyLocked(direction);
+            if (busy != null) {
+                return busy;
+            }
             Open open = perThread.get(me);
             if (open == null) {
                 open = new Open();
@@ -518,6 +589,7 @@ public final class SharedBuffer {
             if (direction.writes()) {
                 open.writeFence = Fence.create(writeContext, ++cpuSeqno);
                 open.write = direction;
+                openWriteFence = open.writeFence;
                 toAdd = open.writeFence;
                 addUsage = Usage.WRITE;
             } else {
@@ -537,6 +609,7 @@ public final class SharedBuffer {
             reservation.reserveFences(1);
             reservation.addFence(toAdd, addUsage);
         }
+        return null;
     }
 
     /**
@@ -569,6 +642,7 @@ public final class SharedBuffer {
                 open.write = null;
                 toSignal = open.writeFence;
                 open.writeFence = null;
+                openWriteFence = null; // it was ours: writes exclude each other
             } else {
                 open.reads--;
                 if (--readers == 0) {
