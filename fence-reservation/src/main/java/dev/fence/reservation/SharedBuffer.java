@@ -36,6 +36,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * also waits for this buffer's open CPU accesses whose fence the reservation no longer lists
  * (replaced through {@link Reservation#addExclusiveFence(Fence)}, for instance).
  *
+ * <p>A CPU writer that is waiting goes first: a CPU read that begins while a write begin of this
+ * buffer is waiting (for CPU readers, device work, or another writer) waits for that write to
+ * begin and end, so readers that keep overlapping each other cannot keep a writer out. Two
+ * kinds of read pass a waiting writer, because the writer may be waiting for them: a read nested
+ * in this thread's open read of the buffer, and a read begun by a thread that has any other CPU
+ * access open. Writers that keep coming can keep new readers out in turn.
+ *
  * <pre>{@code
  * buf.beginCpuAccess(SharedBuffer.Direction.READ);   // waits for pending device writes
  * try {
@@ -143,6 +150,19 @@ public final class SharedBuffer {
      * held) for its fence, then start over. Every install holds the reservation lock, so the
      * check stays true until the install. Lock order: reservation, then cpuLock.
      *
+     * Waiting writers go first. A write begin counts itself in writersWaiting from its start
+     * until it returns or throws (enqueueWriter, dequeueWriter, under cpuLock); while any is
+     * counted, writerGate (a fence of gateContext) is pending, and cpuBusyLocked gives it to a
+     * new reader, which waits for it and then starts over (finding the writer's fence). Before
+     * the twenty-sixth session a reader arriving while a writer waited for the open read fence
+     * joined that fence, so readers that kept overlapping kept the writer out forever. A reader
+     * that holds any open access (OPEN_BY_RESERVATION not empty) passes the gate: the waiting
+     * writer may be waiting for that access (a sibling buffer's read on a shared reservation, or
+     * a device job that depends on it), and holding the reader back would close a cycle. A
+     * nested read looks at nothing. The last writer to leave signals the gate under cpuLock
+     * (callbacks deferred), so a buffer's gates, like its read fences, signal in seqno order. The
+     * price is the usual one of writer preference: writers that keep coming keep new readers out.
+     *
      * beginCpuAccessAll: every check first (nulls, duplicates, one WwClass, no reservation held,
      * then each buffer's per-thread check under its cpuLock), so a refused call changes nothing.
      * Only this thread changes its own perThread entries, so the checks stay true until it acts on
@@ -150,13 +170,15 @@ public final class SharedBuffer {
      * each (no lock held), lock all their reservations through one ExecContext (INTERRUPTIBLE,
      * IGNORE_DUPLICATES: two buffers may share a reservation), re-check all (the reservations,
      * then each buffer's own open accesses; if one is in the way, close the context, wait for its
-     * fence and start over), and install every CPU fence before closing the context. A device
-     * job that locked some of them before us depends on none of these CPU fences (none was
-     * installed) and the re-check waits for it; one that locks after us depends on all of them
-     * and is waited for by none. So no job can wait for one of our accesses while we wait for
-     * it: the cross-buffer cycle of nested begins cannot form. Lock order: all the reservations,
-     * then one cpuLock at a time. Nested reads are counted last, when nothing can throw any more
-     * (their fence stays installed meanwhile: this thread's own read holds it).
+     * fence and start over; a reader waits for waiting writers' gates the same way; a writer is
+     * counted as waiting on every buffer for the whole call), and install every CPU fence
+     * before closing the context. A device job that locked some of them before us depends on
+     * none of these CPU fences (none was installed) and the re-check waits for it; one that
+     * locks after us depends on all of them and is waited for by none. So no job can wait for
+     * one of our accesses while we wait for it: the cross-buffer cycle of nested begins cannot
+     * form. Lock order: all the reservations, then one cpuLock at a time. Nested reads are
+     * counted last, when nothing can throw any more (their fence stays installed meanwhile: this
+     * thread's own read holds it).
      *
      * endCpuAccess: under cpuLock, check and close the access; the last reader (or the writer)
      * takes the fence out of the fields and signals it there, inside a CallbackDeferral, so
@@ -184,6 +206,7 @@ public final class SharedBuffer {
     private final Reservation reservation;
     private final long readContext;
     private final long writeContext;
+    private final long gateContext;
     private final ReentrantLock cpuLock = new ReentrantLock();
     private final Map<Thread, Open> perThread = new HashMap<>();
     /**
@@ -197,6 +220,8 @@ public final class SharedBuffer {
     private Fence readFence;
     private int readers;
     private Fence openWriteFence; // the open CPU write's fence (one at a time), for begins
+    private int writersWaiting; // CPU write begins that have not installed yet
+    private Fence writerGate; // pending while writersWaiting > 0: later readers wait for it
 
     /**
      * Wraps {@code buffer} with a new {@link Reservation} of {@link Reservation#DEFAULT_CLASS}.
@@ -218,9 +243,10 @@ public final class SharedBuffer {
     public SharedBuffer(ByteBuffer buffer, Reservation reservation) {
         this.buffer = Objects.requireNonNull(buffer, "buffer");
         this.reservation = Objects.requireNonNull(reservation, "reservation");
-        long ctx = Fence.allocateContexts(2);
+        long ctx = Fence.allocateContexts(3);
         this.readContext = ctx;
         this.writeContext = ctx + 1;
+        this.gateContext = ctx + 2;
     }
 
     /**
@@ -258,11 +284,12 @@ public final class SharedBuffer {
      * Starts a CPU access: waits (interruptibly, without time limit) for the fences
      * {@code direction} must respect and for the open CPU accesses of this buffer it must not
      * overlap (a read for the open write, a write for the open reads and write, whether or not
-     * the reservation still lists their fences), then registers the access so that work
-     * submitted later waits for it. See the class comment. To access several buffers at once,
-     * begin them together with {@link #beginCpuAccessAll(Direction, SharedBuffer...)}: beginning
-     * this buffer while this thread has an open access to another one can deadlock with device
-     * work that uses both.
+     * the reservation still lists their fences; a read also for the write begins of this buffer
+     * that are waiting, unless it is nested or this thread has an access open), then registers
+     * the access so that work submitted later waits for it. See the class comment. To access
+     * several buffers at once, begin them together with
+     * {@link #beginCpuAccessAll(Direction, SharedBuffer...)}: beginning this buffer while this
+     * thread has an open access to another one can deadlock with device work that uses both.
      *
      * @param direction what the CPU will do
      * @throws InterruptedException if the thread is interrupted while waiting, or already
@@ -292,25 +319,38 @@ public final class SharedBuffer {
         } finally {
             cpuLock.unlock();
         }
-        Usage usage = Usage.forAccess(direction.writes());
-        for (;;) {
-            reservation.await(usage);
-            Fence cpuBusy;
-            reservation.lockInterruptible();
-            try {
-                if (!reservation.testSignaled(usage)) {
-                    continue; // fences were added while we waited: wait for those too
+        boolean writes = direction.writes();
+        // A reader that holds any access passes waiting writers: they may be waiting for it.
+        boolean passGate = !writes && !OPEN_BY_RESERVATION.get().isEmpty();
+        if (writes) {
+            enqueueWriter();
+        }
+        try {
+            Usage usage = Usage.forAccess(writes);
+            for (;;) {
+                reservation.await(usage);
+                Fence cpuBusy;
+                reservation.lockInterruptible();
+                try {
+                    if (!reservation.testSignaled(usage)) {
+                        continue; // fences were added while we waited: wait for those too
+                    }
+                    cpuBusy = installCpuFence(direction, me, passGate);
+                    if (cpuBusy == null) {
+                        return;
+                    }
+                } finally {
+                    reservation.unlock();
                 }
-                cpuBusy = installCpuFence(direction, me);
-                if (cpuBusy == null) {
-                    return;
-                }
-            } finally {
-                reservation.unlock();
+                // An open CPU access of this buffer (its fence may be missing from the
+                // reservation: a device job replaced it), or a writer that waits: wait for its
+                // fence, no lock held.
+                cpuBusy.await();
             }
-            // This buffer's own CPU access is still open, though the reservation no longer lists
-            // its fence (a device job replaced it): wait for the fence itself, no lock held.
-            cpuBusy.await();
+        } finally {
+            if (writes) {
+                dequeueWriter();
+            }
         }
     }
 
@@ -407,39 +447,7 @@ public final class SharedBuffer {
             }
         }
         if (!fresh.isEmpty()) {
-            Usage usage = Usage.forAccess(direction.writes());
-            for (;;) {
-                Fence cpuBusy = null;
-                for (SharedBuffer b : fresh) {
-                    b.reservation.await(usage);
-                }
-                try (ExecContext exec = ExecContext.create(cls, ExecContext.Flag.INTERRUPTIBLE,
-                        ExecContext.Flag.IGNORE_DUPLICATES)) {
-                    exec.lockAll(e -> {
-                        for (SharedBuffer b : fresh) {
-                            e.lock(b.reservation);
-                        }
-                    });
-                    if (!allSignaled(fresh, usage)) {
-                        continue; // fences were added while we waited: close, wait for those too
-                    }
-                    cpuBusy = cpuBusy(fresh, direction);
-                    if (cpuBusy == null) {
-                        // Nothing can open an access on these buffers meanwhile (every install
-                        // holds the reservation lock; a nested read needs an open read, which
-                        // cpuBusy reported for a write), so no install finds one.
-                        for (SharedBuffer b : fresh) {
-                            if (b.installCpuFence(direction, me) != null) {
-                                throw new AssertionError("a CPU access opened under our locks");
-                            }
-                        }
-                    }
-                }
-                if (cpuBusy == null) {
-                    break;
-                }
-                cpuBusy.await(); // an open CPU access the reservation lost: see beginCpuAccess
-            }
+            beginFresh(direction, cls, fresh, me);
         }
         // Nested reads last, when nothing can throw: their fences stay installed meanwhile (this
         // thread's own open read holds each of them), as in beginCpuAccess.
@@ -456,12 +464,70 @@ public final class SharedBuffer {
         }
     }
 
-    /** The first open CPU access of {@code bufs} that a {@code direction} begin must wait for. */
-    private static Fence cpuBusy(List<SharedBuffer> bufs, Direction direction) {
+    /** beginCpuAccessAll's wait and install for the buffers that are not nested reads. */
+    private static void beginFresh(Direction direction, WwClass cls, List<SharedBuffer> fresh,
+            Thread me) throws InterruptedException {
+        boolean writes = direction.writes();
+        // As in beginCpuAccess: decided before anything is installed, which changes the count.
+        boolean passGate = !writes && !OPEN_BY_RESERVATION.get().isEmpty();
+        int queued = 0;
+        try {
+            if (writes) {
+                for (SharedBuffer b : fresh) {
+                    b.enqueueWriter();
+                    queued++;
+                }
+            }
+            Usage usage = Usage.forAccess(writes);
+            for (;;) {
+                Fence cpuBusy = null;
+                for (SharedBuffer b : fresh) {
+                    b.reservation.await(usage);
+                }
+                try (ExecContext exec = ExecContext.create(cls, ExecContext.Flag.INTERRUPTIBLE,
+                        ExecContext.Flag.IGNORE_DUPLICATES)) {
+                    exec.lockAll(e -> {
+                        for (SharedBuffer b : fresh) {
+                            e.lock(b.reservation);
+                        }
+                    });
+                    if (!allSignaled(fresh, usage)) {
+                        continue; // fences were added while we waited: close, wait for those too
+                    }
+                    cpuBusy = cpuBusy(fresh, direction, passGate);
+                    if (cpuBusy == null) {
+                        // No access can open on these buffers meanwhile (every install holds the
+                        // reservation lock; a nested read needs an open read, which cpuBusy
+                        // reported for a write), so no install finds one. A writer that starts
+                        // waiting after the check came after us: the installs pass its gate.
+                        for (SharedBuffer b : fresh) {
+                            if (b.installCpuFence(direction, me, true) != null) {
+                                throw new AssertionError("a CPU access opened under our locks");
+                            }
+                        }
+                    }
+                }
+                if (cpuBusy == null) {
+                    return;
+                }
+                cpuBusy.await(); // an open CPU access, or a waiting writer: see beginCpuAccess
+            }
+        } finally {
+            for (int i = 0; i < queued; i++) {
+                fresh.get(i).dequeueWriter();
+            }
+        }
+    }
+
+    /**
+     * The first open CPU access (or, for a reader that does not pass them, waiting writer) of
+     * {@code bufs} that a {@code direction} begin must wait for.
+     */
+    private static Fence cpuBusy(List<SharedBuffer> bufs, Direction direction, boolean passGate) {
         for (SharedBuffer b : bufs) {
             b.cpuLock.lock();
             try {
-                Fence busy = b.cpuBusyLocked(direction);
+                Fence busy = b.cpuBusyLocked(direction, passGate);
                 if (busy != null) {
                     return busy;
                 }
@@ -553,13 +619,52 @@ public final class SharedBuffer {
      * Under cpuLock: the fence of an open CPU access of this buffer (another thread's: this
      * thread's own are refused or nested before) that a new {@code direction} access must wait
      * for, whether or not the reservation still lists it; {@code null} if there is none. A read
-     * waits for the open write; a write for the open reads and the open write.
+     * waits for the open write, and for the gate of waiting writers unless {@code passGate}; a
+     * write waits for the open reads and the open write.
      */
-    private Fence cpuBusyLocked(Direction direction) {
-        if (direction.writes() && readFence != null) {
-            return readFence;
+    private Fence cpuBusyLocked(Direction direction, boolean passGate) {
+        if (direction.writes()) {
+            if (readFence != null) {
+                return readFence;
+            }
+        } else if (!passGate && writerGate != null) {
+            return writerGate;
         }
         return openWriteFence;
+    }
+
+    /** Counts a CPU writer that starts its begin: readers arriving from now on wait for it. */
+    private void enqueueWriter() {
+        cpuLock.lock();
+        try {
+            if (writersWaiting++ == 0) {
+                writerGate = Fence.create(gateContext, ++cpuSeqno);
+            }
+        } finally {
+            cpuLock.unlock();
+        }
+    }
+
+    /**
+     * Uncounts a CPU writer whose begin returned or threw; the last one signals the gate (under
+     * cpuLock, so gates signal in seqno order, callbacks deferred as in endCpuAccess).
+     */
+    private void dequeueWriter() {
+        CallbackDeferral deferral = null;
+        cpuLock.lock();
+        try {
+            if (--writersWaiting == 0) {
+                Fence gate = writerGate;
+                writerGate = null;
+                deferral = CallbackDeferral.begin();
+                gate.signal();
+            }
+        } finally {
+            cpuLock.unlock();
+            if (deferral != null) {
+                deferral.close();
+            }
+        }
     }
 
     /**
@@ -571,12 +676,12 @@ public final class SharedBuffer {
      *
      * @return {@code null} once installed, else the fence to wait for before trying again
      */
-    private Fence installCpuFence(Direction direction, Thread me) {
+    private Fence installCpuFence(Direction direction, Thread me, boolean passGate) {
         Fence toAdd = null;
         Usage addUsage = null;
         cpuLock.lock();
         try {
-            Fence busy = cpuBusyLocked(direction);
+            Fence busy = cpuBusyLocked(direction, passGate);
             if (busy != null) {
                 return busy;
             }
