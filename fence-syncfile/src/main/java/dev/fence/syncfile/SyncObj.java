@@ -95,9 +95,11 @@ public final class SyncObj {
      * their user callbacks, or queues them on the fences) and finally releases the replaced head.
      * No user code and no fence callback ever runs while `lock` is held: linking and finding
      * poll earlier fences (isSignaled), which may signal a driver's fence there, so writers run
-     * inside a CallbackDeferral and such a fence's callbacks run after the unlock. The waiter
-     * scan (find) still polls under `lock`, as the kernel's submit-waiter scan does under its
-     * spinlock; linking, which polls on every append, runs before the lock.
+     * inside a CallbackDeferral and such a fence's callbacks run after the unlock. The writers'
+     * waiter scan (find) still polls under `lock`, as the kernel's submit-waiter scan does under
+     * its spinlock (a queued waiter's point is above the old head, so finding it on a link this
+     * object appended stops at the new link without polling); linking, which polls on every
+     * append, runs before the lock, and so does a registration's find (addWaiter).
      *
      * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
      * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
@@ -107,9 +109,10 @@ public final class SyncObj {
      *
      * No lost wakeups: a waiter first checks lock-free; if the point is missing, it registers
      * under `lock` and re-checks there (addWaiter), so a writer either published before the
-     * re-check (the waiter captures directly) or publishes after the waiter is queued (the writer
-     * captures for it). await's thread clears its `fired` flag before each scan and parks only if
-     * no event set it since, so a submission or signal between the scan and the park is seen.
+     * re-check (the waiter captures directly, after the unlock) or publishes after the waiter is
+     * queued (the writer captures for it). await's thread clears its `fired` flag before each
+     * scan and parks only if no event set it since, so a submission or signal between the scan
+     * and the park is seen.
      */
 
     /** {@link #await} flag: wait for every object (default: the first one). */
@@ -664,18 +667,21 @@ public final class SyncObj {
      * find_fence without waiting: null if missing, the signalled stub if collected.
      */
     private Fence find(Fence h, long point) {
-        if (h == null) {
+        if (!submitted(h, point)) {
             return null;
         }
-        if (point == 0L) {
-            return h;
+        return point == 0L ? h : FenceChain.find(h, point);
+    }
+
+    /** Whether the snapshot {@code h} has a fence for {@code point}; polls nothing. */
+    private static boolean submitted(Fence h, long point) {
+        if (h == null) {
+            return false;
         }
         // Unsigned, as FenceChain and the kernel's u64 seqnos: a chain installed from elsewhere
         // (replaceFence, importSyncFile) may carry seqnos at or above 2^63.
-        if (!(h instanceof FenceChain) || Long.compareUnsigned(h.seqno(), point) < 0) {
-            return null;
-        }
-        return FenceChain.find(h, point);
+        return point == 0L
+                || h instanceof FenceChain && Long.compareUnsigned(h.seqno(), point) >= 0;
     }
 
     /**
@@ -686,13 +692,21 @@ public final class SyncObj {
      * @return the capture, or null if the point has no fence
      */
     private Capture capture(long point) {
+        return capture(point, false);
+    }
+
+    /**
+     * {@link #capture(long)}; {@code forDelivery}: for a dequeued waiter, which must not be
+     * lost, so a reference count at its limit does not throw (see retainForDelivery).
+     */
+    private Capture capture(long point, boolean forDelivery) {
         for (;;) {
             Fence h = head;
             Fence f = find(h, point);
             if (f == null) {
                 return null;
             }
-            if (f.tryRetain()) {
+            if (forDelivery ? retainForDelivery(f) : f.tryRetain()) {
                 return new Capture(f, true);
             }
             if (head == h) {
@@ -847,24 +861,31 @@ public final class SyncObj {
         }
     }
 
-    /** Queues {@code w}, or delivers at once if its point is available (re-checked under lock). */
+    /**
+     * Queues {@code w}, or delivers at once if its point is available (re-checked under lock).
+     * Whether the point is there is decided under the lock without polling anything; its fence
+     * is then found after the unlock, on the current head as {@link #capture} finds it: finding
+     * walks the chain and polls the earlier points' fences, and a driver's pollSignaled hook
+     * must not run under this lock (see install()).
+     */
     private void addWaiter(PointWaiter w) {
-        Fence f;
-        boolean counted;
-        CallbackDeferral deferral = CallbackDeferral.begin(); // find() polls: see install()
-        lock.lock();
-        try {
-            f = find(head, w.point);
-            if (f == null) {
-                waiters.add(w);
+        for (;;) {
+            lock.lock();
+            try {
+                if (!submitted(head, w.point)) {
+                    waiters.add(w);
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            Capture c = capture(w.point, true);
+            if (c != null) {
+                w.deliver(c.fence, c.counted);
                 return;
             }
-            counted = retainForDelivery(f);
-        } finally {
-            lock.unlock();
-            deferral.close();
+            // reset or replaced by a fence without the point since: register again
         }
-        w.deliver(f, counted);
     }
 
     /** Dequeues {@code w} if it is still queued. */

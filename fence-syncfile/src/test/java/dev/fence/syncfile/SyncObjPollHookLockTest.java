@@ -11,6 +11,7 @@ import dev.fence.core.Fence;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
@@ -108,5 +109,69 @@ class SyncObjPollHookLockTest {
         assertEquals(10, obj.lastSubmitted());
         first.signal();
         assertEquals(2, obj.query());
+    }
+
+    /**
+     * The same deadlock through onPoint: registering on a point that is already there walks the
+     * chain to it, which polls the earlier points' fences. That walk ran under the object's
+     * lock, so an onPoint on an added point, whose poll waits for the driver's lock, and the
+     * driver adding a point while holding that lock waited for each other.
+     */
+    @Test
+    void onPointOnAnAddedPointDoesNotDeadlockWithTheDriverAddingAPoint() throws Exception {
+        ReentrantLock driverLock = new ReentrantLock();
+        LockedPoll first = new LockedPoll(driverLock);
+        SyncObj obj = SyncObj.create();
+        obj.addPoint(1, first);
+        Fence second = fresh();
+        obj.addPoint(2, second); // finding point 1 now walks past point 2's link to first's
+
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> driverFailure = new AtomicReference<>();
+        Thread driver = new Thread(() -> {
+            driverLock.lock();
+            try {
+                held.countDown();
+                go.await();
+                obj.signal(3); // the driver's completion path, under its own lock
+            } catch (Throwable t) {
+                driverFailure.set(t);
+            } finally {
+                driverLock.unlock();
+            }
+        }, "driver");
+        driver.setDaemon(true);
+        driver.start();
+        assertTrue(held.await(10, TimeUnit.SECONDS));
+
+        AtomicInteger told = new AtomicInteger();
+        AtomicReference<Throwable> registrarFailure = new AtomicReference<>();
+        Thread registrar = new Thread(() -> {
+            try {
+                obj.onPoint(1, 0, told::incrementAndGet); // polls point 1: the driver's lock
+            } catch (Throwable t) {
+                registrarFailure.set(t);
+            }
+        }, "registrar");
+        registrar.setDaemon(true);
+        registrar.start();
+        awaitParked(registrar); // in pollSignaled, waiting for the driver's lock
+        go.countDown();
+
+        driver.join(20_000);
+        registrar.join(20_000);
+        assertFalse(driver.isAlive());
+        assertFalse(registrar.isAlive());
+        assertFalse(first.timedOut.get(), "the poll hook waited for the driver's lock while the"
+                + " driver waited for the object's: deadlock");
+        assertNull(driverFailure.get(), () -> "driver: " + driverFailure.get());
+        assertNull(registrarFailure.get(), () -> "registrar: " + registrarFailure.get());
+        assertEquals(3, obj.lastSubmitted());
+        assertEquals(0, told.get(), "point 1 is not reached yet");
+        first.signal();
+        assertEquals(1, told.get(), "point 1 reached: the registration was kept");
+        second.signal();
+        assertEquals(3, obj.query());
     }
 }
