@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
 /** {@link FenceArray} all/any semantics (DESIGN.md settled details). */
@@ -224,23 +226,60 @@ class FenceArrayTest {
         for (int i = 0; i < rounds; i++) {
             jobs[i] = mockFence();
         }
+        // The race: a job signals while its array is still installing callbacks on the members
+        // after it. Left to chance it almost never happens (an enable is shorter than a
+        // cross-thread hand-off, and the enabling thread soon runs ahead: 0 or 1 time in 20,000
+        // rounds here), so the two go in step: the enabler starts on array i once the signaller
+        // is watching job i, and the signaller signals job i as soon as the array has claimed it
+        // (enable-signalling set, with its node being linked), while the array goes on to six
+        // more long-lived members (`others`) after `forever`. The signaller marks the job just
+        // before its signal() (began); a job marked by the time its array's enable returned had
+        // its signal begin while that enable ran.
+        Fence[] others = new Fence[6];
+        for (int k = 0; k < others.length; k++) {
+            others[k] = mockFence();
+        }
+        AtomicInteger watching = new AtomicInteger(-1);
+        AtomicIntegerArray began = new AtomicIntegerArray(rounds);
         signaller = new Thread(() -> {
-            for (Fence j : jobs) {
-                j.signal();
+            for (int i = 0; i < rounds; i++) {
+                watching.set(i);
+                while (!jobs[i].signalingEnabled()) {
+                    Thread.onSpinWait();
+                }
+                began.set(i, 1);
+                jobs[i].signal();
             }
         });
         FenceArray[] arrays = new FenceArray[rounds];
         for (int i = 0; i < rounds; i++) {
-            arrays[i] = FenceArray.any(jobs[i], forever);
+            Fence[] members = new Fence[2 + others.length];
+            members[0] = jobs[i];
+            members[1] = forever;
+            System.arraycopy(others, 0, members, 2, others.length);
+            arrays[i] = FenceArray.any(members);
         }
+        signaller.setDaemon(true);
         signaller.start();
-        for (FenceArray a : arrays) {
-            a.enableSignaling();
+        int inside = 0;
+        for (int i = 0; i < rounds; i++) {
+            while (watching.get() != i) {
+                Thread.onSpinWait();
+            }
+            arrays[i].enableSignaling();
+            if (began.get(i) == 1) {
+                inside++;
+            }
         }
         TestSupport.join(signaller);
         for (FenceArray a : arrays) {
             assertTrue(a.isSignaled());
         }
         assertFalse(forever.hasCallbacks(), "fired any-arrays pile up on the long-lived member");
+        for (Fence o : others) {
+            assertFalse(o.hasCallbacks(), "fired any-arrays pile up on a long-lived member");
+        }
+        assertTrue(inside > 0, "no job signalled while its array's enableSignaling() ran,"
+                + " in " + rounds + " rounds: the race this test is named for never happened");
     }
 }
