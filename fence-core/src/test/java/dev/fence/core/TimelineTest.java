@@ -216,12 +216,18 @@ class TimelineTest {
      */
     @Test
     void concurrentProducersAndSignallersKeepOrderAndLoseNothing() throws Exception {
+        // The interleavings named above, summed over the rounds: callbacks that ran before the
+        // final signalUpTo (signalled while producers ran), and fenceAt points below the newest
+        // seqno, pending when issued (the heap path), that a racing signaller then signalled.
+        int ranDuringRuns = 0;
+        int heapPointsSignalledDuringRuns = 0;
         for (int round = 0; round < 20; round++) {
             Timeline tl = Timeline.create("t");
             int perProducer = 2_000;
             List<Long> ran = Collections.synchronizedList(new ArrayList<>());
             AtomicInteger queued = new AtomicInteger();
             List<List<Fence>> issued = new ArrayList<>();
+            List<Fence> heapPending = new ArrayList<>(); // producer 1's; read after the join
             List<Thread> threads = new ArrayList<>();
             CountDownLatch start = new CountDownLatch(1);
             for (int k = 0; k < 2; k++) {
@@ -234,7 +240,12 @@ class TimelineTest {
                     for (int i = 0; i < perProducer; i++) {
                         Fence f;
                         if (id == 1 && rnd.nextInt(4) == 0) {
-                            f = tl.fenceAt(Math.max(0, tl.value() + rnd.nextInt(8) - 2));
+                            long at = Math.max(0, tl.value() + rnd.nextInt(8) - 2);
+                            boolean below = at <= tl.tail.seqno(); // tail only rises
+                            f = tl.fenceAt(at);
+                            if (below && !f.isSignaled()) {
+                                heapPending.add(f);
+                            }
                         } else {
                             f = tl.next();
                         }
@@ -283,6 +294,12 @@ class TimelineTest {
                 }
             }
             long before = tl.value();
+            ranDuringRuns += ran.size();
+            for (Fence f : heapPending) {
+                if (f.seqno() <= before) {
+                    heapPointsSignalledDuringRuns++;
+                }
+            }
             for (List<Fence> mine : issued) {
                 for (Fence f : mine) {
                     if (f.seqno() <= before) {
@@ -301,6 +318,9 @@ class TimelineTest {
                 assertTrue(ran.get(i - 1) <= ran.get(i), "callbacks out of seqno order at " + i);
             }
         }
+        assertTrue(ranDuringRuns > 0, "no callback ran while the producers were running");
+        assertTrue(heapPointsSignalledDuringRuns > 0, "no pending fenceAt point below the newest"
+                + " seqno was signalled while the producers were running");
     }
 
     @Test
