@@ -12,6 +12,8 @@ import java.util.BitSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -124,10 +126,32 @@ class SyncDriverFenceTest {
                 null, 0, 10, TimeUnit.SECONDS));
         Thread t = new Thread(task, "awaiter");
         t.setDaemon(true);
-        f.onSignal(x -> t.interrupt()); // queued before the wait's own node: runs first
+        // Queued before the wait's own node, so it runs first: the waiter is still parked,
+        // nobody has woken it, when the interrupt reaches it. Checked, over 50 ms, before the
+        // interrupt: had the wait's node run first, its unpark would have let the waiter leave
+        // park (and return 0, the interrupt never seen) meanwhile.
+        AtomicBoolean parkedThroughout = new AtomicBoolean(true);
+        f.onSignal(x -> {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+            while (System.nanoTime() < end) {
+                if (LockSupport.getBlocker(t) == null) {
+                    parkedThroughout.set(false);
+                    break;
+                }
+                Thread.onSpinWait();
+            }
+            t.interrupt();
+        });
         t.start();
         awaitParked(t);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (LockSupport.getBlocker(t) == null) { // parked in the wait itself
+            assertTrue(System.nanoTime() < deadline, "awaiter never parked in the wait");
+            Thread.sleep(1);
+        }
         f.signal();
+        assertTrue(parkedThroughout.get(), "the waiter was woken before the interrupting callback"
+                + " ran: the wait's node ran first, so the interrupt came after the wake-up");
         try {
             assertEquals(0, task.get(10, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
