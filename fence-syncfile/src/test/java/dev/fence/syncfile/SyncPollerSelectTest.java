@@ -382,9 +382,15 @@ class SyncPollerSelectTest {
                 p.register(files[i], i);
             }
             ExecutorService ex = Executors.newFixedThreadPool(4);
+            Thread selector = Thread.currentThread();
             for (int t = 0; t < 4; t++) {
                 int first = t;
                 ex.execute(() -> {
+                    // start once the selector is parked in its first select, so that at least
+                    // that select must be woken by a signal
+                    while (LockSupport.getBlocker(selector) == null) {
+                        Thread.onSpinWait();
+                    }
                     for (int i = first; i < n; i += 4) {
                         fences[i].signal();
                     }
@@ -394,7 +400,17 @@ class SyncPollerSelectTest {
             int total = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (total < n && System.nanoTime() < deadline) {
-                p.select(1, TimeUnit.SECONDS);
+                // Every select must end because a key became ready, never by its timeout (up to
+                // 10 s): one that a lost wake-up left parked beside ready keys fails the test,
+                // where the old 1 s selects in a loop only came back late and collected them.
+                long timeout = Math.min(deadline - System.nanoTime(),
+                        TimeUnit.SECONDS.toNanos(10));
+                long t0 = System.nanoTime();
+                int got = p.select(Math.max(timeout, 1L), TimeUnit.NANOSECONDS);
+                long took = System.nanoTime() - t0;
+                assertTrue(got > 0 && took < timeout, "select returned " + got + " after "
+                        + TimeUnit.NANOSECONDS.toMillis(took) + " ms with " + total + " of " + n
+                        + " reported: a signal's wake-up was lost");
                 for (SyncPoller.Key k : p.readyKeys()) {
                     int i = (Integer) k.attachment();
                     assertFalse(seen[i], "reported twice: " + i);
