@@ -1,6 +1,7 @@
 package dev.fence.syncfile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
 import java.nio.channels.SelectionKey;
@@ -9,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** SyncFile.channel() in a Selector while another thread closes the file. */
@@ -26,6 +28,9 @@ class SyncFileChannelCloseTest {
         int spurious = 0;
         int validHits = 0;
         int rounds = 0;
+        int overlapped = 0; // selectNow calls that ran while close() was running
+        // the round whose close() has started (set by the closer just before it calls close())
+        AtomicInteger closing = new AtomicInteger();
         try (Selector sel = Selector.open()) {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             while (System.nanoTime() < end) {
@@ -35,11 +40,19 @@ class SyncFileChannelCloseTest {
                 SelectionKey key = sf.channel().register(sel, SelectionKey.OP_READ);
                 sel.selectNow();
                 sel.selectedKeys().clear();
-                Future<?> done = closer.submit(sf::close);
+                int round = rounds;
+                Future<?> done = closer.submit(() -> {
+                    closing.set(round);
+                    sf.close();
+                });
                 boolean last = false;
                 while (!last) {
                     last = done.isDone();
                     sel.selectNow();
+                    // began before close() ended (not last) and ended after it began
+                    if (!last && closing.get() == round) {
+                        overlapped++;
+                    }
                     if (sel.selectedKeys().contains(key) && !f.isSignaled()) {
                         spurious++;
                         if (key.isValid()) {
@@ -56,5 +69,7 @@ class SyncFileChannelCloseTest {
         }
         assertEquals(0, spurious, "pending channel reported readable " + spurious
                 + " times (" + validHits + " with the key still valid) in " + rounds + " rounds");
+        assertTrue(overlapped > 0, "no selectNow overlapped a close() in " + rounds
+                + " rounds: the race this test is about never ran");
     }
 }
