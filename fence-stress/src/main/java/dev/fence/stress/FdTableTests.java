@@ -206,6 +206,66 @@ public final class FdTableTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * DetachVsClose with the race paced: the detacher raises a flag just before detach(0), and
+     * the closer calls close(0) a random 0-400 ns after it sees the flag, so that the close often
+     * lands between detach()'s lookup of the number and its conditional removal (the step that
+     * must refuse a number closed in between). Unpaced, a detach() that ignored that refusal
+     * handed out a closed file in 4 of 110 K samples.
+     */
+
+    @JCStressTest
+    @Description("detach(0) vs close(0) started just after it: exactly one takes the number; a detached file stays open.")
+    @Outcome(id = "1, 3, 1", expect = ACCEPTABLE,
+            desc = "detach() won: it returned the open file; close() threw BadHandleException; the table is empty.")
+    @Outcome(id = "3, 0, 1", expect = ACCEPTABLE,
+            desc = "close() won and closed the file; detach() threw BadHandleException; the table is empty.")
+    @Outcome(expect = FORBIDDEN, desc = "Both or neither took the number, or a detached file was closed.")
+    @State
+    public static class PacedDetachVsClose {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        volatile boolean detaching;
+        volatile boolean detached;
+
+        {
+            fds.install(a);
+        }
+
+        @Actor
+        public void detacher(III_Result r) {
+            detaching = true;
+            try {
+                SyncFile f = fds.detach(0);
+                detached = true;
+                r.r1 = f == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+
+        @Actor
+        public void closer(III_Result r) {
+            while (!detaching) {
+                Thread.onSpinWait();
+            }
+            Probes.spinRandomly(Probes.Pacer.SPREAD_NANOS);
+            try {
+                fds.close(0);
+                r.r2 = 0;
+            } catch (BadHandleException e) {
+                r.r2 = BAD_HANDLE;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            // closed iff the closer won; never both
+            boolean ok = fds.size() == 0 && !fds.isOpen(0) && a.isClosed() != detached;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * One file, two tables: a file is installed under one number at a time, so of two racing
      * installs of the same file exactly one gets a number and the other is refused (the claim is
      * a CAS on the file, SyncFile.claimInstall).
@@ -288,6 +348,46 @@ public final class FdTableTests {
                 ok = installOrRefused(t2, a) == 0;
             }
             r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * The same race seen from the installer: detach() frees the number and only then hands the
+     * file back (releases its install claim, a volatile write that t2's claim CAS reads). So an
+     * install elsewhere that succeeded finds number 0 already gone from t1. Handing the file back
+     * first would leave it, for a moment, under two numbers in two tables (a close of t1's 0
+     * then closes the file t2 holds); DetachVsInstallElsewhere's end state cannot tell, as the
+     * detach completes either way.
+     */
+
+    @JCStressTest
+    @Description("t1 holds a at 0; t1.detach(0) vs t2.install(a) then t1.isOpen(0): an install that succeeded finds 0 gone from t1.")
+    @Outcome(id = "1, -7", expect = ACCEPTABLE, desc = "The install came before the detach released the file: refused.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The install came after the detach: accepted, and t1 no longer held number 0.")
+    @Outcome(expect = FORBIDDEN, desc = "The install succeeded while t1 still held the file under 0 (handed back before the number was freed), or the detach failed.")
+    @State
+    public static class InstallElsewhereAfterDetachFindsNumberFreed {
+        final FdTable t1 = new FdTable();
+        final FdTable t2 = new FdTable();
+        final SyncFile a = newFile();
+
+        {
+            t1.install(a);
+        }
+
+        @Actor
+        public void detacher(II_Result r) {
+            try {
+                r.r1 = t1.detach(0) == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+
+        @Actor
+        public void installer(II_Result r) {
+            int n = installOrRefused(t2, a);
+            r.r2 = n == 0 && t1.isOpen(0) ? BROKEN : n;
         }
     }
 

@@ -109,6 +109,51 @@ public final class FenceArrayTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * AllMembersRace with the race paced (Probes.Pacer, a's first callback, ahead of the
+     * array's member callback): b's signaller starts as a's member callback is about to run.
+     * A member records its error before it takes its count off the array's pending count, so
+     * the member that takes the count to 0 finds every earlier member's error. The other order
+     * fails only when b's whole step (decrement, read of the first error) falls between a's
+     * decrement and a's error write, a few instructions: unpaced, 6 of 774 K samples.
+     */
+
+    @JCStressTest
+    @Description("all(a, b), a.signal(ERR) vs b.signal() started as a's callbacks run: the array signals once, with ERR.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "One array signal (callback ran once), carrying ERR.")
+    @Outcome(expect = FORBIDDEN, desc = "Array signalled twice / never, or lost or invented the member error.")
+    @State
+    public static class PacedAllMembersRace {
+        final Fence a = fresh();
+        final Fence b = fresh();
+        final Probes.Pacer pacer = new Probes.Pacer(Probes.Pacer.SPREAD_NANOS);
+        final FenceArray arr;
+        final Counter cb = new Counter();
+
+        {
+            a.addCallback(pacer); // before the array's member callback on a
+            arr = FenceArray.all(a, b);
+            arr.addCallback(cb);
+        }
+
+        @Actor
+        public void signallerA() {
+            a.signal(ERR);
+        }
+
+        @Actor
+        public void signallerB() {
+            pacer.awaitGo();
+            b.signal();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = cb.runs();
+            r.r2 = Probes.errorCode(arr, ERR);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * any(a, b) with both members signalling at once: the array signals exactly once, with the
      * outcome of one of its members (ERR from a, or success from b).
      */

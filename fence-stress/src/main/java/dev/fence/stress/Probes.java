@@ -177,6 +177,52 @@ final class Probes {
     }
 
     /**
+     * Spins for a random 0 to {@code maxNanos} ns: a paced actor's delay after its partner's
+     * start signal (see {@link Pacer}), so that the two meet at offsets spread over that range.
+     */
+    static void spinRandomly(int maxNanos) {
+        long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(maxNanos);
+        while (System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A callback that paces a race: when its fence signals it lets a partner thread go
+     * ({@link #awaitGo()} returns), then keeps the signalling thread for a random 0 to
+     * {@code maxNanos} ns before the fence's next callback or the signaller's next step. The
+     * partner's first steps then meet that next step at offsets spread over a few hundred
+     * nanoseconds, sample after sample, instead of wherever two actors' starts happen to fall:
+     * a window of a few instructions in the signaller is hit far more often (docs/stress.md,
+     * mutation audit, session 26). Add it before the callbacks whose race it paces: a fence
+     * runs its callbacks in the order they were added.
+     */
+    static final class Pacer extends FenceCallback {
+        /** The pacing spread the tests use: a few cross-CPU round trips on the reference box. */
+        static final int SPREAD_NANOS = 400;
+
+        private final int maxNanos;
+        private volatile boolean go;
+
+        Pacer(int maxNanos) {
+            this.maxNanos = maxNanos;
+        }
+
+        @Override
+        protected void onSignaled(Fence fence) {
+            go = true;
+            spinRandomly(maxNanos);
+        }
+
+        /** Spins until the paced fence has signalled (its callback has started). */
+        void awaitGo() {
+            while (!go) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /**
      * A driver fence: counts how often each hook runs; {@link #pollSignaled()} reports the
      * "hardware" flag {@link #hwDone}; {@link #enableSignalingHook()} answers {@code !armedAnswer}.
      */

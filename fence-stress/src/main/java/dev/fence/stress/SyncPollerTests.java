@@ -116,6 +116,49 @@ public final class SyncPollerTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * WakeupVsSelect with the race paced: the selector raises a flag just before select(), and
+     * the waker calls wakeup() a random 0-400 ns after it sees the flag, so that the wake-up
+     * meets the selector as it publishes `waiter` and reads the flag before parking (the other
+     * Dekker pair of SyncPoller's overview: wakeup() writes the flag and then reads `waiter`).
+     * Unpaced, a wakeup() with those two steps swapped lost no wake-up in 50 K samples.
+     */
+
+    @JCStressTest
+    @Description("wakeup() started just after select(30 s) with nothing ready: select returns 0 promptly.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Returned 0 well before the timeout.")
+    @Outcome(expect = FORBIDDEN, desc = "Waited out the timeout (lost wake-up), or reported a key.")
+    @State
+    public static class PacedWakeupVsSelect {
+        final SyncPoller poller = SyncPoller.open();
+        volatile boolean selecting;
+
+        {
+            poller.register(soleFile(fresh()), null);
+        }
+
+        @Actor
+        public void waker() {
+            while (!selecting) {
+                Thread.onSpinWait();
+            }
+            Probes.spinRandomly(Probes.Pacer.SPREAD_NANOS);
+            poller.wakeup();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            long t0 = System.nanoTime();
+            selecting = true;
+            try {
+                r.r1 = poller.select(GENEROUS_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+            r.r2 = System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS / 2) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * cancel() vs signal(): whichever wins, a later select never reports the cancelled key, the
      * key's reference is dropped exactly once, and no node is left on the fence.
      */

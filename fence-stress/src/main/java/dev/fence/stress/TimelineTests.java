@@ -415,6 +415,104 @@ public final class TimelineTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * AppendVsSignalUpTo with the race paced (Probes.Pacer on point 1): the issuer appends
+     * point 2 while the drainer, back from point 1's callbacks, reaches the end of the list.
+     * The drainer that finds the list ending below the value at the tail sets `ahead` and looks
+     * once more; the issuer CASes the tail and then reads `ahead`. If the issuer's CAS falls
+     * between the drainer's read of the tail and its write of `ahead`, only the drainer's second
+     * look finds point 2. That window is a few instructions and opens once per timeline, so
+     * unpaced tests hit it about once in a million samples; pacing puts the issuer's CAS near
+     * the drainer's last steps in every sample.
+     */
+
+    @JCStressTest
+    @Description("next() started as point 1 signals vs signalUpTo(2): point 2 never left pending.")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "Both points signalled: by the drainer, or by the issuer after it saw `ahead`.")
+    @Outcome(expect = FORBIDDEN, desc = "Point 2 left pending at value 2 (neither side saw the other), or a wrong seqno or value.")
+    @State
+    public static class PacedAppendVsSignalUpTo {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Probes.Pacer pacer = new Probes.Pacer(Probes.Pacer.SPREAD_NANOS);
+        volatile Fence p2;
+
+        {
+            p1.addCallback(pacer);
+        }
+
+        @Actor
+        public void issuer() {
+            pacer.awaitGo();
+            p2 = t.next();
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(2);
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            Fence f = p2;
+            boolean ok = f.seqno() == 2 && t.value() == 2 && p1.isSignaled() && f.isSignaled();
+            r.r1 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * HeapPointVsHigherPoint with the race paced (Probes.Pacer on point 1, which the list holds
+     * before point 3): the producer starts fenceAt(2) as the drainer, back from point 1's
+     * callbacks, steps to point 3. The rule under test needs the producer to read `passed`
+     * below 2 before the drainer announces 3 and to publish its heap entry after the drainer's
+     * second look at the heap; then only the producer's re-read of `passed` (which finds 3)
+     * keeps point 2's callback from running after point 3's signal. Unpaced, that overlap came
+     * about a few times in a million samples.
+     */
+
+    @JCStressTest
+    @Description("fenceAt(2) started as point 1 signals vs signalUpTo(3) stepping to point 3: a queued callback on 2 runs before 3 signals.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Callback queued; it ran once, before point 3 signalled.")
+    @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "Born signalled (or signalled by its producer): addCallback false, not run.")
+    @Outcome(expect = FORBIDDEN, desc = "The callback ran after point 3 signalled, never or twice, or a fence left pending.")
+    @State
+    public static class PacedHeapPointVsHigherPoint {
+        final Timeline t = Timeline.create("stress");
+        final Fence p1 = t.next();
+        final Fence p3 = t.fenceAt(3);
+        final Probes.Pacer pacer = new Probes.Pacer(Probes.Pacer.SPREAD_NANOS);
+        final OrderProbe cb = new OrderProbe(p3::isSignaled);
+        volatile Fence issued;
+        volatile int added;
+
+        {
+            p1.addCallback(pacer);
+        }
+
+        @Actor
+        public void producer() {
+            pacer.awaitGo();
+            Fence f = t.fenceAt(2);
+            issued = f;
+            added = f.addCallback(cb) ? 1 : 0;
+        }
+
+        @Actor
+        public void signaller() {
+            t.signalUpTo(3);
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            Fence f = issued;
+            boolean ok = cb.runs() == added && (added == 0 || !cb.ranTooLate)
+                    && f.seqno() == 2 && f.isSignaled() && p1.isSignaled() && p3.isSignaled()
+                    && t.value() == 3;
+            r.r1 = added;
+            r.r2 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * One signaller raises the timeline to 1 inside a CallbackDeferral: point 1 signals at once,
      * its callback waits for the deferral to close. Another thread raises it to 2. Whoever drains
      * first, point 1's callback must run before point 2's. (Point 2 may already be signalled when
