@@ -206,66 +206,6 @@ public final class FdTableTests {
     }
 
     /* ------------------------------------------------------------------------------------------
-     * DetachVsClose with the race paced: the detacher raises a flag just before detach(0), and
-     * the closer calls close(0) a random 0-400 ns after it sees the flag, so that the close often
-     * lands between detach()'s lookup of the number and its conditional removal (the step that
-     * must refuse a number closed in between). Unpaced, a detach() that ignored that refusal
-     * handed out a closed file in 4 of 110 K samples.
-     */
-
-    @JCStressTest
-    @Description("detach(0) vs close(0) started just after it: exactly one takes the number; a detached file stays open.")
-    @Outcome(id = "1, 3, 1", expect = ACCEPTABLE,
-            desc = "detach() won: it returned the open file; close() threw BadHandleException; the table is empty.")
-    @Outcome(id = "3, 0, 1", expect = ACCEPTABLE,
-            desc = "close() won and closed the file; detach() threw BadHandleException; the table is empty.")
-    @Outcome(expect = FORBIDDEN, desc = "Both or neither took the number, or a detached file was closed.")
-    @State
-    public static class PacedDetachVsClose {
-        final FdTable fds = new FdTable();
-        final SyncFile a = newFile();
-        volatile boolean detaching;
-        volatile boolean detached;
-
-        {
-            fds.install(a);
-        }
-
-        @Actor
-        public void detacher(III_Result r) {
-            detaching = true;
-            try {
-                SyncFile f = fds.detach(0);
-                detached = true;
-                r.r1 = f == a ? TRUE : BROKEN;
-            } catch (BadHandleException e) {
-                r.r1 = BAD_HANDLE;
-            }
-        }
-
-        @Actor
-        public void closer(III_Result r) {
-            while (!detaching) {
-                Thread.onSpinWait();
-            }
-            Probes.spinRandomly(Probes.Pacer.SPREAD_NANOS);
-            try {
-                fds.close(0);
-                r.r2 = 0;
-            } catch (BadHandleException e) {
-                r.r2 = BAD_HANDLE;
-            }
-        }
-
-        @Arbiter
-        public void arbiter(III_Result r) {
-            // closed iff the closer won; never both
-            boolean ok = fds.size() == 0 && !fds.isOpen(0) && a.isClosed() != detached;
-            r.r3 = ok ? 1 : BROKEN;
-        }
-    }
-
-    /* ------------------------------------------------------------------------------------------
      * One file, two tables: a file is installed under one number at a time, so of two racing
      * installs of the same file exactly one gets a number and the other is refused (the claim is
      * a CAS on the file, SyncFile.claimInstall).
