@@ -2,7 +2,8 @@
 # CI step for fence-stress: the whole jcstress suite in a bounded quick mode, then a 30 s soak.
 # Needs fence-stress/target/jcstress.jar (built by `mvn verify` / `mvn package`).
 # Uses $JAVA_HOME/bin/java if JAVA_HOME is set, else `java` from PATH.
-# Then FenceWaitTests again with the waiters' spin off (the park path; see run_jcstress below).
+# Then FenceWaitTests again with the waiters' spin off (the park path; see run_jcstress below),
+# and WwMutexTests with the wound-wait chain back-off off.
 # Fails (non-zero) if any jcstress test fails or errs, if no test ran, or on any soak violation.
 #
 # Bounded mode (measured in docs/stress.md): one JVM configuration (-jvmArgs disables the
@@ -67,6 +68,12 @@ run_jcstress "(all tests)" "-Xmx256m"
 # tests again with the spin off: the mutation audit of 2026-12-07 (docs/stress.md) found a lost
 # wake-up on the park path that only this run catches.
 run_jcstress "(FenceWaitTests, spin off)" "-Xmx256m -Ddev.fence.spinNanos=0" -t FenceWaitTests
+# WwMutex's wound-wait chain back-off (dev.fence.reservation.woundWaitChainBackoff, default on)
+# backs a context off before the wound check of a queued waiter can matter: the mutation audit of
+# the twenty-sixth session found a wound check ignoring the wounded flag passed the default run
+# (0 of 594 K forbidden) and hung with the back-off off. The WwMutex tests again with it off.
+run_jcstress "(WwMutexTests, chain back-off off)" \
+  "-Xmx256m -Ddev.fence.reservation.woundWaitChainBackoff=false" -t WwMutexTests
 
 echo "== fence-stress: soak ${SOAK_SECONDS} s"
 "$JAVA" -cp "$JAR" dev.fence.stress.Soak --seconds "$SOAK_SECONDS" --threads 6
