@@ -107,8 +107,21 @@ public class Fence {
      * Waiters are FenceCallback nodes too (Waiter), linked at the head so the signaller wakes
      * them before running user callbacks; a waiter first spins for a bounded time in nanoseconds
      * and only links itself (allocating its node) when it is about to park, so the signaller
-     * unparks only threads that announced themselves and wakes each of them directly. A waiter
-     * that times out or is interrupted unlinks its node.
+     * unparks only threads that announced themselves. A waiter that times out or is interrupted
+     * unlinks its node.
+     *
+     * Shared wake-up. Unparking a parked thread is a system call of a few microseconds, so one
+     * signaller waking k parked waiters alone takes k of them while the first woken sit idle.
+     * When the signalled list starts with two or more waiters, the signaller hands that run to
+     * a WakeBatch: a stack of the waiters (linked by `next`, ending in null; written by the
+     * signaller before the batch is published) whose top is popped by CAS. Whoever pops a waiter
+     * stores the batch into the waiter's volatile `batch` field and then unparks it; a woken
+     * waiter that finds `batch` set pops and unparks the rest with it, as CompletableFuture's
+     * woken waiters help with postComplete. The signaller itself pops until the stack is empty
+     * before it runs the user callbacks behind the run, so no wake-up depends on a helper (a
+     * waiter that returns without looking at `batch`, after a timeout say, loses nothing), and
+     * every waiter is still unparked before any user callback runs. Nodes are only ever popped,
+     * never pushed back, so the pop has no ABA hazard.
      *
      * Callbacks run in the winning thread through a per-thread trampoline: a signal() issued
      * from inside a callback publishes SIGNALED at once but queues its callbacks to run after the
@@ -509,6 +522,29 @@ public class Fence {
         for (;;) {
             FenceCallback next = n.next;
             boolean last = n == tail;
+            if (!last && n instanceof Waiter && next instanceof Waiter) {
+                // A run of parked waiters: share their wake-ups (see the overview).
+                Waiter end = (Waiter) n;
+                for (;;) {
+                    end.prev = null;
+                    end.unclaim();
+                    count++;
+                    FenceCallback after = end.next;
+                    if (end == tail || !(after instanceof Waiter)) {
+                        break;
+                    }
+                    end = (Waiter) after;
+                }
+                last = end == tail;
+                next = end.next;
+                end.next = null; // the batch's bottom
+                new WakeBatch((Waiter) n).drain();
+                if (last) {
+                    break;
+                }
+                n = next;
+                continue;
+            }
             n.next = null;
             n.prev = null;
             n.unclaim();
@@ -1187,6 +1223,10 @@ public class Fence {
         if (remaining < 0L) {
             throw new InterruptedException();
         }
+        WakeBatch batch = w.batch;
+        if (batch != null) {
+            batch.drain(); // help wake the waiters behind us (see the overview)
+        }
         return remaining;
     }
 
@@ -1210,9 +1250,14 @@ public class Fence {
         return false;
     }
 
-    /** A parked thread's node: the signaller unparks it. */
-    private static final class Waiter extends FenceCallback {
+    /**
+     * A parked thread's node: the signaller, or a woken waiter helping it, unparks it.
+     * Package-private for the jcstress tests of {@link WakeBatch} (fence-stress).
+     */
+    static final class Waiter extends FenceCallback {
         private final Thread thread;
+        /** Set (volatile) by whoever popped this node off a WakeBatch, before unparking it. */
+        volatile WakeBatch batch;
 
         Waiter(Thread thread) {
             super(true);
@@ -1232,6 +1277,47 @@ public class Fence {
         @Override
         public String toString() {
             return "waiter " + thread;
+        }
+    }
+
+    /**
+     * The parked waiters of one signal, as a stack that the signaller and the waiters it wakes
+     * pop together (see "Shared wake-up" in the overview). Any number of threads may call
+     * {@link #drain()} at once; each waiter is popped, and so unparked, exactly once, and every
+     * drain returns only once the stack is empty. Package-private for the jcstress tests
+     * (fence-stress's {@code dev.fence.core.WakeBatchTests}).
+     */
+    static final class WakeBatch {
+        private static final VarHandle TOP;
+
+        static {
+            try {
+                TOP = MethodHandles.lookup().findVarHandle(WakeBatch.class, "top", Waiter.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** The next waiter to wake; its {@code next} chain ends in null. Changed by CAS only. */
+        private volatile Waiter top;
+
+        WakeBatch(Waiter top) {
+            this.top = top;
+        }
+
+        /** Whether every waiter has been popped (for the jcstress tests). */
+        boolean isEmpty() {
+            return top == null;
+        }
+
+        /** Pops and unparks waiters until the stack is empty. */
+        void drain() {
+            for (Waiter w; (w = top) != null; ) {
+                if (TOP.compareAndSet(this, w, (Waiter) w.next)) {
+                    w.batch = this;
+                    LockSupport.unpark(w.thread);
+                }
+            }
         }
     }
 
