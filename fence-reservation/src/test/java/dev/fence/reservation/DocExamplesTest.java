@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -86,18 +87,25 @@ class DocExamplesTest {
             int[] backoffs = new int[2]; // per thread, read after the joins
             int rounds = 300;
             int batches = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             // The back-off branch runs only when the two orders collide, a few times per batch
-            // (2 to 6 in 600 runs measured); more batches until it has run, so that the retry
-            // path this test is named for is known to have been taken.
+            // (2 to 6 in 600 runs measured) if the two threads overlap; more batches until it
+            // has run, so that the retry path this test is named for is known to have been
+            // taken. Both threads start at a barrier: on a loaded machine one thread's 300
+            // rounds could otherwise end before the other began (CI once saw no back-off in
+            // 40 such batches).
             do {
                 batches++;
+                CyclicBarrier start = new CyclicBarrier(2);
                 // two threads of their own (the common pool may have a single worker on 2 CPUs)
                 Thread t1 = new Thread(() -> {
+                    awaitQuietly(start);
                     for (int i = 0; i < rounds; i++) {
                         backoffs[0] += lockByHand(cls, List.of(a, b, c), () -> counter[0]++);
                     }
                 });
                 Thread t2 = new Thread(() -> {
+                    awaitQuietly(start);
                     for (int i = 0; i < rounds; i++) {
                         backoffs[1] += lockByHand(cls, List.of(c, b, a), () -> counter[0]++);
                     }
@@ -106,12 +114,21 @@ class DocExamplesTest {
                 t2.start();
                 t1.join();
                 t2.join();
-            } while (backoffs[0] + backoffs[1] == 0 && batches < 40);
+            } while (backoffs[0] + backoffs[1] == 0 && System.nanoTime() - deadline < 0);
             assertEquals(2 * rounds * batches, counter[0], "exclusive and deadlock-free");
             assertFalse(a.isLocked() || b.isLocked() || c.isLocked());
             assertTrue(backoffs[0] + backoffs[1] > 0, "no back-off in " + 2 * rounds * batches
                     + " runs: the retry loop's back-off branch never ran");
         });
+    }
+
+    /** Waits at {@code barrier}; a broken barrier or an interrupt fails the calling thread. */
+    private static void awaitQuietly(CyclicBarrier barrier) {
+        try {
+            barrier.await(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("start barrier", e);
+        }
     }
 
     @Test
