@@ -47,7 +47,9 @@ public abstract class FenceCallback {
      * does not arise.
      *
      * `next` and `prev` form a circular doubly linked list (head.prev is the tail); plain fields,
-     * guarded by the owner fence's list lock or by its signaller.
+     * guarded by the owner fence's list lock or by its signaller. The one exception: parked
+     * waiters that a signal hands to a Fence.WakeBatch keep their `next` links, which the woken
+     * waiters helping to drain that stack read after its volatile publication (see Fence).
      *
      * `linkedOnce` marks the library's own nodes (waiters, array members, onSignal actions, the
      * nodes of Fences.awaitAny): each is allocated for one registration and linked exactly once,
