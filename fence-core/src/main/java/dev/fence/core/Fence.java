@@ -110,18 +110,18 @@ public class Fence {
      * unparks only threads that announced themselves. A waiter that times out or is interrupted
      * unlinks its node.
      *
-     * Shared wake-up. Unparking a parked thread is a system call of a few microseconds, so one
-     * signaller waking k parked waiters alone takes k of them while the first woken sit idle.
-     * When the signalled list starts with two or more waiters, the signaller hands that run to
-     * a WakeBatch: a stack of the waiters (linked by `next`, ending in null; written by the
-     * signaller before the batch is published) whose top is popped by CAS. Whoever pops a waiter
-     * stores the batch into the waiter's volatile `batch` field and then unparks it; a woken
-     * waiter that finds `batch` set pops and unparks the rest with it, as CompletableFuture's
-     * woken waiters help with postComplete. The signaller itself pops until the stack is empty
-     * before it runs the user callbacks behind the run, so no wake-up depends on a helper (a
-     * waiter that returns without looking at `batch`, after a timeout say, loses nothing), and
-     * every waiter is still unparked before any user callback runs. Nodes are only ever popped,
-     * never pushed back, so the pop has no ABA hazard.
+     * Shared wake-up. Unparking a parked thread is a system call of a few microseconds, so a
+     * signaller waking k parked waiters alone makes all k calls while the first ones it woke sit
+     * idle. When the signalled list starts with two or more waiters, the signaller hands that
+     * run to a WakeBatch: a stack of the waiters (linked by `next`, ending in null; written by
+     * the signaller before the batch is published) whose top is popped by CAS. Whoever pops a
+     * waiter stores the batch into the waiter's volatile `batch` field and then unparks it; a
+     * woken waiter that finds `batch` set pops and unparks the rest with it, as
+     * CompletableFuture's woken waiters help with postComplete. The signaller itself pops until
+     * the stack is empty before it runs the user callbacks behind the run, so no wake-up depends
+     * on a helper (a waiter that returns without looking at `batch`, after a timeout say, loses
+     * nothing), and every waiter is still unparked before any user callback runs. Nodes are only
+     * ever popped, never pushed back, so the pop has no ABA hazard.
      *
      * Callbacks run in the winning thread through a per-thread trampoline: a signal() issued
      * from inside a callback publishes SIGNALED at once but queues its callbacks to run after the
