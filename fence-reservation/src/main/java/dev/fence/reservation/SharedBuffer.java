@@ -127,14 +127,14 @@ public final class SharedBuffer {
      *
      * cpuLock (a ReentrantLock, never held while waiting for fences or while user code runs)
      * guards: readFence and readers (the CPU read fence shared by all concurrent CPU readers, and
-     * how many read accesses are open) and perThread (open accesses by thread, for misuse checks;
-     * a write access keeps its direction and its CPU write fence in its thread's Open, so the
-     * thread that ends a write signals the fence its own begin installed: one buffer-wide field
-     * let a second writer overwrite a first one's fence if the reservation had lost it, and the
-     * first fence then never signalled). OPEN_BY_RESERVATION (a ThreadLocal, touched only by its
-     * thread, no lock) counts the calling thread's open accesses per reservation across buffers:
-     * a begin waits for the whole reservation, so an access this thread holds on a sibling buffer
-     * would be waited for.
+     * how many read accesses are open), openWriteFence (the open write's CPU fence: at most one
+     * write is open, since a begin waits for this buffer's own open accesses; before the
+     * twenty-sixth session a second writer began if the reservation had lost the first one's
+     * fence) and perThread (open accesses by thread, for misuse checks; a write
+     * access keeps its direction in its thread's Open). OPEN_BY_RESERVATION (a ThreadLocal, touched
+     * only by its thread, no lock) counts the calling thread's open accesses per reservation across
+     * buffers: a begin waits for the whole reservation, so an access this thread holds on a sibling
+     * buffer would be waited for.
      *
      * beginCpuAccess: a read nested in this thread's open read only counts itself (no wait: see
      * the comment there). Otherwise wait (no lock held) for the fences of the direction's usage;
@@ -198,7 +198,6 @@ public final class SharedBuffer {
     private static final class Open {
         int reads;
         Direction write;
-        Fence writeFence; // the CPU write fence of this thread's open write access
         SignallingSection section; // this thread's, see the overview; set once, owner-only
     }
 
@@ -219,7 +218,7 @@ public final class SharedBuffer {
     private long cpuSeqno;
     private Fence readFence;
     private int readers;
-    private Fence openWriteFence; // the open CPU write's fence (one at a time), for begins
+    private Fence openWriteFence; // the open CPU write's fence (at most one write is open)
     private int writersWaiting; // CPU write begins that have not installed yet
     private Fence writerGate; // pending while writersWaiting > 0: later readers wait for it
 
@@ -692,10 +691,9 @@ public final class SharedBuffer {
                 perThread.put(me, open);
             }
             if (direction.writes()) {
-                open.writeFence = Fence.create(writeContext, ++cpuSeqno);
+                openWriteFence = Fence.create(writeContext, ++cpuSeqno);
                 open.write = direction;
-                openWriteFence = open.writeFence;
-                toAdd = open.writeFence;
+                toAdd = openWriteFence;
                 addUsage = Usage.WRITE;
             } else {
                 if (readers == 0) {
@@ -745,9 +743,8 @@ public final class SharedBuffer {
             Fence toSignal = null;
             if (direction.writes()) {
                 open.write = null;
-                toSignal = open.writeFence;
-                open.writeFence = null;
-                openWriteFence = null; // it was ours: writes exclude each other
+                toSignal = openWriteFence; // ours: writes exclude each other
+                openWriteFence = null;
             } else {
                 open.reads--;
                 if (--readers == 0) {
