@@ -152,10 +152,11 @@ public final class SharedBuffer {
      *
      * Waiting writers go first. A write begin counts itself in writersWaiting from its start
      * until it returns or throws (enqueueWriter, dequeueWriter, under cpuLock); while any is
-     * counted, writerGate (a fence of gateContext) is pending, and cpuBusyLocked gives it to a
-     * new reader, which waits for it and then starts over (finding the writer's fence). Before
-     * the twenty-sixth session a reader arriving while a writer waited for the open read fence
-     * joined that fence, so readers that kept overlapping kept the writer out forever. A reader
+     * counted, cpuBusyLocked gives a new reader writerGate (a fence of gateContext, created by
+     * the first reader held back and signalled by the last writer to leave), which it waits for
+     * and then starts over (finding the writer's fence). Before the twenty-sixth session a
+     * reader arriving while a writer waited for the open read fence joined that fence, so
+     * readers that kept overlapping kept the writer out forever. A reader
      * that holds any open access (OPEN_BY_RESERVATION not empty) passes the gate: the waiting
      * writer may be waiting for that access (a sibling buffer's read on a shared reservation, or
      * a device job that depends on it), and holding the reader back would close a cycle. A
@@ -220,7 +221,7 @@ public final class SharedBuffer {
     private int readers;
     private Fence openWriteFence; // the open CPU write's fence (at most one write is open)
     private int writersWaiting; // CPU write begins that have not installed yet
-    private Fence writerGate; // pending while writersWaiting > 0: later readers wait for it
+    private Fence writerGate; // made by the first reader held back while writersWaiting > 0
 
     /**
      * Wraps {@code buffer} with a new {@link Reservation} of {@link Reservation#DEFAULT_CLASS}.
@@ -626,7 +627,12 @@ public final class SharedBuffer {
             if (readFence != null) {
                 return readFence;
             }
-        } else if (!passGate && writerGate != null) {
+        } else if (!passGate && writersWaiting > 0) {
+            if (writerGate == null) {
+                // Created only when a reader must wait: an uncontended write begin allocates and
+                // signals nothing. At most one gate exists at a time, so gates keep seqno order.
+                writerGate = Fence.create(gateContext, ++cpuSeqno);
+            }
             return writerGate;
         }
         return openWriteFence;
@@ -636,23 +642,22 @@ public final class SharedBuffer {
     private void enqueueWriter() {
         cpuLock.lock();
         try {
-            if (writersWaiting++ == 0) {
-                writerGate = Fence.create(gateContext, ++cpuSeqno);
-            }
+            writersWaiting++;
         } finally {
             cpuLock.unlock();
         }
     }
 
     /**
-     * Uncounts a CPU writer whose begin returned or threw; the last one signals the gate (under
-     * cpuLock, so gates signal in seqno order, callbacks deferred as in endCpuAccess).
+     * Uncounts a CPU writer whose begin returned or threw; the last one signals the gate if a
+     * reader made one (under cpuLock, so gates signal in seqno order, callbacks deferred as in
+     * endCpuAccess).
      */
     private void dequeueWriter() {
         CallbackDeferral deferral = null;
         cpuLock.lock();
         try {
-            if (--writersWaiting == 0) {
+            if (--writersWaiting == 0 && writerGate != null) {
                 Fence gate = writerGate;
                 writerGate = null;
                 deferral = CallbackDeferral.begin();
