@@ -1,10 +1,8 @@
 package dev.fence.core;
 
-import static dev.fence.core.TestSupport.PATIENCE_NANOS;
 import static dev.fence.core.TestSupport.awaitParkedOn;
 import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,11 +45,10 @@ class FenceSharedWakeTest {
         return t;
     }
 
+    /** Joins each of {@code threads}, failing if one is never woken (TestSupport.join). */
     private static void joinAll(List<Thread> threads) throws InterruptedException {
-        long deadline = System.nanoTime() + PATIENCE_NANOS;
         for (Thread t : threads) {
-            t.join(Math.max(1L, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            assertFalse(t.isAlive(), () -> t.getName() + " was never woken");
+            TestSupport.join(t);
         }
     }
 
