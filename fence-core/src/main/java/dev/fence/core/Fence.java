@@ -115,13 +115,25 @@ public class Fence {
      * idle. When the signalled list starts with two or more waiters, the signaller hands that
      * run to a WakeBatch: a stack of the waiters (linked by `next`, ending in null; written by
      * the signaller before the batch is published) whose top is popped by CAS. Whoever pops a
-     * waiter stores the batch into the waiter's volatile `batch` field and then unparks it; a
+     * waiter CASes the batch into the waiter's volatile `batch` field and unparks it; a
      * woken waiter that finds `batch` set pops and unparks the rest with it, as
      * CompletableFuture's woken waiters help with postComplete. The signaller itself pops until
      * the stack is empty before it runs the user callbacks behind the run, so no wake-up depends
-     * on a helper (a waiter that returns without looking at `batch`, after a timeout say, loses
-     * nothing), and every waiter is still unparked before any user callback runs. Nodes are only
-     * ever popped, never pushed back, so the pop has no ABA hazard.
+     * on a helper (a waiter that returns before its turn loses nothing), and every waiter is
+     * still unparked before any user callback runs. Nodes are only ever popped, never pushed
+     * back, so the pop has no ABA hazard.
+     *
+     * Woken waiters need CPUs. The signaller adds a batch's size to the global WAKING count
+     * before the first pop, and the batch gives it back once each of its waiters has resumed;
+     * a new waiter spins only while SPINNERS + WAKING stay below the CPUs, so sixty-four woken
+     * threads queueing for two CPUs are not kept off them by waiters spinning on the next
+     * fence. Each waiter is counted exactly once through its node's `batch` field, which one
+     * CAS moves from null: the popper CASes in the batch and then unparks; a waiter returning
+     * with its node given to the signaller (the signal seen before its turn, an early wake, a
+     * lone waiter's unpark) CASes in LEFT if the field is still null. If the popper's CAS wins,
+     * the waiter decrements the batch's `unresumed` itself and helps drain; if the waiter's
+     * wins, the popper decrements for it and unparks nobody. Whoever takes `unresumed` to zero
+     * subtracts the size from WAKING. Two global atomics per batch, none per waiter.
      *
      * Callbacks run in the winning thread through a per-thread trampoline: a signal() issued
      * from inside a callback publishes SIGNALED at once but queues its callbacks to run after the
@@ -167,12 +179,20 @@ public class Fence {
             ? Long.getLong("dev.fence.spinNanos", 20_000L) : 0L;
 
     /**
-     * At most this many waiters spin at once (one per CPU): a spinner beyond that only takes a
-     * CPU from the thread it waits for. The others park at once. (One fewer than the CPUs was
+     * At most this many waiters spin at once (one per CPU), fewer while woken waiters wait for a
+     * CPU ({@link #WAKING}): a spinner beyond that only takes a CPU from the thread it waits for,
+     * or from a thread already woken. The others park at once. (One fewer than the CPUs was
      * tried: it parks the second side of a two-thread hand-off, whose spins briefly overlap.)
      */
     private static final int MAX_SPINNERS = Runtime.getRuntime().availableProcessors();
     private static final AtomicInteger SPINNERS = new AtomicInteger();
+    /**
+     * Waiters of shared wake-ups ({@link WakeBatch}) that have not all resumed yet: a batch adds
+     * its size when the signaller makes it and takes it back when its last waiter has resumed.
+     * A woken waiter needs a CPU to run, so these count against {@link #MAX_SPINNERS}: while 64
+     * woken threads queue for two CPUs, a waiter that arrives spins in nobody's interest.
+     */
+    static final AtomicInteger WAKING = new AtomicInteger();
 
     private static final VarHandle STATE;
     private static final AtomicLong CONTEXTS = new AtomicLong(1);
@@ -525,10 +545,11 @@ public class Fence {
             if (!last && n instanceof Waiter && next instanceof Waiter) {
                 // A run of parked waiters: share their wake-ups (see the overview).
                 Waiter end = (Waiter) n;
+                int size = 0;
                 for (;;) {
                     end.prev = null;
                     end.unclaim();
-                    count++;
+                    size++;
                     FenceCallback after = end.next;
                     if (end == tail || !(after instanceof Waiter)) {
                         break;
@@ -538,7 +559,9 @@ public class Fence {
                 last = end == tail;
                 next = end.next;
                 end.next = null; // the batch's bottom
-                new WakeBatch((Waiter) n).drain();
+                count += size;
+                WAKING.getAndAdd(size);
+                new WakeBatch((Waiter) n, size).drain();
                 if (last) {
                     break;
                 }
@@ -1176,6 +1199,7 @@ public class Fence {
         event.begin();
         boolean interrupted = false;
         long remaining = 1L;
+        WakeBatch helping = null;
         try {
             for (;;) {
                 if ((state & SIGNALED) != 0) {
@@ -1208,6 +1232,9 @@ public class Fence {
                 }
                 remaining = 1L;
             }
+            if (remaining > 0L) {
+                helping = leaveBatch(w); // first, so that no exception leaves our count behind
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -1223,11 +1250,28 @@ public class Fence {
         if (remaining < 0L) {
             throw new InterruptedException();
         }
-        WakeBatch batch = w.batch;
-        if (batch != null) {
-            batch.drain(); // help wake the waiters behind us (see the overview)
+        if (helping != null) {
+            helping.drain(); // help wake the waiters behind us (see the overview)
         }
         return remaining;
+    }
+
+    /**
+     * Settles a returning waiter's part in a shared wake-up; called when its node went to the
+     * signaller (a node removed by a timeout or an interrupt was never in a batch). If a batch
+     * has popped the node, the waiter counts itself resumed and returns the batch, whose drain
+     * it should help with; if none has yet (it saw the signal first, or its signal woke it
+     * alone), it marks the node so that a later pop counts it instead, and returns null.
+     */
+    static WakeBatch leaveBatch(Waiter w) {
+        WakeBatch batch = w.batch;
+        if (batch == null) {
+            batch = (WakeBatch) Waiter.BATCH.compareAndExchange(w, null, WakeBatch.LEFT);
+        }
+        if (batch != null) {
+            batch.resumed();
+        }
+        return batch;
     }
 
     /**
@@ -1242,7 +1286,7 @@ public class Fence {
 
     /** Takes one of the {@link #MAX_SPINNERS} spinning slots, if one is free. */
     private static boolean tryStartSpinning() {
-        for (int n; (n = SPINNERS.get()) < MAX_SPINNERS; ) {
+        for (int n; (n = SPINNERS.get()) + WAKING.get() < MAX_SPINNERS; ) {
             if (SPINNERS.compareAndSet(n, n + 1)) {
                 return true;
             }
@@ -1255,8 +1299,23 @@ public class Fence {
      * Package-private for the jcstress tests of {@link WakeBatch} (fence-stress).
      */
     static final class Waiter extends FenceCallback {
+        static final VarHandle BATCH;
+
+        static {
+            try {
+                BATCH = MethodHandles.lookup().findVarHandle(Waiter.class, "batch",
+                        WakeBatch.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final Thread thread;
-        /** Set (volatile) by whoever popped this node off a WakeBatch, before unparking it. */
+        /**
+         * Null until one CAS sets it: to the batch, by whoever popped this node off it (before
+         * unparking the thread), or to {@link WakeBatch#LEFT}, by the waiter returning before
+         * that (then the pop counts it as resumed and unparks nobody).
+         */
         volatile WakeBatch batch;
 
         Waiter(Thread thread) {
@@ -1290,19 +1349,36 @@ public class Fence {
     static final class WakeBatch {
         private static final VarHandle TOP;
 
+        private static final VarHandle UNRESUMED;
+
         static {
             try {
-                TOP = MethodHandles.lookup().findVarHandle(WakeBatch.class, "top", Waiter.class);
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                TOP = lookup.findVarHandle(WakeBatch.class, "top", Waiter.class);
+                UNRESUMED = lookup.findVarHandle(WakeBatch.class, "unresumed", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
+        /** A waiter's {@code batch} once it returned before any batch popped it. */
+        static final WakeBatch LEFT = new WakeBatch(null, 0);
+
         /** The next waiter to wake; its {@code next} chain ends in null. Changed by CAS only. */
         private volatile Waiter top;
+        /** How many waiters this batch holds, all counted in {@link #WAKING} until they resume. */
+        private final int size;
+        /** Waiters not yet resumed (or counted for by their pop); decremented atomically. */
+        private volatile int unresumed;
 
-        WakeBatch(Waiter top) {
+        /**
+         * A batch of {@code size} waiters linked from {@code top}; the caller has added
+         * {@code size} to {@link #WAKING}.
+         */
+        WakeBatch(Waiter top, int size) {
             this.top = top;
+            this.size = size;
+            this.unresumed = size;
         }
 
         /** Whether every waiter has been popped (for the jcstress tests). */
@@ -1310,13 +1386,34 @@ public class Fence {
             return top == null;
         }
 
-        /** Pops and unparks waiters until the stack is empty. */
+        /** Waiters not yet counted as resumed (for the jcstress tests). */
+        int unresumedCount() {
+            return unresumed;
+        }
+
+        /**
+         * Pops and unparks waiters until the stack is empty. A popped waiter whose thread has
+         * already returned (it saw the signal before its turn) is counted as resumed instead.
+         */
         void drain() {
             for (Waiter w; (w = top) != null; ) {
                 if (TOP.compareAndSet(this, w, (Waiter) w.next)) {
-                    w.batch = this;
-                    LockSupport.unpark(w.thread);
+                    if (Waiter.BATCH.compareAndSet(w, null, this)) {
+                        LockSupport.unpark(w.thread);
+                    } else {
+                        resumed(); // the waiter left: its batch is LEFT
+                    }
                 }
+            }
+        }
+
+        /**
+         * One of this batch's waiters runs again (or left before its pop); the last one gives
+         * the batch's count back to {@link #WAKING}.
+         */
+        void resumed() {
+            if ((int) UNRESUMED.getAndAdd(this, -1) == 1) {
+                WAKING.getAndAdd(-size);
             }
         }
     }

@@ -5,6 +5,7 @@ import static dev.fence.core.TestSupport.mockFence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,11 @@ import org.junit.jupiter.api.Test;
  * wakes pop the parked waiters off one stack together. Every parked waiter must still wake, the
  * callbacks queued behind them must run once and in order, and waiters that leave before the
  * signal (timeout, interrupt) or while it runs must not break the stack for the others. A lost
- * wake-up fails these tests by timeout, never by hanging the build.
+ * wake-up fails these tests by timeout, never by hanging the build. Every woken waiter is counted
+ * in {@code Fence.WAKING} until it resumes, exactly once whichever way it returns: a count left
+ * behind would keep waiters from spinning for good, so each test checks that the count settles.
  */
+@SuppressWarnings("try")
 class FenceSharedWakeTest {
 
     private static final IllegalStateException ERR = new IllegalStateException("shared wake");
@@ -43,6 +47,16 @@ class FenceSharedWakeTest {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /**
+     * Waits for {@code Fence.WAKING} to read 0: once every waiter a test woke has returned, every
+     * batch must have given its count back (a batch counted by another test class's stray
+     * threads could still be settling, hence the wait; a leaked count never settles).
+     */
+    private static void assertWakingSettles() {
+        TestSupport.awaitCondition("Fence.WAKING back to 0, now " + Fence.WAKING.get(),
+                () -> Fence.WAKING.get() == 0);
     }
 
     /** Joins each of {@code threads}, failing if one is never woken (TestSupport.join). */
@@ -73,6 +87,7 @@ class FenceSharedWakeTest {
             joinAll(threads);
             assertEquals(List.of(), List.copyOf(bad));
             assertEquals(12, woke.get());
+            assertWakingSettles();
         }
     }
 
@@ -134,6 +149,7 @@ class FenceSharedWakeTest {
         joinAll(stay);
         assertEquals(List.of(), List.copyOf(bad));
         assertEquals(4, woke.get());
+        assertWakingSettles();
     }
 
     @Test
@@ -183,6 +199,72 @@ class FenceSharedWakeTest {
             assertNull(racerFailure.get());
             assertEquals(List.of(), List.copyOf(bad));
             assertEquals(4, woke.get());
+            assertWakingSettles();
         }
+    }
+
+    /**
+     * A signal held back by a {@link CallbackDeferral} wakes its parked waiters at once and makes
+     * their batch only when the deferral closes, so here every waiter has returned before its
+     * node is popped. Each returning waiter marks its node; each pop that finds the mark counts
+     * that waiter instead of unparking it, and the batch gives its count back during the close.
+     * (With pops that ignored the mark, the count stayed at 3 after the close.)
+     */
+    @Test
+    void waitersThatReturnedBeforeTheirPopAreCountedByThePop() throws Exception {
+        assertWakingSettles();
+        for (int round = 0; round < 5; round++) {
+            Fence f = mockFence();
+            AtomicInteger woke = new AtomicInteger();
+            ConcurrentLinkedQueue<Object> bad = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                threads.add(waiter(f, woke, bad, "early-" + round + "-" + i));
+            }
+            for (Thread t : threads) {
+                awaitParkedOn(t, f);
+            }
+            try (CallbackDeferral d = CallbackDeferral.begin()) {
+                assertTrue(f.signal(ERR));
+                joinAll(threads); // woken early: no batch exists yet
+                assertEquals(3, woke.get());
+                assertEquals(0, Fence.WAKING.get(), "no batch before the deferral closes");
+            }
+            // The close ran the callbacks in this thread: the batch was made and drained.
+            assertEquals(0, Fence.WAKING.get(), "the pops counted the waiters that had left");
+            assertEquals(List.of(), List.copyOf(bad));
+        }
+    }
+
+    /**
+     * While woken waiters have not resumed, a new waiter does not spin: with {@code WAKING} at
+     * the CPU count, a wait that parks leaves the thread's spin budget untouched (a spin that ran
+     * out would have halved it, as {@code SpinBudgetTest} checks); with the count back at 0 the
+     * same wait spins again. The count is set by hand here: a real batch's resume times are the
+     * scheduler's.
+     */
+    @Test
+    void noWaiterSpinsWhileWokenWaitersWaitForTheCpus() throws Exception {
+        assumeTrue(Fence.SPIN_NANOS > 8, "spinning is off (one CPU, or dev.fence.spinNanos)");
+        assertWakingSettles();
+        FenceThread self = FenceThread.current();
+        Fence f = mockFence();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        Fence.WAKING.addAndGet(cpus);
+        try {
+            for (int i = 0; i < 3; i++) {
+                self.spinNanos = Fence.SPIN_NANOS;
+                assertTrue(f.awaitNanos(Fence.SPIN_NANOS * 50) <= 0L, "pending: timed out");
+                assertEquals(Fence.SPIN_NANOS, self.spinNanos, "the waiter spun its budget out");
+            }
+        } finally {
+            Fence.WAKING.addAndGet(-cpus);
+        }
+        // The control: the same wait spins now (retried: other threads may hold the slots).
+        self.spinNanos = Fence.SPIN_NANOS;
+        for (int i = 0; i < 100 && self.spinNanos == Fence.SPIN_NANOS; i++) {
+            assertTrue(f.awaitNanos(Fence.SPIN_NANOS * 50) <= 0L);
+        }
+        assertEquals(Math.max(Fence.SPIN_NANOS >> 1, Fence.SPIN_NANOS >> 3), self.spinNanos);
     }
 }

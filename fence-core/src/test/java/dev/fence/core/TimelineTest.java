@@ -303,7 +303,8 @@ class TimelineTest {
             for (List<Fence> mine : issued) {
                 for (Fence f : mine) {
                     if (f.seqno() <= before) {
-                        assertTrue(f.isSignaled(), "left pending at or below the value: " + f.describe());
+                        assertTrue(f.isSignaled(),
+                                "left pending at or below the value: " + f.describe());
                     }
                 }
             }
@@ -400,7 +401,8 @@ class TimelineTest {
         tb.start();
         ta.join(5_000);
         tb.join(5_000);
-        assertFalse(ta.isAlive() || tb.isAlive(), "deadlock between the two timelines' signal locks");
+        assertFalse(ta.isAlive() || tb.isAlive(),
+                "deadlock between the two timelines' signal locks");
         assertTrue(aSawB.get() && bSawA.get(), "the two callbacks never ran at the same time");
         assertTrue(a2.isSignaled() && b2.isSignaled());
     }
@@ -546,7 +548,8 @@ class TimelineTest {
             }, "other signaller");
             u.start();
             try {
-                u.join(TimeUnit.SECONDS.toMillis(10)); // the other signal lands inside this callback
+                // The other signal lands inside this callback.
+                u.join(TimeUnit.SECONDS.toMillis(10));
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }

@@ -45,7 +45,7 @@ public final class WakeBatchTests {
     @State
     public static class TwoDrainsWakeEveryWaiter {
         final Fence.Waiter[] w = stack();
-        final Fence.WakeBatch batch = new Fence.WakeBatch(w[0]);
+        final Fence.WakeBatch batch = new Fence.WakeBatch(w[0], 3);
         int emptyAfterSignaller;
 
         @Actor
@@ -74,6 +74,44 @@ public final class WakeBatchTests {
                 }
             }
             return n;
+        }
+    }
+
+    @JCStressTest
+    @Description("The signaller drains a two-waiter batch while its top waiter returns on its own (it saw the signal first): the returning waiter is counted exactly once, by itself or by its pop.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The pop came first: the returning waiter found the batch in its node and counted itself.")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "The waiter returned first and marked its node LEFT: the pop counted it and unparked nobody.")
+    @Outcome(expect = FORBIDDEN, desc = "The returning waiter was counted twice or never (the batch's count, and so Fence.WAKING, would be wrong for good), or the stack was left non-empty.")
+    @State
+    public static class ReturnVsPop {
+        final Fence.Waiter[] w = stack();
+        final Fence.WakeBatch batch;
+
+        {
+            w[1].next = null; // a two-waiter batch: w[0] on top of w[1]
+            batch = new Fence.WakeBatch(w[0], 2);
+        }
+
+        @Actor
+        public void signaller() {
+            batch.drain();
+        }
+
+        @Actor
+        public void returningWaiter() {
+            // What awaitSlow does on its way out.
+            Fence.WakeBatch helping = Fence.leaveBatch(w[0]);
+            if (helping != null) {
+                helping.drain();
+            }
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            // w[1]'s thread never runs: exactly w[0] must be counted, leaving one.
+            r.r1 = batch.isEmpty() ? batch.unresumedCount() : -1;
+            Object mark = w[0].batch;
+            r.r2 = mark == batch ? 1 : mark == Fence.WakeBatch.LEFT ? 2 : 0;
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.fence.stress;
 
 import dev.fence.core.Fences;
+import dev.fence.core.WakingCount;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.List;
@@ -26,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * visible to whoever sees a fence signalled. Checked at the end: every fence's reference count
  * reached zero and deallocate ran exactly once per fence, every container and timeline fence
  * signalled with its callbacks run once, Fences.callbackFailures() grew by exactly the number of
- * injected callback failures, and the heap after a full GC is flat (within 32 MB of the baseline
+ * injected callback failures, Fence's count of woken waiters not yet resumed is back at zero (a
+ * leaked count would stop all spinning), and the heap after a full GC is flat (within 32 MB of the baseline
  * taken once the run has warmed up). The fence-syncfile and fence-reservation workloads
  * ({@link SyncFileWorkload}, {@link ReservationWorkload}) add their own checks: references handed
  * out by sync files and syncobjs, fd ownership, syncobj waits and queries, exclusive critical
@@ -261,6 +263,16 @@ public final class Soak {
         if (failures != ctx.injectedThrows()) {
             ctx.violation("Fences.callbackFailures() grew by " + failures + " but "
                     + ctx.injectedThrows() + " callbacks threw");
+        }
+        // Every waiter has returned: each woken waiter has given its count back, and a count left
+        // over would keep waiters from spinning for the rest of the JVM's life.
+        long wakingDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (WakingCount.get() != 0 && System.nanoTime() - wakingDeadline < 0) {
+            Thread.yield();
+        }
+        if (WakingCount.get() != 0) {
+            ctx.violation("Fence's woken-waiter count stayed at " + WakingCount.get()
+                    + " after every waiter returned");
         }
         long finalHeap = heapAfterGc(mem);
         if (baselineHeap >= 0 && finalHeap > baselineHeap + HEAP_GROWTH_LIMIT) {
