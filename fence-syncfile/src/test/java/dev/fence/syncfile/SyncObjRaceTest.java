@@ -162,44 +162,116 @@ class SyncObjRaceTest {
      * threads' 20 s join for the last): a SyncObj wait whose timeout runs out scans once more
      * before it returns -1, so with a timeout shorter than the bound a waiter never woken still
      * returned 0, only late, and a lost wake-up could not fail them.
+     *
+     * The first two are about a submission that lands after the wait's unlocked check found the
+     * point missing and before it registers for the point (addWaiter checks again under the
+     * object's lock). Left to chance, the submission landed there in 0, 2 and 0 of 2000 rounds
+     * (the first; three runs, counted in addWaiter) and 2, 5 and 0 of 1000 (the second): the
+     * waiter had mostly registered by then, or not started. Each round now holds the waiter
+     * inside that window with a driver fence of another object in the same wait, whose
+     * completion check (pollSignaled) the wait runs there, and submits from this thread
+     * meanwhile. WAIT_ALL, so that the wait cannot end on that other object alone.
      */
 
-    @Test
-    void noLostWakeupBetweenCheckAndRegistration() throws Exception {
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            for (int i = 0; i < 2000; i++) {
-                SyncObj obj = SyncObj.create();
-                boolean timeline = (i & 1) != 0;
-                int flags = timeline ? WAIT_AVAILABLE : WAIT_FOR_SUBMIT;
-                long point = timeline ? 1 : 0;
-                Future<Integer> w = pool.submit(() -> SyncObj.await(new SyncObj[] {obj},
-                        new long[] {point}, flags, 60, TimeUnit.SECONDS));
-                if (timeline) {
-                    obj.addPoint(1, Fence.create(Fence.allocateContexts(1), 1));
-                } else {
-                    obj.signal();
-                }
-                assertEquals(0, w.get(10, TimeUnit.SECONDS), "iteration " + i);
-                assertEquals(0, obj.waiterCount());
+    /**
+     * A driver fence whose completion check, once armed, stops the checking thread until
+     * {@link #resume} (bounded), reporting {@link #reached} first, then reports completion.
+     * {@code queuedThen} is {@code obj}'s number of point waiters when the check ran.
+     */
+    private static final class Pause extends Fence {
+        final SyncObj obj;
+        final CountDownLatch reached = new CountDownLatch(1);
+        final CountDownLatch resume = new CountDownLatch(1);
+        final AtomicInteger queuedThen = new AtomicInteger(-1);
+        volatile boolean armed;
+
+        Pause(SyncObj obj) {
+            super(Fence.allocateContexts(1), 1);
+            this.obj = obj;
+        }
+
+        @Override
+        protected boolean pollSignaled() {
+            if (!armed) {
+                return false;
             }
-        } finally {
-            pool.shutdownNow();
+            armed = false;
+            queuedThen.set(obj.waiterCount());
+            reached.countDown();
+            try {
+                resume.await(10, TimeUnit.SECONDS); // bounded: the caller's checks fail then
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }
+
+        /** In this thread: waits for the pause, runs {@code submit}, resumes the waiter. */
+        void submitInside(int round, Runnable submit) throws InterruptedException {
+            assertTrue(reached.await(10, TimeUnit.SECONDS),
+                    "round " + round + ": the wait never checked the pausing fence");
+            submit.run();
+            resume.countDown();
         }
     }
 
     @Test
-    void noLostWakeupWhileTheFirstPassScansOthers() throws Exception {
-        // Object 0 is submitted at a random moment while the wait scans 63 signalled objects,
-        // i.e. between its own unlocked check and its registration.
+    void noLostWakeupBetweenCheckAndRegistration() throws Exception {
+        // The pausing fence is point 1 of a second timeline that also has point 2: the first
+        // pass finds point 1 by walking back from point 2, which checks it, right after the
+        // pass has found obj empty (index 0) and before anything is registered.
         ExecutorService pool = Executors.newSingleThreadExecutor();
+        int inside = 0;
+        try {
+            for (int i = 0; i < 2000; i++) {
+                SyncObj obj = SyncObj.create();
+                boolean timeline = (i & 1) != 0;
+                int flags = (timeline ? WAIT_AVAILABLE : WAIT_FOR_SUBMIT) | WAIT_ALL;
+                long point = timeline ? 1 : 0;
+                Pause pause = new Pause(obj);
+                SyncObj other = SyncObj.create();
+                other.addPoint(1, pause);
+                other.addPoint(2, Fence.create(Fence.allocateContexts(1), 1));
+                pause.armed = true;
+                Future<Integer> w = pool.submit(() -> SyncObj.await(new SyncObj[] {obj, other},
+                        new long[] {point, 1}, flags, 60, TimeUnit.SECONDS));
+                pause.submitInside(i, () -> {
+                    if (timeline) {
+                        obj.addPoint(1, Fence.create(Fence.allocateContexts(1), 1));
+                    } else {
+                        obj.signal();
+                    }
+                });
+                assertEquals(0, w.get(10, TimeUnit.SECONDS), "iteration " + i);
+                assertEquals(0, obj.waiterCount());
+                if (pause.queuedThen.get() == 0) {
+                    inside++;
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(2000, inside, "rounds whose submission came before the registration");
+    }
+
+    @Test
+    void noLostWakeupWhileTheFirstPassScansOthers() throws Exception {
+        // Object 0 is submitted while the wait scans 63 others for completion (after its own
+        // unlocked check, before its registration): one of them, at a random index, holds a
+        // pending driver fence that pauses the scan there.
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        int inside = 0;
         try {
             for (int i = 0; i < 1000; i++) {
                 SyncObj[] objs = new SyncObj[64];
                 objs[0] = SyncObj.create();
+                Pause pause = new Pause(objs[0]);
+                int at = 1 + ThreadLocalRandom.current().nextInt(objs.length - 1);
                 for (int k = 1; k < objs.length; k++) {
-                    objs[k] = SyncObj.create(true);
+                    objs[k] = k == at ? SyncObj.create() : SyncObj.create(true);
                 }
+                objs[at].replaceFence(pause);
+                pause.armed = true;
                 CountDownLatch started = new CountDownLatch(1);
                 Future<Integer> w = pool.submit(() -> {
                     started.countDown();
@@ -207,17 +279,17 @@ class SyncObjRaceTest {
                             TimeUnit.SECONDS);
                 });
                 started.await();
-                int spins = ThreadLocalRandom.current().nextInt(2000);
-                for (int s = 0; s < spins; s++) {
-                    Thread.onSpinWait();
-                }
-                objs[0].signal();
+                pause.submitInside(i, objs[0]::signal);
                 assertEquals(0, w.get(10, TimeUnit.SECONDS), "iteration " + i);
                 assertEquals(0, objs[0].waiterCount());
+                if (pause.queuedThen.get() == 0) {
+                    inside++;
+                }
             }
         } finally {
             pool.shutdownNow();
         }
+        assertEquals(1000, inside, "rounds whose submission came before the registration");
     }
 
     @Test
