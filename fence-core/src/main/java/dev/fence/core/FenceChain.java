@@ -23,6 +23,11 @@ import java.util.Objects;
  * growing while its points complete retains only its pending tail. Every walk is a loop: a chain
  * of any length never recurses.
  *
+ * <p><b>Errors:</b> a link signals with its own fence's error, and only that one: a link whose
+ * fence succeeded signals without error even if an earlier point failed. The kernel's links
+ * never carry an error. A point answered by {@link #find} with an earlier link or the stub does
+ * not carry its fence's error either; keep a job's own fence to learn whether it failed.
+ *
  * <p><b>References:</b> unlike the kernel's chain (and unlike {@link FenceArray}), a link takes
  * no reference ({@link Fence#retain()}) on the fences it holds: links are collected as their
  * points signal, so the garbage collector keeps them reachable. A driver that recycles fences

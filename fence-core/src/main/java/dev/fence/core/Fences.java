@@ -270,6 +270,8 @@ public final class Fences {
      * Merges fences into one that signals when all of them have, the kernel's
      * {@code dma_fence_unwrap_merge()}: flattens containers, drops signalled leaves, keeps
      * only the later fence of each context, and sorts by context. Inputs are not modified.
+     * A leaf that signalled with an error is dropped too, as in the kernel: the result does
+     * not carry the errors of fences that had already signalled.
      *
      * <p>Unlike the kernel's, it flattens only what must all signal: a container that has
      * already signalled counts as one signalled fence, and a pending {@linkplain FenceArray#any

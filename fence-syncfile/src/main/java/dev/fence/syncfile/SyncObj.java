@@ -353,6 +353,12 @@ public final class SyncObj {
      * flattened ({@link Fences#merge}), so chains never nest; into point 0 it replaces
      * {@code dst}'s fence. {@code src} and {@code dst} may be the same object.
      *
+     * <p>Errors move only with fences that are still pending: the flattening drops the fences
+     * that have signalled, failed or not, so a source point whose job has already failed
+     * arrives at a timeline point as a success (as with the kernel's merge). Into point 0,
+     * {@code dst} gets what {@link #fenceAt} returns, with the error that fence carries (a
+     * chain link carries only its own fence's, see {@link FenceChain}).
+     *
      * @param src the source object
      * @param srcPoint the source point (0: its current fence)
      * @param dst the destination object
