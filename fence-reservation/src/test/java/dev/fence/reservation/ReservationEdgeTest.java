@@ -220,6 +220,7 @@ class ReservationEdgeTest {
         while (b.mutex().queueLength() != 1 && System.nanoTime() - end < 0) {
             Thread.onSpinWait();
         }
+        assertEquals(1, b.mutex().queueLength(), "the backed-off context queued on b");
         assertFalse(a.isLocked(), "backed off: a released before lockSlow(b)");
         t.interrupt();
         t.join(10_000);
