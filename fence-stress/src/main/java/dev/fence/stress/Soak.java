@@ -28,8 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  * reached zero and deallocate ran exactly once per fence, every container and timeline fence
  * signalled with its callbacks run once, Fences.callbackFailures() grew by exactly the number of
  * injected callback failures, Fence's count of woken waiters not yet resumed is back at zero (a
- * leaked count would stop all spinning), and the heap after a full GC is flat (within 32 MB of the baseline
- * taken once the run has warmed up). The fence-syncfile and fence-reservation workloads
+ * leaked count would stop all spinning), and the heap after a full GC is flat (within 32 MB of
+ * the baseline taken once the run has warmed up). The fence-syncfile and fence-reservation workloads
  * ({@link SyncFileWorkload}, {@link ReservationWorkload}) add their own checks: references handed
  * out by sync files and syncobjs, fd ownership, syncobj waits and queries, exclusive critical
  * sections, no lock left held after a transaction (including transactions abandoned mid-acquire
