@@ -45,7 +45,14 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * <li>{@code exportFence} (lock-free) sees a CPU access that has begun and signals only when it
  *     ends ({@link ExportDuringCpuWrite});</li>
  * <li>{@code importFence} of a container makes a CPU read begun after it wait for every member
- *     ({@link ImportVsCpuRead}).</li>
+ *     ({@link ImportVsCpuRead});</li>
+ * <li>CPU accesses exclude each other also after the reservation lost the open access's CPU
+ *     fence (a device job added with {@code addExclusiveFence} and reset with an error): a
+ *     begin waits for the buffer's own open accesses ({@link LostWriteFenceVsCpuRead},
+ *     {@link LostReadFenceVsCpuWrite});</li>
+ * <li>a waiting CPU writer goes first: a read begun while it waits waits for it
+ *     ({@link WaitingWriterGoesFirst}), and a writer that gives up (interrupted) lets the readers
+ *     it held back in ({@link GivingUpWriterReleasesReaders}).</li>
  * </ol>
  *
  * <p>Data outcomes are the two bytes of a two-byte buffer (0 before, 1 after a write); a writer
@@ -109,6 +116,13 @@ public final class SharedBufferTests {
 
     /** Reads byte 0, then byte 1, into the result. */
     static void read(SharedBuffer buf, III_Result r) {
+        r.r1 = buf.buffer().get(0);
+        Thread.onSpinWait();
+        r.r2 = buf.buffer().get(1);
+    }
+
+    /** Reads byte 0, then byte 1, into the first two results. */
+    static void read(SharedBuffer buf, IIII_Result r) {
         r.r1 = buf.buffer().get(0);
         Thread.onSpinWait();
         r.r2 = buf.buffer().get(1);
@@ -843,6 +857,391 @@ public final class SharedBufferTests {
                 r.r3 = buf.buffer().get(1);
             } finally {
                 buf.endCpuAccess(Direction.READ);
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 11. The reservation can lose the CPU fence of an open access: a device job that
+     * depends on it is added with addExclusiveFence (which drops every WRITE and READ fence) and
+     * then reset, completing with an error while the access is still open. The reservation then
+     * lists nothing pending, and only the buffer's own open accesses (the open read fence,
+     * openWriteFence) keep a second CPU access out. The first access begins, the other actor
+     * (once it has begun) replaces its fence that way and then begins the second access, which
+     * must wait for the first one's end: the first raises a flag just before it ends, and the
+     * second must find it raised once its begin returns (a sharper check than the overlap count,
+     * which a second access that happens to run after the first one's work would pass).
+     */
+
+    /** A device error standing for a GPU reset that abandoned a job. */
+    static final RuntimeException RESET = new IllegalStateException("stress: job reset");
+
+    /**
+     * The two accesses of a lost-fence test: the first one's flags, and the device job that makes
+     * the reservation lose its fence.
+     */
+    abstract static class LostCpuFence extends Exclusive {
+        volatile boolean begun;
+        volatile boolean replaced;
+        volatile boolean firstEnding;
+        private volatile boolean early;
+
+        /**
+         * A device job that depends on the open access (its only dependency) replaces every fence
+         * through the exclusive-fence view and is reset.
+         *
+         * @return 1 if the open access's fence was pending before and the reservation lists
+         *     nothing pending after (the fence was lost, as the test needs), else 0
+         */
+        final int replaceAndReset() {
+            Reservation r = buf.reservation();
+            Fence job = newFence();
+            boolean pendingBefore;
+            r.lock();
+            try {
+                pendingBefore = !r.singleton(Usage.READ).isSignaled(); // the job's dependency
+                r.reserveFences(1);
+                r.addExclusiveFence(job);
+            } finally {
+                r.unlock();
+            }
+            job.signal(RESET);
+            return pendingBefore && r.testSignaled(Usage.BOOKKEEP) ? 1 : 0;
+        }
+
+        /** The first access, once begun: waits for the replacement, then works and ends. */
+        final void firstWaitsForReplacement() {
+            begun = true;
+            while (!replaced) {
+                Thread.onSpinWait();
+            }
+        }
+
+        /** The second access's begin has returned: the first must be ending already. */
+        final void secondBegun() {
+            if (!firstEnding) {
+                early = true;
+            }
+        }
+
+        /** 1 if the two accesses overlapped or the second began before the first ended. */
+        final int broken() {
+            return overlap() == 1 || early ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("A CPU write whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(READ): the read waits for the open write.")
+    @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the read began after the write ended and saw it whole.")
+    @Outcome(expect = FORBIDDEN, desc = "The read began while the write was open (last 1, or a half-written or unwritten buffer), the fence was not lost (third 0), or an access failed.")
+    @State
+    public static class LostWriteFenceVsCpuRead extends LostCpuFence {
+
+        @Actor
+        public void cpuWriter() {
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+                begun = true;
+                return;
+            }
+            try {
+                firstWaitsForReplacement();
+                enter();
+                write(buf);
+                exit();
+                firstEnding = true;
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Actor
+        public void resetThenCpuReader(IIII_Result r) {
+            while (!begun) {
+                Thread.onSpinWait();
+            }
+            try {
+                r.r3 = replaceAndReset();
+            } finally {
+                replaced = true;
+            }
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                secondBegun();
+                enter();
+                read(buf, r);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            r.r4 = broken();
+        }
+    }
+
+    @JCStressTest
+    @Description("A CPU read whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(WRITE): the write waits for the open read.")
+    @Outcome(id = "0, 0, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the write began after the read ended, which saw the buffer unwritten.")
+    @Outcome(expect = FORBIDDEN, desc = "The write began while the read was open (last 1, or the read saw written bytes), the fence was not lost (third 0), or an access failed.")
+    @State
+    public static class LostReadFenceVsCpuWrite extends LostCpuFence {
+
+        @Actor
+        public void cpuReader(IIII_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                begun = true;
+                return;
+            }
+            try {
+                firstWaitsForReplacement();
+                enter();
+                r.r1 = buf.buffer().get(0);
+                hold();
+                r.r2 = buf.buffer().get(1);
+                exit();
+                firstEnding = true;
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+
+        @Actor
+        public void resetThenCpuWriter(IIII_Result r) {
+            while (!begun) {
+                Thread.onSpinWait();
+            }
+            try {
+                r.r3 = replaceAndReset();
+            } finally {
+                replaced = true;
+            }
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                r.r3 = BROKEN;
+                return;
+            }
+            try {
+                secondBegun();
+                enter();
+                write(buf);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            r.r4 = broken();
+        }
+    }
+
+    /**
+     * A CPU writer that waits for a device READ fence, and a CPU reader racing it, with a
+     * watchdog: once the writer's part is over, it gives the reader {@link #WATCHDOG_NANOS} to
+     * finish and otherwise interrupts it, so that a reader parked for good on a gate that is
+     * never signalled shows as a FORBIDDEN outcome instead of a hang. The reader learns that the
+     * writer waits by seeing its thread parked ({@code WAITING}): a writer's begin parks only
+     * after it has counted itself as waiting (nothing else holds the buffer's locks then).
+     */
+    abstract static class WriterWaits extends Exclusive {
+        /** How long the writer's side waits for the reader before it interrupts it. */
+        static final long WATCHDOG_NANOS = 1_000_000_000L;
+        /** How long the reader waits to see the writer parked before it goes on regardless. */
+        static final long PARK_PATIENCE_NANOS = 100_000_000L;
+        private static final int RUNNING = 0;
+        private static final int DONE = 1;
+        private static final int FIRED = 2;
+
+        final Fence rd = newFence();
+        private volatile Thread writerThread;
+        private volatile Thread readerThread;
+        private final AtomicInteger readerState = new AtomicInteger(RUNNING);
+        private volatile boolean delivered;
+
+        {
+            add(buf.reservation(), rd, Usage.READ); // a device reading: a CPU write waits for it
+        }
+
+        /** The writer, first thing. */
+        final void writerStarts() {
+            writerThread = Thread.currentThread();
+        }
+
+        /**
+         * The reader, first thing: waits (bounded) until the writer is parked in its begin.
+         *
+         * @return the writer's thread, and whether it was seen parked (1) or not (0) in
+         *     {@code parked[0]}
+         */
+        final Thread readerAwaitsWaitingWriter(int[] parked) {
+            readerThread = Thread.currentThread();
+            Thread w;
+            while ((w = writerThread) == null) {
+                Thread.onSpinWait();
+            }
+            long deadline = System.nanoTime() + PARK_PATIENCE_NANOS;
+            while (w.getState() != Thread.State.WAITING && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            parked[0] = w.getState() == Thread.State.WAITING ? 1 : 0;
+            return w;
+        }
+
+        /**
+         * The reader, last thing: whether it finished before the watchdog fired; if the watchdog
+         * fired, its interrupt is consumed here so it cannot leak into the next sample.
+         */
+        final boolean readerFinishes() {
+            if (readerState.compareAndSet(RUNNING, DONE)) {
+                return true;
+            }
+            while (!delivered) {
+                Thread.onSpinWait();
+            }
+            Thread.interrupted();
+            return false;
+        }
+
+        /** The writer, last thing: waits for the reader, interrupts it if it does not finish. */
+        final void watchdog() {
+            long deadline = System.nanoTime() + WATCHDOG_NANOS;
+            while (readerState.get() == RUNNING && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            Thread t;
+            while ((t = readerThread) == null) {
+                Thread.onSpinWait();
+            }
+            if (readerState.compareAndSet(RUNNING, FIRED)) {
+                t.interrupt();
+                delivered = true;
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 12a. A waiting CPU writer goes first. The writer waits for a device READ fence; once
+     * the reader has seen the writer parked (so counted as waiting), it signals the device fence
+     * and at once begins a read. The writer, just woken, is still counted as waiting, so the read
+     * must wait for the writer's gate and then for its write: it sees the whole write. A reader
+     * that joins instead (the old rule) nearly always begins first and sees nothing written.
+     */
+
+    @JCStressTest
+    @Description("A CPU writer waiting for a device READ fence vs a reader that signals that fence and begins READ: the read waits for the write.")
+    @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The writer was seen waiting; the read waited for it and saw the whole write.")
+    @Outcome(id = {"1, 1, 0, 0", "0, 0, 0, 0"}, expect = ACCEPTABLE_INTERESTING,
+            desc = "The writer was not seen parked within 100 ms (a slow machine): not judged.")
+    @Outcome(expect = FORBIDDEN, desc = "The read began before a writer seen waiting (0, 0, 1), a half-written read, the two inside at once or a reader stuck (last 1), or an access failed.")
+    @State
+    public static class WaitingWriterGoesFirst extends WriterWaits {
+        private volatile boolean stuck;
+
+        @Actor
+        public void cpuWriter() {
+            writerStarts();
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+                try {
+                    enter();
+                    write(buf);
+                    exit();
+                } finally {
+                    buf.endCpuAccess(Direction.WRITE);
+                }
+            } catch (InterruptedException e) {
+                buf.buffer().put(0, (byte) BROKEN);
+            }
+            watchdog();
+        }
+
+        @Actor
+        public void signalThenCpuReader(IIII_Result r) {
+            int[] parked = new int[1];
+            readerAwaitsWaitingWriter(parked);
+            r.r3 = parked[0];
+            rd.signal();
+            try {
+                buf.beginCpuAccess(Direction.READ);
+                try {
+                    enter();
+                    read(buf, r);
+                    exit();
+                } finally {
+                    buf.endCpuAccess(Direction.READ);
+                }
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+            if (!readerFinishes()) {
+                stuck = true;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            r.r4 = overlap() == 1 || stuck ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 12b. A waiting writer that gives up lets the readers it held back in. The writer
+     * waits for a device READ fence that never signals; once the reader has seen it parked, the
+     * reader interrupts it and at once begins a read, which (the writer still counted as
+     * waiting) usually waits for the writer's gate. The writer's begin throws
+     * InterruptedException and, on its way out, must signal the gate: the read then begins (the
+     * device READ fence does not hold a reader back). A gate left unsignalled keeps the reader
+     * parked until the watchdog interrupts it.
+     */
+
+    @JCStressTest
+    @Description("A CPU writer waiting for a device READ fence, interrupted by a reader that then begins READ: the writer gives up and the read begins.")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The writer's begin threw InterruptedException; the read began in time.")
+    @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled.")
+    @State
+    public static class GivingUpWriterReleasesReaders extends WriterWaits {
+
+        @Actor
+        public void cpuWriter(II_Result r) {
+            writerStarts();
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+                r.r1 = BROKEN; // its device READ fence never signals
+                buf.endCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                r.r1 = 1;
+            }
+            watchdog();
+        }
+
+        @Actor
+        public void interruptThenCpuReader(II_Result r) {
+            Thread w = readerAwaitsWaitingWriter(new int[1]);
+            w.interrupt();
+            try {
+                buf.beginCpuAccess(Direction.READ);
+                buf.endCpuAccess(Direction.READ);
+                r.r2 = 1;
+            } catch (InterruptedException e) {
+                r.r2 = BROKEN;
+            }
+            if (!readerFinishes()) {
+                r.r2 = BROKEN;
             }
         }
     }
