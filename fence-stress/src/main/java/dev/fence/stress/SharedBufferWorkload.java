@@ -14,9 +14,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 
 /**
@@ -45,6 +47,24 @@ import java.util.random.RandomGenerator;
  * abandoned without ending it: the API has no way to drop another thread's access, and an access
  * never ended blocks the buffer for good, so every access here ends in a {@code finally}.
  *
+ * <p>Lost CPU fences: a reset job, like a device job that depends on the open CPU accesses of a
+ * buffer, replaces every fence of its reservation with {@code addExclusiveFence} (only when
+ * nothing but CPU fences is pending) and completes at once with an error, as after a GPU reset,
+ * while those accesses are still open. The reservation then no longer lists them, and only the
+ * buffer's own open accesses keep the next CPU access out: the inside counters check that it
+ * does. (Device jobs submitted later would no longer wait for the dropped accesses either, which
+ * is the reservation's business, not the buffer's: this workload's devices add the dropped
+ * fences that are still pending to their dependencies, as a driver that re-fences after a reset
+ * would.)
+ *
+ * <p>Writers go first: a fifth buffer, the relay, has CPU readers that keep overlapping each
+ * other (each holds its read until the next relay reader has begun, at most
+ * {@link #RELAY_HOLD_NANOS}) and a CPU writer thread of its own (not a worker, so the fault
+ * injector's interrupts do not make it give up) that writes every 100 to 300 ms. A writer kept
+ * out by readers that pass it would wait as long as the relay goes on; the writer's wait must
+ * stay under the soak's slack (2 s), checked by the writer when it gets in and by every relay
+ * reader while it waits, and so must a relay reader's begin.
+ *
  * <p>Also checked: a nested READ interrupted while a device writer submitted after the outer
  * READ began is pending is a deadlock broken by the interrupt (the writer waits for the outer
  * read, the nested read for the writer); an exported fence, once signalled, covers every device
@@ -56,6 +76,10 @@ import java.util.random.RandomGenerator;
 final class SharedBufferWorkload implements SoakWorkload {
 
     private static final int BUFFERS = 4;
+    /** Relay readers inside or waiting to begin, at most: one holding, one taking over. */
+    private static final int RELAY_READERS = 2;
+    /** How long a relay reader holds its read, at most, waiting for the next one to begin. */
+    static final long RELAY_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final int SIZE = 64;
     private static final int HEADER = Long.BYTES;
 
@@ -71,25 +95,39 @@ final class SharedBufferWorkload implements SoakWorkload {
          * buffer's fences like the data itself.
          */
         boolean torn;
+        /**
+         * CPU fences that reset jobs dropped from the reservation, perhaps still pending: devices
+         * wait for them too. Guarded by the reservation's lock.
+         */
+        final List<Fence> dropped = new ArrayList<>();
 
         Slot(int index) {
             this.index = index;
         }
     }
 
-    /** Device work: a fence with the order of its submission, for the nested-read check. */
-    private static final class DeviceJob extends Fence {
-        final boolean writes;
-        volatile long submitSeq;
-
-        DeviceJob(boolean writes) {
+    /**
+     * A fence of this workload's device or explicit-sync work (every other fence in a
+     * reservation is a CPU fence of the buffer).
+     */
+    private static class JobFence extends Fence {
+        JobFence() {
             super(Fence.allocateContexts(1), 1L);
-            this.writes = writes;
         }
 
         @Override
         public String driverName() {
             return "soak-device";
+        }
+    }
+
+    /** Device work: a fence with the order of its submission, for the nested-read check. */
+    private static final class DeviceJob extends JobFence {
+        final boolean writes;
+        volatile long submitSeq;
+
+        DeviceJob(boolean writes) {
+            this.writes = writes;
         }
     }
 
@@ -113,6 +151,15 @@ final class SharedBufferWorkload implements SoakWorkload {
 
     private final SoakContext ctx;
     private final Slot[] slots = new Slot[BUFFERS];
+    private final Slot relay = new Slot(BUFFERS);
+    private final AtomicInteger relayBusy = new AtomicInteger();
+    private final AtomicLong relayBegins = new AtomicLong();
+    /** When the relay writer's waiting begin started, 0 while it does not wait. */
+    private volatile long relayWriterSince;
+    /** The last {@link #relayWriterSince} reported as starved, so each wait is reported once. */
+    private final AtomicLong relayStarvedReported = new AtomicLong();
+    private final AtomicBoolean relayWriterStarted = new AtomicBoolean();
+    private volatile Thread relayWriter;
     private final AtomicLong stamps = new AtomicLong();
     private final AtomicLong submissions = new AtomicLong();
 
@@ -132,12 +179,20 @@ final class SharedBufferWorkload implements SoakWorkload {
     private final LongAdder tornSkipped = new LongAdder();
     private final LongAdder checkedReads = new LongAdder();
     private final LongAdder nestedDeadlocks = new LongAdder();
+    private final LongAdder resets = new LongAdder();
+    private final LongAdder relayReads = new LongAdder();
+    private final LongAdder relayHandOffs = new LongAdder();
+    private final LongAdder relayWrites = new LongAdder();
+    private final AtomicLong relayWriterMaxWait = new AtomicLong();
 
     SharedBufferWorkload(SoakContext ctx) {
         this.ctx = ctx;
-        for (int i = 0; i < BUFFERS; i++) {
-            slots[i] = new Slot(i);
-            ByteBuffer b = slots[i].buf.buffer();
+        for (int i = 0; i <= BUFFERS; i++) {
+            Slot s = i < BUFFERS ? new Slot(i) : relay;
+            if (i < BUFFERS) {
+                slots[i] = s;
+            }
+            ByteBuffer b = s.buf.buffer();
             for (int k = HEADER; k < SIZE; k++) {
                 b.put(k, pattern(0L, k));
             }
@@ -152,8 +207,14 @@ final class SharedBufferWorkload implements SoakWorkload {
 
     @Override
     public void step(SoakContext c, SplittableRandom rnd) throws InterruptedException {
+        if (!relayWriterStarted.get() && relayWriterStarted.compareAndSet(false, true)) {
+            Thread t = new Thread(this::relayWriterLoop, "soak-sbuf-relay-writer");
+            t.setDaemon(true);
+            relayWriter = t;
+            t.start();
+        }
         Slot s = slots[rnd.nextInt(BUFFERS)];
-        int op = rnd.nextInt(100);
+        int op = rnd.nextInt(120);
         if (op < 22) {
             cpuWrite(s, rnd);
         } else if (op < 50) {
@@ -166,8 +227,12 @@ final class SharedBufferWorkload implements SoakWorkload {
             explicitReader(s, rnd);
         } else if (op < 96) {
             explicitJob(s, rnd);
-        } else {
+        } else if (op < 100) {
             misuseWithoutAccess(s, rnd);
+        } else if (op < 116) {
+            relayRead(rnd);
+        } else {
+            resetJob(busySlot(rnd));
         }
     }
 
@@ -406,6 +471,14 @@ final class SharedBufferWorkload implements SoakWorkload {
         r.lock();
         try {
             deps = r.singleton(Usage.forAccess(writes));
+            s.dropped.removeIf(Fence::isSignaled);
+            if (!s.dropped.isEmpty()) {
+                // CPU accesses a reset job dropped from the reservation, still open: see the
+                // class comment.
+                List<Fence> all = new ArrayList<>(s.dropped);
+                all.add(deps);
+                deps = Fences.merge(all.toArray(new Fence[0]));
+            }
             r.reserveFences(1);
             r.addFence(job, writes ? Usage.WRITE : Usage.READ);
             job.submitSeq = submissions.incrementAndGet();
@@ -508,6 +581,187 @@ final class SharedBufferWorkload implements SoakWorkload {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Lost CPU fences
+
+    /** A buffer with someone inside (a CPU access, likely), else any: where a reset matters. */
+    private Slot busySlot(SplittableRandom rnd) {
+        int first = rnd.nextInt(BUFFERS);
+        for (int i = 0; i < BUFFERS; i++) {
+            Slot s = slots[(first + i) % BUFFERS];
+            if (s.writersInside.get() + s.readersInside.get() > 0) {
+                return s;
+            }
+        }
+        return slots[first];
+    }
+
+    /**
+     * A reset job: if every fence of the buffer's reservation that a writer would wait for is a
+     * CPU fence (no device or explicit job would be dropped), a job depending on them replaces
+     * them all through {@code addExclusiveFence} and is completed at once with an error, while
+     * the CPU accesses they belong to may still be open. The buffer must keep excluding them:
+     * the inside counters of the accesses that begin next check it.
+     */
+    private void resetJob(Slot s) {
+        Reservation r = s.buf.reservation();
+        JobFence job = new JobFence();
+        r.lock();
+        try {
+            List<Fence> pending = r.unsignaledFences(Usage.READ);
+            if (pending.isEmpty()) {
+                ctx.op("sbuf.reset.nothingPending");
+                return;
+            }
+            for (Fence f : pending) {
+                if (f instanceof JobFence) {
+                    ctx.op("sbuf.reset.skipped");
+                    return;
+                }
+            }
+            s.dropped.removeIf(Fence::isSignaled);
+            s.dropped.addAll(pending);
+            r.reserveFences(1);
+            r.addExclusiveFence(job);
+        } finally {
+            r.unlock();
+        }
+        job.signal(new DeviceError("soak reset: job abandoned while the CPU accesses it depended"
+                + " on were open"));
+        resets.increment();
+        ctx.op("sbuf.reset.cpuFenceLost");
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The relay: overlapping readers and a waiting writer
+
+    /**
+     * A relay reader: begins READ on the relay buffer and holds it until the next relay reader
+     * has begun (or {@link #RELAY_HOLD_NANOS} passed), so that readers keep overlapping each
+     * other for as long as they keep coming. With {@link #RELAY_READERS} already inside or
+     * waiting, an ordinary read of another buffer instead.
+     */
+    private void relayRead(SplittableRandom rnd) {
+        if (relayBusy.incrementAndGet() > RELAY_READERS) {
+            relayBusy.decrementAndGet();
+            cpuRead(slots[rnd.nextInt(BUFFERS)], rnd);
+            return;
+        }
+        try {
+            long t0 = System.nanoTime();
+            try {
+                relay.buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                interruptedBegin(relay, Direction.READ);
+                return;
+            }
+            long waited = System.nanoTime() - t0;
+            if (waited > ctx.slackNanos) {
+                ctx.violation("sbuf: a relay reader's beginCpuAccess(READ) took "
+                        + TimeUnit.NANOSECONDS.toMillis(waited) + " ms");
+            }
+            long me = relayBegins.incrementAndGet();
+            try {
+                enterReader(relay, "relay CPU READ");
+                try {
+                    check(relay, "relay CPU READ");
+                    checkRelayWriter();
+                    if (holdUntilSuccessor(me)) {
+                        relayHandOffs.increment();
+                    }
+                    check(relay, "relay CPU READ (again)");
+                } finally {
+                    relay.readersInside.decrementAndGet();
+                }
+            } finally {
+                relay.buf.endCpuAccess(Direction.READ);
+            }
+            relayReads.increment();
+            ctx.op("sbuf.relay.read");
+        } finally {
+            relayBusy.decrementAndGet();
+        }
+    }
+
+    /**
+     * Holds the relay read until another relay read has begun after it, the hold bound passed,
+     * or the run stops. Injected interrupts do not end the hold (they would break the relay);
+     * one that arrives is passed on afterwards.
+     *
+     * @return whether another relay reader began meanwhile
+     */
+    private boolean holdUntilSuccessor(long me) {
+        long deadline = System.nanoTime() + RELAY_HOLD_NANOS;
+        boolean interrupted = false;
+        boolean handedOff;
+        while (!(handedOff = relayBegins.get() != me) && !ctx.stopping()
+                && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(20_000);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return handedOff;
+    }
+
+    /** Inside a relay read: the relay writer must not have been waiting past the slack. */
+    private void checkRelayWriter() {
+        long since = relayWriterSince;
+        if (since != 0 && System.nanoTime() - since > ctx.slackNanos) {
+            long last = relayStarvedReported.get();
+            if (last != since && relayStarvedReported.compareAndSet(last, since)) {
+                ctx.violation("sbuf: the relay's CPU writer has waited over "
+                        + TimeUnit.NANOSECONDS.toMillis(ctx.slackNanos) + " ms while CPU readers"
+                        + " kept overlapping each other (a reader began beside a waiting writer)");
+            }
+        }
+    }
+
+    /**
+     * The relay's writer thread: every 100 to 300 ms, a CPU write of the relay buffer, whose
+     * begin must not take longer than the slack. Ends when the run stops.
+     */
+    private void relayWriterLoop() {
+        SplittableRandom rnd = new SplittableRandom();
+        while (!ctx.stopping()) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100 + rnd.nextInt(200)));
+            if (ctx.stopping()) {
+                break;
+            }
+            long stamp = stamps.incrementAndGet();
+            long t0 = System.nanoTime();
+            relayWriterSince = t0;
+            try {
+                relay.buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                break; // only finish() interrupts this thread
+            } finally {
+                relayWriterSince = 0;
+            }
+            long waited = System.nanoTime() - t0;
+            relayWriterMaxWait.accumulateAndGet(waited, Math::max);
+            if (waited > ctx.slackNanos && relayStarvedReported.get() != t0) {
+                ctx.violation("sbuf: the relay's CPU writer waited "
+                        + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for its access while CPU"
+                        + " readers kept overlapping each other");
+            }
+            try {
+                enterWriter(relay, "relay CPU WRITE");
+                try {
+                    fill(relay.buf.buffer(), stamp, rnd, -1);
+                    relay.torn = false;
+                } finally {
+                    relay.writersInside.decrementAndGet();
+                }
+            } finally {
+                relay.buf.endCpuAccess(Direction.WRITE);
+            }
+            relayWrites.increment();
+            ctx.op("sbuf.relay.write");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Explicit synchronization
 
     /**
@@ -550,8 +804,8 @@ final class SharedBufferWorkload implements SoakWorkload {
         Direction d = writes ? (rnd.nextBoolean() ? Direction.WRITE : Direction.READ_WRITE)
                 : Direction.READ;
         Fence e = s.buf.exportFence(d);
-        Fence a = Fence.create(Fence.allocateContexts(1), 1);
-        Fence b = rnd.nextBoolean() ? Fence.create(Fence.allocateContexts(1), 1) : null;
+        Fence a = new JobFence();
+        Fence b = rnd.nextBoolean() ? new JobFence() : null;
         if (b != null && rnd.nextInt(4) == 0) {
             b.signal(); // an already-signalled member is not imported
         }
@@ -588,7 +842,21 @@ final class SharedBufferWorkload implements SoakWorkload {
     @Override
     public void finish(SoakContext c) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (Slot s : slots) {
+        Thread w = relayWriter;
+        if (w != null) {
+            try {
+                w.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (w.isAlive()) {
+                ctx.violation("sbuf: the relay's CPU writer did not stop within 5 s of the end");
+                w.interrupt();
+            }
+        }
+        List<Slot> all = new ArrayList<>(List.of(slots));
+        all.add(relay);
+        for (Slot s : all) {
             Reservation r = s.buf.reservation();
             try {
                 long left = deadline - System.nanoTime();
@@ -629,10 +897,14 @@ final class SharedBufferWorkload implements SoakWorkload {
         return String.format("CPU writes %d (abandoned half-way %d), reads %d (nested %d), begins"
                         + " interrupted %d; device writes %d, reads %d (async queued %d, ran %d),"
                         + " aborted %d; exports %d, imports %d; misuse refused %d; reads checked %d,"
-                        + " skipped on a torn buffer %d; nested-read deadlocks %d",
+                        + " skipped on a torn buffer %d; nested-read deadlocks %d; resets dropping"
+                        + " CPU fences %d; relay reads %d (handed on %d), writes %d (longest wait"
+                        + " %.1f ms)",
                 cpuWrites.sum(), abandonedWrites.sum(), cpuReads.sum(), nestedReads.sum(),
                 beginInterrupted.sum(), deviceWrites.sum(), deviceReads.sum(), asyncQueued.sum(),
                 asyncRan.sum(), deviceAborted.sum(), exports.sum(), imports.sum(),
-                misuseRefused.sum(), checkedReads.sum(), tornSkipped.sum(), nestedDeadlocks.sum());
+                misuseRefused.sum(), checkedReads.sum(), tornSkipped.sum(), nestedDeadlocks.sum(),
+                resets.sum(), relayReads.sum(), relayHandOffs.sum(), relayWrites.sum(),
+                relayWriterMaxWait.get() / 1e6);
     }
 }
