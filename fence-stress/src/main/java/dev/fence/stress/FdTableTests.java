@@ -206,6 +206,67 @@ public final class FdTableTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * DetachVsClose with the race paced, the closer leading: detach() reads the slot
+     * (lock-free get) and then frees it only if it still holds that file (remove(fd, f) under
+     * the table lock); a close() that takes the number in between must make the detach fail.
+     * The window is the detacher's first steps, so the closer raises a flag, waits a random
+     * 0-1000 ns (Probes.LEAD_SPREAD_NANOS) and closes, while the detacher starts as soon as it
+     * sees the flag. (Pacing the closer behind the detacher, 0-400 ns after a flag raised
+     * before the detach, caught a detach ignoring the refusal no better than the original.)
+     */
+
+    @JCStressTest
+    @Description("close(0) started a random 0-1000 ns after a flag that sets off detach(0): exactly one takes the number.")
+    @Outcome(id = "1, 3, 1", expect = ACCEPTABLE,
+            desc = "detach() won: it returned the open file; close() threw BadHandleException; the table is empty.")
+    @Outcome(id = "3, 0, 1", expect = ACCEPTABLE,
+            desc = "close() won and closed the file; detach() threw BadHandleException; the table is empty.")
+    @Outcome(expect = FORBIDDEN, desc = "Both or neither took the number, or a detached file was closed.")
+    @State
+    public static class PacedDetachVsClose {
+        final FdTable fds = new FdTable();
+        final SyncFile a = newFile();
+        volatile boolean go;
+        volatile boolean detached;
+
+        {
+            fds.install(a);
+        }
+
+        @Actor
+        public void detacher(III_Result r) {
+            while (!go) {
+                Thread.onSpinWait();
+            }
+            try {
+                SyncFile f = fds.detach(0);
+                detached = true;
+                r.r1 = f == a ? TRUE : BROKEN;
+            } catch (BadHandleException e) {
+                r.r1 = BAD_HANDLE;
+            }
+        }
+
+        @Actor
+        public void closer(III_Result r) {
+            go = true;
+            Probes.spinRandomly(Probes.LEAD_SPREAD_NANOS);
+            try {
+                fds.close(0);
+                r.r2 = 0;
+            } catch (BadHandleException e) {
+                r.r2 = BAD_HANDLE;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            boolean ok = fds.size() == 0 && !fds.isOpen(0) && a.isClosed() != detached;
+            r.r3 = ok ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * One file, two tables: a file is installed under one number at a time, so of two racing
      * installs of the same file exactly one gets a number and the other is refused (the claim is
      * a CAS on the file, SyncFile.claimInstall).

@@ -2,8 +2,12 @@ package dev.fence.stress;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceCallback;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
@@ -113,6 +117,78 @@ final class Probes {
         }
     }
 
+    /**
+     * A bound on one blocking call, for tests in which both actors may block at once (a
+     * deadlock the test means to report, where no actor is left to stand watchdog as
+     * {@link ReleaseRace}'s holder does). {@link #start} registers the calling thread with a
+     * shared daemon thread, which interrupts it if {@link #close} has not been called by the
+     * deadline; the call must therefore be interruptible. {@link #close} tells whether the
+     * watchdog fired, and clears an interrupt it delivered after the call had returned anyway,
+     * so that none leaks into the actor's next sample.
+     */
+    static final class Deadline {
+        /** How often the daemon thread looks at the registered deadlines. */
+        private static final long TICK_NANOS = 5_000_000L;
+        private static final ConcurrentLinkedQueue<Deadline> LIVE = new ConcurrentLinkedQueue<>();
+
+        static {
+            Thread t = new Thread(Deadline::watch, "fence-stress-deadline");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /** The guarded thread until {@link #close} or the watchdog takes it (CAS to null). */
+        private final AtomicReference<Thread> thread;
+        private final long deadline;
+        private volatile boolean delivered;
+
+        private Deadline(long nanos) {
+            this.thread = new AtomicReference<>(Thread.currentThread());
+            this.deadline = System.nanoTime() + nanos;
+        }
+
+        /** Guards the calling thread for {@code nanos} from now. */
+        static Deadline start(long nanos) {
+            Deadline d = new Deadline(nanos);
+            LIVE.add(d);
+            return d;
+        }
+
+        /**
+         * Ends the guard (the calling thread must be the guarded one).
+         *
+         * @return true if the deadline passed first and the thread was (or is being) interrupted
+         */
+        boolean close() {
+            if (thread.compareAndSet(Thread.currentThread(), null)) {
+                return false;
+            }
+            while (!delivered) {
+                Thread.onSpinWait();          // the watchdog is between its CAS and interrupt()
+            }
+            Thread.interrupted();             // consumed by the call already, or clear it here
+            return true;
+        }
+
+        private static void watch() {
+            for (;;) {
+                LockSupport.parkNanos(TICK_NANOS);
+                long now = System.nanoTime();
+                for (Iterator<Deadline> it = LIVE.iterator(); it.hasNext(); ) {
+                    Deadline d = it.next();
+                    Thread t = d.thread.get();
+                    if (t == null) {
+                        it.remove();
+                    } else if (now - d.deadline >= 0 && d.thread.compareAndSet(t, null)) {
+                        t.interrupt();
+                        d.delivered = true;
+                        it.remove();
+                    }
+                }
+            }
+        }
+    }
+
     private Probes() {
     }
 
@@ -186,6 +262,17 @@ final class Probes {
             Thread.onSpinWait();
         }
     }
+
+    /**
+     * The spread for a race paced the other way round: the leader raises a flag, spins a random
+     * 0 to this many ns ({@link #spinRandomly}) and acts; the follower waits for the flag and
+     * acts at once. The follower sees the flag a cross-CPU hand-over late (round trips of 100
+     * to 550 ns were measured on the reference box, depending on its load), so its first steps
+     * fall a few hundred ns after the flag, and the leader's step, spread over the whole range,
+     * meets them in a steady share of the samples. Use it when the window lies in the
+     * follower's first steps and the leader's step is the one to place inside it.
+     */
+    static final int LEAD_SPREAD_NANOS = 1000;
 
     /**
      * A callback that paces a race: when its fence signals it lets a partner thread go

@@ -339,6 +339,51 @@ public final class SyncPollerTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * cancel() vs cancel() of the same key: the LIVE -> CANCELLED CAS lets exactly one of them
+     * go on, so the node is removed, the key unlinked and its reference released once.
+     * CloseVsCancel checks the same claim, but close() reaches the key only after locking,
+     * snapshotting and unlocking, so the two cancels rarely meet; here both actors start with
+     * the CAS.
+     */
+
+    @JCStressTest
+    @Description("cancel() vs cancel() of one key: its reference released once, the key unlinked once.")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "Only the file's reference left; the key cancelled; the poller has no live key.")
+    @Outcome(expect = FORBIDDEN, desc = "The key's reference released twice (or kept), a cancel threw, the key still valid, or the live-key list not empty.")
+    @State
+    public static class CancelVsCancel {
+        final Fence f = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key = poller.register(soleFile(f), null);
+        volatile boolean threw;
+
+        @Actor
+        public void first() {
+            cancel();
+        }
+
+        @Actor
+        public void second() {
+            cancel();
+        }
+
+        void cancel() {
+            try {
+                key.cancel();
+            } catch (RuntimeException e) {
+                threw = true;                 // e.g. a release of a fence already at zero
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r1 = threw ? BROKEN : f.refCnt();
+            r.r2 = key.isValid() ? 1 : 0;
+            r.r3 = "SyncPoller[0 keys]".equals(poller.toString()) ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * cancel() vs cancel() of two neighbours in the live list (the newest two of three keys):
      * both unlink under the poller's lock, so the list keeps exactly the third key, which a
      * later close() finds and cancels.
@@ -404,6 +449,54 @@ public final class SyncPollerTests {
 
         @Actor
         public void selector(II_Result r) {
+            r.r1 = poller.selectNow();
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = poller.selectNow();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * CancelVsSelect with the race paced, the canceller leading: the window is between
+     * cancel()'s two steps (mark the key, then raise `cancels`), and a selector that reads the
+     * raised counter must find the key marked when it compacts. The canceller raises a flag,
+     * waits a random 0-1000 ns (Probes.LEAD_SPREAD_NANOS) and cancels; the selector starts its
+     * selectNow() as soon as it sees the flag, so the canceller's two steps land across the
+     * selector's read of `cancels` and its compaction in a steady share of the samples.
+     */
+
+    @JCStressTest
+    @Description("cancel() started a random 0-1000 ns after a flag that sets off selectNow(): the next select drops the key.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The racing select ran first (or missed the counter); the next dropped the key.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The racing select already dropped the key.")
+    @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
+    @State
+    public static class PacedCancelVsSelect {
+        final Fence f = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key;
+        volatile boolean go;
+
+        {
+            f.signal();
+            key = poller.register(soleFile(f), null);
+            poller.selectNow(); // listed
+        }
+
+        @Actor
+        public void canceller() {
+            go = true;
+            Probes.spinRandomly(Probes.LEAD_SPREAD_NANOS);
+            key.cancel();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            while (!go) {
+                Thread.onSpinWait();
+            }
             r.r1 = poller.selectNow();
         }
 

@@ -648,6 +648,246 @@ public final class WwMutexTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * Wound-wait, the wound a queueing waiter deals (step 4 of WwMutex's overview): the younger
+     * context Y holds B and is parked on A, which the older O holds; O then asks for B. Y is
+     * queued, so O's optimistic spin stops at once without judging it, and the wound must come
+     * from O's insertion into B's wait list: wound Y and unpark it, so that Y's kill check backs
+     * it off and frees B. Without that wound the two wait for each other for good (the chain
+     * back-off does not help: Y is parked and never re-checks), which the ABBA tests can only
+     * report as a hang, and only in the runs where Y happened to park first. Here the order is
+     * fixed, and O's wait for B is bounded by a Probes.Deadline: a wound that never comes is a
+     * FORBIDDEN outcome (O interrupted a second after it asked), and O then frees A, which lets
+     * Y finish. r1: O took B in time (1), was interrupted (0), or backed off or never saw Y
+     * park (BROKEN); r2: Y's back-offs, exactly 1 (it held B when O queued, so it was wounded
+     * whether it was parked then or not); r3: both critical sections ran, both mutexes free.
+     */
+
+    @JCStressTest
+    @Description("Wound-wait: an older context queueing behind a younger holder parked elsewhere wounds and wakes it.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "O wounded the parked Y, which backed off once and freed B; both completed.")
+    @Outcome(expect = FORBIDDEN, desc = "O still waited for B a second after asking (no wound reached Y), O backed off, Y never parked or backed off other than once, or a critical section was lost.")
+    @State
+    public static class QueueingOlderWoundsParkedHolder {
+        /** O's bound on its wait for B, and Y's on parking; a wound takes microseconds. */
+        private static final long BOUND_NANOS = 1_000_000_000L;
+
+        final WwClass cls = WwClass.woundWait("stress-queue-wound");
+        final WwMutex a = new WwMutex(cls, "A");
+        final WwMutex b = new WwMutex(cls, "B");
+        volatile boolean olderCreated;
+        volatile boolean aHeld;
+        volatile Thread youngAsking;
+        int countA;
+        int countB;
+        boolean olderRan;
+
+        @Actor
+        public void older(III_Result r) {
+            WwAcquireContext o = new WwAcquireContext(cls);
+            olderCreated = true;
+            try {
+                a.lock(o);                    // holds nothing yet: never backs off
+                aHeld = true;
+                Thread y;
+                while ((y = youngAsking) == null) {
+                    Thread.onSpinWait();
+                }
+                if (!HandOffProbe.awaitParked(y, BOUND_NANOS)) {
+                    r.r1 = BROKEN;            // Y never parked on A
+                } else {
+                    Probes.Deadline d = Probes.Deadline.start(BOUND_NANOS);
+                    boolean gotB = false;
+                    try {
+                        gotB = b.lockInterruptible(o);
+                    } catch (InterruptedException e) {
+                        // the deadline passed: reported below
+                    } finally {
+                        d.close();
+                    }
+                    if (gotB) {
+                        olderRan = true;
+                        countA = countA + 1;
+                        countB = countB + 1;
+                        b.unlock();
+                    }
+                    r.r1 = gotB ? 1 : 0;
+                }
+            } catch (WwDeadlockException e) {
+                r.r1 = BROKEN;                // the oldest context never backs off
+            }
+            a.unlock();
+            o.close();
+        }
+
+        @Actor
+        public void younger(III_Result r) {
+            while (!olderCreated) {
+                Thread.onSpinWait();
+            }
+            WwAcquireContext y = new WwAcquireContext(cls);
+            try {
+                b.lock(y);                    // free: O asks for it only later
+            } catch (WwDeadlockException e) {
+                r.r2 = BROKEN;                // holding nothing, it cannot back off
+                youngAsking = Thread.currentThread(); // O then finds it never parks
+                y.close();
+                return;
+            }
+            while (!aHeld) {
+                Thread.onSpinWait();
+            }
+            youngAsking = Thread.currentThread();
+            try {
+                a.lock(y);
+            } catch (WwDeadlockException e) {
+                b.unlock();
+                a.lockSlow(y);
+                try {
+                    b.lock(y);                // O is done with B or holds it: Y waits
+                } catch (WwDeadlockException again) {
+                    a.unlock();
+                    r.r2 = BROKEN;
+                    y.close();
+                    return;
+                }
+            }
+            countA = countA + 1;
+            countB = countB + 1;
+            b.unlock();
+            a.unlock();
+            r.r2 = (int) y.backoffs();
+            y.close();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            int ran = olderRan ? 2 : 1;      // Y's critical section always runs
+            r.r3 = countA == ran && countB == ran && !a.isLocked() && !b.isLocked() ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Wait-die, the wake-up a queueing waiter deals (step 4 of WwMutex's overview): the younger
+     * context Y holds X and is parked on M behind a holder younger than itself (so it may
+     * wait); the older O then queues on M ahead of Y. A context holding locks must not wait
+     * behind an older waiter, so O's insertion wakes Y, whose kill check then dies. Two actors
+     * are enough: the first holds M with a third context H, created after Y (so the youngest),
+     * and queues with O in the same thread, standing in for a third thread that holds M.
+     * That wait can never end by itself (O waits for its own thread), so Y, once it has died
+     * and released X, interrupts it; if Y is never woken, a Probes.Deadline ends it a second
+     * later, and then the first actor releases M, which lets Y finish without dying. r1: O's
+     * wait was ended by Y (1) or by the deadline (0), or O backed off or Y never parked
+     * (BROKEN); r2: Y's back-offs, exactly 1; r3: Y's critical section ran, all mutexes free.
+     */
+
+    @JCStressTest
+    @Description("Wait-die: an older context queueing ahead of a parked younger waiter holding locks wakes it to die.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "O's insertion woke Y, which died (backed off once), released X and ended O's wait.")
+    @Outcome(expect = FORBIDDEN, desc = "Y was not woken while O queued ahead of it (O's wait ran into the deadline, Y never backed off), O backed off, Y never parked, or a mutex stayed held.")
+    @State
+    public static class QueueingOlderWakesYoungerWaiter {
+        /** The deadline on O's wait, and the bound on Y's parking; a wake-up takes microseconds. */
+        private static final long BOUND_NANOS = 1_000_000_000L;
+
+        final WwClass cls = WwClass.waitDie("stress-queue-die");
+        final WwMutex m = new WwMutex(cls, "M");
+        final WwMutex x = new WwMutex(cls, "X");
+        volatile boolean olderCreated;
+        volatile boolean youngerCreated;
+        volatile boolean mHeld;
+        volatile Thread olderThread;
+        volatile Thread youngAsking;
+        /** Set by Y once it can no longer interrupt O's thread. */
+        volatile boolean youngerSettled;
+        int count;
+
+        @Actor
+        public void holderAndOlder(III_Result r) {
+            WwAcquireContext o = new WwAcquireContext(cls);
+            olderThread = Thread.currentThread();
+            olderCreated = true;
+            while (!youngerCreated) {
+                Thread.onSpinWait();
+            }
+            WwAcquireContext h = new WwAcquireContext(cls); // the youngest
+            boolean hHolds = m.tryLock(h);    // free: Y asks for it only after mHeld
+            mHeld = true;
+            Thread y;
+            while ((y = youngAsking) == null) {
+                Thread.onSpinWait();
+            }
+            if (!hHolds || !HandOffProbe.awaitParked(y, BOUND_NANOS)) {
+                r.r1 = BROKEN;                // Y never parked on M
+            } else {
+                Probes.Deadline d = Probes.Deadline.start(BOUND_NANOS);
+                int code = BROKEN;
+                try {
+                    m.lockInterruptible(o);   // M is held by H: only an interrupt ends this
+                } catch (InterruptedException e) {
+                    code = 1;
+                } catch (WwDeadlockException e) {
+                    code = BROKEN;            // O holds nothing: it never backs off
+                }
+                if (d.close()) {
+                    code = 0;                 // the deadline, not Y, ended the wait
+                }
+                r.r1 = code;
+            }
+            if (hHolds) {
+                m.unlock();                   // H's hold: Y may now take M
+            }
+            h.close();
+            o.close();
+            while (!youngerSettled) {
+                Thread.onSpinWait();
+            }
+            Thread.interrupted();             // an interrupt from Y that came too late to count
+        }
+
+        @Actor
+        public void younger(III_Result r) {
+            while (!olderCreated) {
+                Thread.onSpinWait();
+            }
+            WwAcquireContext y = new WwAcquireContext(cls);
+            youngerCreated = true;
+            try {
+                x.lock(y);                    // X is this actor's alone: free
+                while (!mHeld) {
+                    Thread.onSpinWait();
+                }
+                youngAsking = Thread.currentThread();
+                try {
+                    m.lock(y);                // H is younger: Y may wait for it, and parks
+                } catch (WwDeadlockException e) {
+                    x.unlock();
+                    olderThread.interrupt();  // end O's wait, which nothing else ends
+                    youngerSettled = true;
+                    m.lockSlow(y);
+                    x.lock(y);                // free: nobody else takes X
+                }
+            } catch (WwDeadlockException e) {
+                youngerSettled = true;
+                youngAsking = Thread.currentThread();
+                r.r2 = BROKEN;                // X free, or M after lockSlow: no back-off due
+                y.close();
+                return;
+            }
+            youngerSettled = true;
+            count = count + 1;
+            m.unlock();
+            x.unlock();
+            r.r2 = (int) y.backoffs();
+            y.close();
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = count == 1 && !m.isLocked() && !x.isLocked() ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * Two contexts of one class started at once: each takes the class's next stamp with
      * incrementAndGet, so the stamps are distinct (1 and 2 on a fresh class) and wait-die /
      * wound-wait can always tell the older from the younger. Equal stamps would leave two
