@@ -267,9 +267,10 @@ final class Probes {
      * The spread for a race paced the other way round: the leader raises a flag, spins a random
      * 0 to this many ns ({@link #spinRandomly}) and acts; the follower waits for the flag and
      * acts at once. The follower sees the flag a cross-CPU hand-over late (round trips of 100
-     * to 550 ns were measured on the reference box, depending on its load), so its first steps
-     * fall a few hundred ns after the flag, and the leader's step, spread over the whole range,
-     * meets them in a steady share of the samples. Use it when the window lies in the
+     * to 550 ns were measured on the reference box, depending on its load) and then needs its
+     * own first steps; in the first runs the leader acted first in about nine samples of ten,
+     * so the follower's window fell late in the range, and the leader's step, spread over the
+     * whole range, met it in a steady share of the samples. Use it when the window lies in the
      * follower's first steps and the leader's step is the one to place inside it.
      */
     static final int LEAD_SPREAD_NANOS = 1000;
