@@ -178,6 +178,22 @@ public class Fence {
     static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1
             ? Long.getLong("dev.fence.spinNanos", 20_000L) : 0L;
 
+    /** The least a thread's adapted budget falls to: an eighth of {@link #SPIN_NANOS}. */
+    static final long SPIN_FLOOR = SPIN_NANOS >> 3;
+
+    /**
+     * After this many parks at {@link #SPIN_FLOOR}, a thread's next wait spins the whole
+     * {@link #SPIN_NANOS} once; if that catches the signal the budget is back at the ceiling.
+     * Halving alone can trap a thread: when the hand-off it waits for takes longer than the floor
+     * but less than the ceiling (the other side's own wake-up, say), every spin at the floor
+     * fails, so the budget never doubles, and each wait pays a park and an unpark that a longer
+     * spin would have saved (docs/benchmarks.md: row 8 with one waiter read 24.5-28 us a round
+     * for a whole fork, against 5-9 us in the other forks). One probe in seventeen waits costs
+     * at most the ceiling's worth of spinning among sixteen parks when spinning truly does not
+     * pay.
+     */
+    static final int PROBE_AFTER = 16;
+
     /**
      * At most this many waiters spin at once (one per CPU), fewer while woken waiters wait for a
      * CPU ({@link #WAKING}): a spinner beyond that only takes a CPU from the thread it waits for,
@@ -1163,6 +1179,13 @@ public class Fence {
         final long deadline = start + nanos;
         FenceThread self = SPIN_NANOS > 0 ? FenceThread.current() : null;
         long budget = self != null ? self.spinNanos : 0L;
+        boolean probe = false;
+        if (budget == SPIN_FLOOR && self.floorParks >= PROBE_AFTER) {
+            // Stuck at the floor: spin the whole ceiling once (see PROBE_AFTER).
+            self.floorParks = 0;
+            budget = SPIN_NANOS;
+            probe = true;
+        }
         long spin = timed ? Math.min(budget, nanos) : budget;
         if (spin > 0 && tryStartSpinning()) {
             try {
@@ -1182,8 +1205,14 @@ public class Fence {
             if (spin == budget) {
                 // The whole budget went by: the thread parks next, so spin less next time. A
                 // spin cut short by a shorter timeout ends the wait without parking and says
-                // nothing about whether spinning pays: it leaves the budget alone.
-                self.spinNanos = Math.max(budget >> 1, SPIN_NANOS >> 3);
+                // nothing about whether spinning pays: it leaves the budget alone. A probe that
+                // ran out goes back to the floor, and parks at the floor are counted.
+                if (probe || budget == SPIN_FLOOR) {
+                    self.spinNanos = SPIN_FLOOR;
+                    self.floorParks += probe ? 0 : 1;
+                } else {
+                    self.spinNanos = Math.max(budget >> 1, SPIN_FLOOR);
+                }
             }
             if (spin == nanos && timed) {
                 // The spin used the whole timeout: there is nothing to park for, so no node is

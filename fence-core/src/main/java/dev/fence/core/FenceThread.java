@@ -31,12 +31,19 @@ final class FenceThread {
 
     /**
      * This thread's spin budget before parking, in nanoseconds: doubled (up to
-     * {@link Fence#SPIN_NANOS}) when a spin sees the signal, halved (down to an eighth of it) when
-     * the spin runs out and the thread parks, like HotSpot's adaptive spinning for monitors. A
-     * timed wait shorter than the budget, which spins for its timeout and returns, changes
-     * nothing.
+     * {@link Fence#SPIN_NANOS}) when a spin sees the signal, halved (down to
+     * {@link Fence#SPIN_FLOOR}) when the spin runs out and the thread parks, like HotSpot's
+     * adaptive spinning for monitors; after {@link Fence#PROBE_AFTER} parks at the floor one wait
+     * spins the whole ceiling. A timed wait shorter than the budget, which spins for its timeout
+     * and returns, changes nothing.
      */
     long spinNanos = Fence.SPIN_NANOS;
+
+    /**
+     * Waits that ran a spin at {@link Fence#SPIN_FLOOR} out and parked since this thread's last
+     * probe (see {@link Fence#PROBE_AFTER}).
+     */
+    int floorParks;
 
     /** Open {@link SignallingSection}s (maintained only in debug mode). */
     int sectionDepth;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.reflect.Method;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -88,6 +89,79 @@ class SpinBudgetTest {
         // a few such waits are allowed, one per wait is what the old code did.
         assertTrue(allocated < waits * 4L, allocated + " bytes over " + waits + " waits");
         assertEquals(Fence.SPIN_NANOS, self.spinNanos);
+    }
+
+    /**
+     * A thread whose budget has fallen to the floor spins the whole ceiling once after
+     * {@code Fence.PROBE_AFTER} parks there, and a probe that sees the signal puts the budget
+     * back at the ceiling. Without the probe a thread waiting for hand-offs slower than the floor
+     * but faster than the ceiling stayed at the floor for good: a floor spin that caught a signal
+     * could only double the budget, never restore the ceiling in one wait (failed: the budget
+     * stayed at 2500 in every attempt). Here the signal comes half a ceiling after the wait
+     * begins, from a thread already running; an attempt whose signaller was descheduled past
+     * the probe is retried.
+     */
+    @Test
+    void aThreadStuckAtTheFloorProbesTheCeilingAndCatchesTheSignal() throws Exception {
+        assumeTrue(Fence.SPIN_NANOS > 8 && Fence.SPIN_FLOOR * 4 <= Fence.SPIN_NANOS,
+                "spinning is off (one CPU, or dev.fence.spinNanos), or the floor is too close");
+        FenceThread self = FenceThread.current();
+        boolean restored = false;
+        int attempts = 0;
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!restored && attempts < 500 && System.nanoTime() - giveUp < 0) {
+            attempts++;
+            self.spinNanos = Fence.SPIN_FLOOR;
+            self.floorParks = 0;
+            Fence pending = mockFence();
+            for (int i = 0; i < Fence.PROBE_AFTER; i++) {
+                // Spins the floor, parks and times out: a park at the floor.
+                assertTrue(pending.awaitNanos(Fence.SPIN_NANOS * 3) <= 0L);
+                assertEquals(Fence.SPIN_FLOOR, self.spinNanos, "the floor holds");
+            }
+            Fence f = mockFence();
+            AtomicBoolean ready = new AtomicBoolean();
+            AtomicBoolean go = new AtomicBoolean();
+            Thread signaller = new Thread(() -> {
+                ready.set(true);
+                while (!go.get()) {
+                    Thread.onSpinWait();
+                }
+                long t0 = System.nanoTime();
+                while (System.nanoTime() - t0 < Fence.SPIN_NANOS / 2) {
+                    Thread.onSpinWait();
+                }
+                f.signal();
+            }, "half-a-ceiling signaller");
+            signaller.start();
+            while (!ready.get()) { // running, so the signal comes half a ceiling after go
+                Thread.onSpinWait();
+            }
+            go.set(true);
+            f.await();
+            TestSupport.join(signaller);
+            restored = self.spinNanos == Fence.SPIN_NANOS;
+        }
+        assertTrue(restored, "the budget stayed at " + self.spinNanos + " in " + attempts
+                + " attempts");
+    }
+
+    /** A probe that runs out goes straight back to the floor and starts a new count. */
+    @Test
+    void aProbeThatRunsOutReturnsToTheFloor() throws InterruptedException {
+        assumeTrue(Fence.SPIN_NANOS > 8, "spinning is off (one CPU, or dev.fence.spinNanos)");
+        FenceThread self = FenceThread.current();
+        Fence pending = mockFence();
+        for (int attempt = 0; attempt < 20; attempt++) {
+            self.spinNanos = Fence.SPIN_FLOOR;
+            self.floorParks = Fence.PROBE_AFTER;
+            assertTrue(pending.awaitNanos(Fence.SPIN_NANOS * 3) <= 0L);
+            if (self.floorParks == 0) { // the probe ran (a wait without a spinning slot doesn't)
+                assertEquals(Fence.SPIN_FLOOR, self.spinNanos, "back at the floor, not halved");
+                return;
+            }
+        }
+        throw new AssertionError("no probe ran in 20 waits: every spinning slot was taken");
     }
 
     /**
