@@ -1180,7 +1180,7 @@ public class Fence {
         FenceThread self = SPIN_NANOS > 0 ? FenceThread.current() : null;
         long budget = self != null ? self.spinNanos : 0L;
         boolean probe = false;
-        if (budget == SPIN_FLOOR && self.floorParks >= PROBE_AFTER) {
+        if (self != null && budget == SPIN_FLOOR && self.floorParks >= PROBE_AFTER) {
             // Stuck at the floor: spin the whole ceiling once (see PROBE_AFTER).
             self.floorParks = 0;
             budget = SPIN_NANOS;
