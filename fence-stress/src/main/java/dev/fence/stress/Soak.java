@@ -29,12 +29,12 @@ import java.util.concurrent.locks.LockSupport;
  * signalled with its callbacks run once, Fences.callbackFailures() grew by exactly the number of
  * injected callback failures, Fence's count of woken waiters not yet resumed is back at zero (a
  * leaked count would stop all spinning), and the heap after a full GC is flat (within 32 MB of
- * the baseline taken once the run has warmed up). The fence-syncfile and fence-reservation workloads
- * ({@link SyncFileWorkload}, {@link ReservationWorkload}) add their own checks: references handed
- * out by sync files and syncobjs, fd ownership, syncobj waits and queries, exclusive critical
- * sections, no lock left held after a transaction (including transactions abandoned mid-acquire
- * by an exception), every committed transaction's fence added. Prints operations and violations;
- * exits 1 on any violation.
+ * the baseline taken once the run has warmed up). The fence-syncfile and fence-reservation
+ * workloads ({@link SyncFileWorkload}, {@link ReservationWorkload}) add their own checks:
+ * references handed out by sync files and syncobjs, fd ownership, syncobj waits and queries,
+ * exclusive critical sections, no lock left held after a transaction (including transactions
+ * abandoned mid-acquire by an exception), every committed transaction's fence added. Prints
+ * operations and violations; exits 1 on any violation.
  */
 public final class Soak {
 
