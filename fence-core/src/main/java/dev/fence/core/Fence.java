@@ -1206,12 +1206,14 @@ public class Fence {
                 // The whole budget went by: the thread parks next, so spin less next time. A
                 // spin cut short by a shorter timeout ends the wait without parking and says
                 // nothing about whether spinning pays: it leaves the budget alone. A probe that
-                // ran out goes back to the floor, and parks at the floor are counted.
-                if (probe || budget == SPIN_FLOOR) {
-                    self.spinNanos = SPIN_FLOOR;
-                    self.floorParks += probe ? 0 : 1;
-                } else {
-                    self.spinNanos = Math.max(budget >> 1, SPIN_FLOOR);
+                // ran out changes nothing (only the local budget was raised); a park at the
+                // floor counts toward the next probe.
+                if (!probe) {
+                    if (budget == SPIN_FLOOR) {
+                        self.floorParks++;
+                    } else {
+                        self.spinNanos = Math.max(budget >> 1, SPIN_FLOOR);
+                    }
                 }
             }
             if (spin == nanos && timed) {
