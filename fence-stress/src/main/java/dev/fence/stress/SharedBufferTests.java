@@ -1051,27 +1051,21 @@ public final class SharedBufferTests {
     }
 
     /**
-     * A CPU writer that waits for a device READ fence, and a CPU reader racing it, with a
-     * watchdog: once the writer's part is over, it gives the reader {@link #WATCHDOG_NANOS} to
-     * finish and otherwise interrupts it, so that a reader parked for good on a gate that is
-     * never signalled shows as a FORBIDDEN outcome instead of a hang. The reader learns that the
+     * A CPU writer that waits for a device READ fence, and a CPU reader racing it, whose begin
+     * is bounded by a {@link Probes.Deadline} of {@link #WATCHDOG_NANOS}: a reader parked for good
+     * on a gate that is never signalled is interrupted and shows as a FORBIDDEN outcome instead
+     * of a hang. The reader learns that the
      * writer waits by seeing its thread parked ({@code WAITING}): a writer's begin parks only
      * after it has counted itself as waiting (nothing else holds the buffer's locks then).
      */
     abstract static class WriterWaits extends Exclusive {
-        /** How long the writer's side waits for the reader before it interrupts it. */
+        /** How long the reader's begin may take before the deadline interrupts it. */
         static final long WATCHDOG_NANOS = 1_000_000_000L;
         /** How long the reader waits to see the writer parked before it goes on regardless. */
         static final long PARK_PATIENCE_NANOS = 100_000_000L;
-        private static final int RUNNING = 0;
-        private static final int DONE = 1;
-        private static final int FIRED = 2;
 
         final Fence rd = newFence();
         private volatile Thread writerThread;
-        private volatile Thread readerThread;
-        private final AtomicInteger readerState = new AtomicInteger(RUNNING);
-        private volatile boolean delivered;
 
         {
             add(buf.reservation(), rd, Usage.READ); // a device reading: a CPU write waits for it
@@ -1089,7 +1083,6 @@ public final class SharedBufferTests {
          *     {@code parked[0]}
          */
         final Thread readerAwaitsWaitingWriter(int[] parked) {
-            readerThread = Thread.currentThread();
             Thread w;
             while ((w = writerThread) == null) {
                 Thread.onSpinWait();
@@ -1100,37 +1093,6 @@ public final class SharedBufferTests {
             }
             parked[0] = w.getState() == Thread.State.WAITING ? 1 : 0;
             return w;
-        }
-
-        /**
-         * The reader, last thing: whether it finished before the watchdog fired; if the watchdog
-         * fired, its interrupt is consumed here so it cannot leak into the next sample.
-         */
-        final boolean readerFinishes() {
-            if (readerState.compareAndSet(RUNNING, DONE)) {
-                return true;
-            }
-            while (!delivered) {
-                Thread.onSpinWait();
-            }
-            Thread.interrupted();
-            return false;
-        }
-
-        /** The writer, last thing: waits for the reader, interrupts it if it does not finish. */
-        final void watchdog() {
-            long deadline = System.nanoTime() + WATCHDOG_NANOS;
-            while (readerState.get() == RUNNING && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
-            Thread t;
-            while ((t = readerThread) == null) {
-                Thread.onSpinWait();
-            }
-            if (readerState.compareAndSet(RUNNING, FIRED)) {
-                t.interrupt();
-                delivered = true;
-            }
         }
     }
 
@@ -1167,7 +1129,6 @@ public final class SharedBufferTests {
             } catch (InterruptedException e) {
                 buf.buffer().put(0, (byte) BROKEN);
             }
-            watchdog();
         }
 
         @Actor
@@ -1176,6 +1137,7 @@ public final class SharedBufferTests {
             readerAwaitsWaitingWriter(parked);
             r.r3 = parked[0];
             rd.signal();
+            Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
             try {
                 buf.beginCpuAccess(Direction.READ);
                 try {
@@ -1188,7 +1150,7 @@ public final class SharedBufferTests {
             } catch (InterruptedException e) {
                 r.r1 = BROKEN;
             }
-            if (!readerFinishes()) {
+            if (guard.close()) {
                 stuck = true;
             }
         }
@@ -1226,13 +1188,13 @@ public final class SharedBufferTests {
             } catch (InterruptedException e) {
                 r.r1 = 1;
             }
-            watchdog();
         }
 
         @Actor
         public void interruptThenCpuReader(II_Result r) {
             Thread w = readerAwaitsWaitingWriter(new int[1]);
             w.interrupt();
+            Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
             try {
                 buf.beginCpuAccess(Direction.READ);
                 buf.endCpuAccess(Direction.READ);
@@ -1240,7 +1202,7 @@ public final class SharedBufferTests {
             } catch (InterruptedException e) {
                 r.r2 = BROKEN;
             }
-            if (!readerFinishes()) {
+            if (guard.close()) {
                 r.r2 = BROKEN;
             }
         }
