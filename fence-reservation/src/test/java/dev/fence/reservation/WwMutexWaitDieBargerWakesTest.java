@@ -34,12 +34,12 @@ class WwMutexWaitDieBargerWakesTest {
 
     @Test
     void anOlderBargerWakesAYoungerWaiterBehindTheHeadToDie() throws Exception {
-        for (int attempt = 0; attempt < 20; attempt++) {
+        for (int attempt = 0; attempt < 200; attempt++) {
             if (attempt()) {
                 return;
             }
         }
-        fail("the older context never won the barging race in 20 attempts");
+        fail("the older context never won the barging race in 200 attempts");
     }
 
     /** One try; false if the head took the mutex before the older context could barge. */
@@ -79,6 +79,9 @@ class WwMutexWaitDieBargerWakesTest {
         y.setDaemon(true);
         y.start();
         waitUntil(() -> m.queueLength() == 2, "Y queued behind N");
+        // Both parked, not spinning: a spinning head would take M before the older one barges.
+        waitUntil(() -> n.getState() == Thread.State.WAITING
+                && y.getState() == Thread.State.WAITING, "N and Y parked");
         m.unlock(); // wakes N, the head
         boolean barged = m.tryLock(older); // the older context barges before N runs
         // The scenario needs N and Y both still queued when O took M (N may have run, taken and
