@@ -31,6 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * runs beside them as an information line: its waiters park at once (no spin since JDK 9), and
  * the completing thread and each waiter it wakes pop further waiters off the future's stack and
  * unpark them ({@code postComplete} runs in every woken waiter), a wake that spreads between them.
+ * {@code SPIN_THEN_PARK}, another information line, is the hand-rolled alternative to a fence's
+ * spin: every waiter spins up to the same ceiling on a volatile flag, then parks in a latch.
  *
  * <p>Rounds are linked like {@link FencePingPongBenchmark}'s: round {@code i + 1} is linked before
  * round {@code i} fires, so waiters move on to it without any other handoff. With more waiters
@@ -48,7 +50,7 @@ public class FenceFanOutBenchmark {
     @Param({"1", "4", "16", "64"})
     public int waiters;
 
-    @Param({"FENCE", "COUNT_DOWN_LATCH", "COMPLETABLE_FUTURE"})
+    @Param({"FENCE", "COUNT_DOWN_LATCH", "COMPLETABLE_FUTURE", "SPIN_THEN_PARK"})
     public String impl;
 
     private OneShot.Impl shots;

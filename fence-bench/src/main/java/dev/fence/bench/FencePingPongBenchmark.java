@@ -29,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code FENCE}, {@code COMPLETABLE_FUTURE} ({@code complete}/{@code join}),
  * {@code COUNT_DOWN_LATCH}, and two raw baselines with no objects at all: {@code PARK} (volatile
  * sequence + {@code LockSupport.unpark}/{@code park}, unconditionally unparking) and
- * {@code SPIN} (volatile sequence, {@code Thread.onSpinWait()} busy wait on both sides).
+ * {@code SPIN} (volatile sequence, {@code Thread.onSpinWait()} busy wait on both sides); and
+ * {@code SPIN_THEN_PARK}, a hand-rolled latch that spins up to the fence's ceiling before it parks.
  *
  * <p>Uses exactly two threads: on the 2-CPU reference machine any third runnable thread (a
  * compiler on a shared box) shows up in the tails.
@@ -42,7 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
 public class FencePingPongBenchmark {
 
-    @Param({"FENCE", "COMPLETABLE_FUTURE", "COUNT_DOWN_LATCH", "PARK", "SPIN"})
+    @Param({"FENCE", "COMPLETABLE_FUTURE", "COUNT_DOWN_LATCH", "PARK", "SPIN", "SPIN_THEN_PARK"})
     public String impl;
 
     private OneShot.Impl shots;

@@ -39,12 +39,27 @@ abstract class OneShot {
             OneShot create() {
                 return new LatchShot();
             }
+        },
+        /**
+         * The latch a user would write to get a fence's spin without the library: every waiter
+         * spins on a volatile flag for up to the fence's own spin ceiling, then parks in a
+         * {@link CountDownLatch}. Unlike a fence it has no per-thread budget and no cap on
+         * spinners, so with more waiters than CPUs the spinners take the CPUs the others need.
+         */
+        SPIN_THEN_PARK {
+            @Override
+            OneShot create() {
+                return new SpinLatchShot();
+            }
         };
 
         abstract OneShot create();
     }
 
     private static final long CONTEXT = Fence.allocateContexts(1);
+
+    /** The fence's spin ceiling, read from the same property with the same default. */
+    private static final long SPIN_NANOS = Long.getLong("dev.fence.spinNanos", 20_000L);
 
     private static final class FenceShot extends OneShot {
         private final Fence fence = Fence.create(CONTEXT, 1);
@@ -85,6 +100,29 @@ abstract class OneShot {
         @Override
         void await() throws InterruptedException {
             latch.await();
+        }
+    }
+
+    private static final class SpinLatchShot extends OneShot {
+        private final CountDownLatch latch = new CountDownLatch(1);
+        private volatile boolean fired;
+
+        @Override
+        void fire() {
+            fired = true;
+            latch.countDown();
+        }
+
+        @Override
+        void await() throws InterruptedException {
+            long start = System.nanoTime();
+            while (!fired) {
+                if (System.nanoTime() - start >= SPIN_NANOS) {
+                    latch.await();
+                    return;
+                }
+                Thread.onSpinWait();
+            }
         }
     }
 }

@@ -124,6 +124,8 @@ public final class Chart {
                 "raw park/unpark", Metric.P50, NONE, false, NONE, NONE));
         p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "SPIN",
                 "raw volatile spin", Metric.P50, NONE, false, NONE, NONE));
+        p.add(new Pair("6", "ping-pong round trip, median", PP + "FENCE", PP + "SPIN_THEN_PARK",
+                "spin-then-park latch", Metric.P50, NONE, false, NONE, NONE));
         p.add(new Pair("6", "ping-pong round trip, p99", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
                 "CompletableFuture", Metric.P99, NONE, false, NONE, NONE));
         p.add(new Pair("6", "ping-pong round trip, mean", PP + "FENCE", PP + "COMPLETABLE_FUTURE",
@@ -134,6 +136,9 @@ public final class Chart {
                     false, NONE, NONE));
             p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
                     FO + "COMPLETABLE_FUTURE waiters=" + n, "CompletableFuture", Metric.SCORE,
+                    NONE, false, NONE, NONE));
+            p.add(new Pair("8", "fan-out: one signal wakes " + n, FO + "FENCE waiters=" + n,
+                    FO + "SPIN_THEN_PARK waiters=" + n, "spin-then-park latch", Metric.SCORE,
                     NONE, false, NONE, NONE));
         }
         p.add(new Pair("9", "fan-in over 1,000 (per member)", FI + "fenceArrayAll", FI + "cfAllOf",

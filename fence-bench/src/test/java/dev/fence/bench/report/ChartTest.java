@@ -262,4 +262,20 @@ class ChartTest {
         assertEquals(1, oldRows.size(), String.join("\n", oldRows));
         assertTrue(oldRows.get(0).contains("| CountDownLatch |"), oldRows.get(0));
     }
+
+    @Test
+    void theSpinThenParkLatchIsAnInformationLineOfRow8() throws IOException {
+        // the hand-rolled spinning peer comes after the target line and CompletableFuture's line
+        Path all = dir.resolve("fan-out-spin.json");
+        Files.writeString(all, "[" + fanOut("FENCE", 40) + ", " + fanOut("COUNT_DOWN_LATCH", 50)
+                + ", " + fanOut("COMPLETABLE_FUTURE", 80) + ", " + fanOut("SPIN_THEN_PARK", 160)
+                + "]", StandardCharsets.UTF_8);
+        List<String> rows = table("--json", all.toString()).stream()
+                .filter(l -> l.startsWith("| 8 | fan-out: one signal wakes 4 |"))
+                .collect(Collectors.toList());
+        assertEquals(3, rows.size(), String.join("\n", rows));
+        assertTrue(rows.get(2).contains("| spin-then-park latch |")
+                && rows.get(2).contains("| 0.25x |") && rows.get(2).endsWith("| (info) | - |"),
+                rows.get(2));
+    }
 }
