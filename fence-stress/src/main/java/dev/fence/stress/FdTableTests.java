@@ -267,6 +267,84 @@ public final class FdTableTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * DetachVsClose eight times per sample, with a polling detacher. The closer installs eight
+     * files in turn, each under number 0, and closes each a random 0-400 ns
+     * (Probes.Pacer.SPREAD_NANOS) after its install; the detacher loops, detaching number 0
+     * whenever it sees it open, until the closer is done. A close that takes the number
+     * between the detacher's lock-free get and its remove(fd, f) (or a close and the next
+     * install, which puts another file there) must make that detach fail. Every file ends
+     * either detached and open, or closed; never both, never neither.
+     */
+
+    @JCStressTest
+    @Description("Eight install + close(0) vs a detach(0) loop: each file detached (and open) or closed, never both.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE,
+            desc = "Every file was either detached (still open) or closed; the table is empty.")
+    @Outcome(expect = FORBIDDEN, desc = "r1 files both detached and closed, r2 files neither, r3 numbers left open.")
+    @State
+    public static class DetachLoopVsCloses {
+        static final int FILES = 8;
+        final FdTable fds = new FdTable();
+        final SyncFile[] files = new SyncFile[FILES];
+        final boolean[] detached = new boolean[FILES]; // the detacher's; read by the arbiter
+        volatile boolean done;
+
+        {
+            for (int i = 0; i < FILES; i++) {
+                files[i] = newFile();
+            }
+        }
+
+        @Actor
+        public void closer() {
+            for (SyncFile f : files) {
+                fds.install(f);               // number 0: the previous file's number is free
+                Probes.spinRandomly(Probes.Pacer.SPREAD_NANOS);
+                try {
+                    fds.close(0);
+                } catch (BadHandleException e) {
+                    // the detacher took it
+                }
+            }
+            done = true;
+        }
+
+        @Actor
+        public void detacher() {
+            boolean last;
+            do {
+                last = done;                  // one more look after the closer is done
+                if (fds.isOpen(0)) {
+                    try {
+                        SyncFile f = fds.detach(0);
+                        for (int i = 0; i < FILES; i++) {
+                            if (files[i] == f) {
+                                detached[i] = true;
+                            }
+                        }
+                    } catch (BadHandleException e) {
+                        // the closer took it first
+                    }
+                }
+            } while (!last);
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            int both = 0;
+            int neither = 0;
+            for (int i = 0; i < FILES; i++) {
+                boolean closed = files[i].isClosed();
+                both += detached[i] && closed ? 1 : 0;
+                neither += !detached[i] && !closed ? 1 : 0;
+            }
+            r.r1 = both;
+            r.r2 = neither;
+            r.r3 = fds.size();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * One file, two tables: a file is installed under one number at a time, so of two racing
      * installs of the same file exactly one gets a number and the other is refused (the claim is
      * a CAS on the file, SyncFile.claimInstall).
