@@ -4,8 +4,10 @@ import dev.fence.core.Fence;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Small helpers shared by the SyncObj tests. */
 final class TestSupport {
@@ -124,6 +126,81 @@ final class TestSupport {
                 throw new AssertionError("thread never blocked in NIO: " + t.getState());
             }
             Thread.sleep(1); // polling for a state, the verdict is the stack
+        }
+    }
+
+    /** Spins for a random 0 to {@code maxNanos} ns (pacing a race, not a verdict). */
+    static void spinRandomly(int maxNanos) {
+        long until = System.nanoTime() + ThreadLocalRandom.current().nextInt(maxNanos);
+        while (System.nanoTime() - until < 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A second thread for races whose window is a few instructions: it spins until it is handed
+     * a step and runs it at once. A latch or barrier wakes a parked thread tens of microseconds
+     * after the releasing thread has moved on, so the two sides of such a race almost never
+     * overlap; a spinning partner starts a cross-CPU hand-over (a few hundred ns) after
+     * {@link #start}, and the caller places its own step around that with
+     * {@link #spinRandomly}. The partner spins while the test runs: keep such tests short.
+     */
+    static final class Partner implements AutoCloseable {
+        private final AtomicReference<Runnable> step = new AtomicReference<>();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        Partner(String name) {
+            thread = new Thread(this::loop, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void loop() {
+            while (!stop) {
+                Runnable r = step.get();
+                if (r == null) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                try {
+                    r.run();
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                step.set(null); // done: join() returns
+            }
+        }
+
+        /** Hands {@code r} to the partner, which runs it as soon as it sees it. */
+        void start(Runnable r) {
+            step.set(r);
+        }
+
+        /** Waits until the step handed over has run, failing (not hanging) after 10 s. */
+        void join() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (step.get() != null) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("the partner's step did not finish in 10 s");
+                }
+                Thread.yield(); // the partner may need this CPU on a loaded machine
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                throw new AssertionError("the partner's step failed", t);
+            }
+        }
+
+        @Override
+        public void close() {
+            stop = true;
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // a daemon: the JVM does not wait for it
+            }
         }
     }
 }
