@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -292,17 +293,36 @@ class SyncObjRaceTest {
         assertEquals(1000, inside, "rounds whose submission came before the registration");
     }
 
+    /*
+     * The waits below take the submit path (queued on obj, handed their point by addPoint's
+     * waiter scan and woken there) only if they ask for a point the producer has not added yet.
+     * Left to chance the producer outran them: 0 to 3 of the 300 waits took it (2, 2, 2, 3, 2,
+     * 0, 1, 0, 0, 0 in ten runs, counted in collectWaiters), so a fault in that hand-over could
+     * pass a run. Every other wait now asks for one of the next ten points, and every ten
+     * points the producer is held until each waiter that wants a point not added yet is queued
+     * and one of them wants one of the next ten (see holdForWaiters); the other waits are
+     * random, as before. The two tests above drive the window before the registration; this one
+     * the hand-over after it.
+     */
+
     @Test
     void racingTimelineProducerSignallerAndWaiters() throws Exception {
         final int n = 1000;
+        final int waiters = 3;
         SyncObj obj = SyncObj.create();
         Timeline ring = Timeline.create("ring");
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch waitersLeft = new CountDownLatch(waiters);
+        AtomicLongArray wanting = new AtomicLongArray(waiters); // each waiter's point, 0: none
+        AtomicInteger handedOver = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
         threads.add(new Thread(() -> {
             try {
                 for (long p = 1; p <= n; p++) {
+                    if (p % 10 == 1) {
+                        handedOver.addAndGet(holdForWaiters(obj, wanting, waitersLeft, p - 1));
+                    }
                     obj.addPoint(p, ring.fenceAt(p));
                 }
             } catch (Throwable t) {
@@ -320,14 +340,19 @@ class SyncObjRaceTest {
                 failure.compareAndSet(null, t);
             }
         }, "signaller"));
-        for (int w = 0; w < 3; w++) {
+        for (int w = 0; w < waiters; w++) {
+            final int me = w;
             threads.add(new Thread(() -> {
                 try {
                     ThreadLocalRandom r = ThreadLocalRandom.current();
                     for (int k = 0; k < 100; k++) {
-                        long p = 1 + r.nextInt(n);
+                        long p = (k & 1) == 0
+                                ? Math.min(n, obj.lastSubmitted() + 1 + r.nextInt(10))
+                                : 1 + r.nextInt(n);
+                        wanting.set(me, p);
                         int res = SyncObj.await(new SyncObj[] {obj}, new long[] {p},
                                 WAIT_FOR_SUBMIT, 60, TimeUnit.SECONDS);
+                        wanting.set(me, 0);
                         if (res != 0) {
                             throw new AssertionError("wait for point " + p + " returned " + res);
                         }
@@ -338,6 +363,8 @@ class SyncObjRaceTest {
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
+                } finally {
+                    waitersLeft.countDown();
                 }
             }, "waiter-" + w));
         }
@@ -346,7 +373,8 @@ class SyncObjRaceTest {
             while (!stop.get()) {
                 long q = obj.query();
                 if (q < last) {
-                    failure.compareAndSet(null, new AssertionError("query fell " + last + "->" + q));
+                    failure.compareAndSet(null,
+                            new AssertionError("query fell " + last + "->" + q));
                 }
                 last = q;
                 Thread.yield();
@@ -367,5 +395,45 @@ class SyncObjRaceTest {
         }
         assertEquals(n, obj.query());
         assertEquals(0, obj.waiterCount());
+        assertTrue(handedOver.get() >= 10, "waits handed their point by addPoint: "
+                + handedOver.get());
+    }
+
+    /**
+     * Holds the producer, which has added the points up to {@code added}, until every waiter
+     * that wants a later point is queued on {@code obj} and one of them wants one of the next ten
+     * points, or none can (every waiter still running is queued, or all have finished); fails
+     * after 10 s. While the producer is held nothing is dequeued and a waiter for a later point
+     * cannot finish, so a count of queued waiters read before the scan of {@code wanting} that
+     * equals the number of waiters for later points means those waiters were all queued then.
+     *
+     * @return how many of them want one of the next ten points: queued already, each is handed
+     *     its point by one of the ten adds that follow (addPoint's waiter scan)
+     */
+    private static int holdForWaiters(SyncObj obj, AtomicLongArray wanting,
+            CountDownLatch waitersLeft, long added) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            int queued = obj.waiterCount();
+            int later = 0;
+            int next = 0;
+            for (int w = 0; w < wanting.length(); w++) {
+                long p = wanting.get(w);
+                if (p > added) {
+                    later++;
+                    if (p <= added + 10) {
+                        next++;
+                    }
+                }
+            }
+            if (queued == later && (next > 0 || queued == waitersLeft.getCount())) {
+                return next;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("waiters not queued within 10 s: " + queued + " of "
+                        + later + ", " + next + " for the next ten points after " + added);
+            }
+            Thread.yield();
+        }
     }
 }
