@@ -86,7 +86,8 @@ public final class SyncObj {
      * Transitions (published under `lock`, all O(waiters)):
      *   replaceFence(f)/reset(): head := f; then every queued waiter whose point is now available
      *     is dequeued and its fence captured (retained) for it; an await entry takes it and is
-     *     woken there and then (the kernel's syncobj_wait_syncobj_func, under its lock).
+     *     woken there and then (the kernel's syncobj_wait_syncobj_func, under its lock), unless
+     *     finding it would poll (below): then just after the unlock.
      *   addPoint(p, f): h := head; require p > h.seqno if h is a chain; make link(h, f, p)
      *     before locking (linking polls the earlier fences, and a driver's pollSignaled must not
      *     run under `lock`); under `lock`, if head is still h, head := the link, else start over
@@ -95,11 +96,16 @@ public final class SyncObj {
      * their user callbacks, or queues them on the fences) and finally releases the replaced head.
      * No user code and no fence callback ever runs while `lock` is held: linking and finding
      * poll earlier fences (isSignaled), which may signal a driver's fence there, so writers run
-     * inside a CallbackDeferral and such a fence's callbacks run after the unlock. The writers'
-     * waiter scan (find) still polls under `lock`, as the kernel's submit-waiter scan does under
-     * its spinlock (a queued waiter's point is above the old head, so finding it on a link this
-     * object appended stops at the new link without polling); linking, which polls on every
-     * append, runs before the lock, and so does a registration's find (addWaiter).
+     * inside a CallbackDeferral and such a fence's callbacks run after the unlock. Nothing polls
+     * under `lock` either (a driver's pollSignaled may take the driver's lock): linking, which
+     * polls on every append, runs before the lock, and so does a registration's find
+     * (addWaiter). The writers' waiter scan decides under `lock` which queued waiters' points
+     * are now submitted (submitted(), which polls nothing) and dequeues them; a point whose
+     * fence is the new head itself (every point above the head link's predecessor: so for
+     * every waiter a link this object appends releases, since a queued waiter's point is above
+     * the old head) is captured there; the others (a chain installed from elsewhere at point 0,
+     * over waiters for its earlier points) are found after the unlock on that head, retained
+     * by the scan. The kernel's submit-waiter scan finds under its spinlock in every case.
      *
      * Readers (fence(), fenceAt(), query(), await's first pass) read `head` once and work on that
      * snapshot; a fence they hand out is a snapshot too: a later replace or reset does not change
@@ -733,7 +739,7 @@ public final class SyncObj {
     private void install(Fence fence, boolean counted, boolean asPoint, long point) {
         Fence old = null;
         boolean oldCounted = false;
-        List<Object> deliveries = null;
+        Scan scan = null;
         boolean installed = false;
         // Linking and finding poll earlier fences (isSignaled), which may signal a driver's fence
         // here; its callbacks (onPoint actions among them) must not run under the lock, nor
@@ -773,7 +779,7 @@ public final class SyncObj {
                     }
                     installed = true; // from here on the head owns the reference on fence
                     if (!waiters.isEmpty()) {
-                        deliveries = collectWaiters();
+                        scan = collectWaiters();
                     }
                     break;
                 } finally {
@@ -788,8 +794,8 @@ public final class SyncObj {
         } finally {
             deferral.close(); // runs the callbacks held back above, now without the lock
         }
-        if (deliveries != null) {
-            deliver(deliveries);
+        if (scan != null) {
+            scan.finish();
         }
         if (!asPoint && old != null && oldCounted) {
             old.release();
@@ -810,36 +816,102 @@ public final class SyncObj {
     }
 
     /**
-     * Under lock: dequeues every waiter whose point is available, capturing its fence. Await
-     * entries take it at once (and are woken); the others are returned for {@link #deliver}
-     * after the unlock, as triples (waiter, fence, counted).
+     * Under lock: dequeues every waiter whose point is available. Where the point's fence is the
+     * head itself (point 0, or a point above the head link's predecessor: always so for the
+     * links this object appends, see addPoint), it is captured here; await entries take it at
+     * once and are woken. Finding any other point walks the chain and polls the earlier points'
+     * fences, and a driver's pollSignaled hook must not run under this lock (see install()), so
+     * such waiters (a chain installed from elsewhere, at point 0, over queued waiters for its
+     * earlier points) are found after the unlock on this head, which the scan retains.
+     *
+     * @return what {@link Scan#finish} delivers after the unlock, or null if nothing
      */
-    private List<Object> collectWaiters() {
-        List<Object> out = null;
+    private Scan collectWaiters() {
+        Scan scan = null;
         Fence h = head;
         for (int i = 0; i < waiters.size(); ) {
             PointWaiter w = waiters.get(i);
-            Fence f = find(h, w.point);
-            if (f == null) {
+            if (!submitted(h, w.point)) {
                 i++;
                 continue;
             }
             waiters.remove(i);
-            boolean counted = retainForDelivery(f);
-            if (w.deliverUnderLock(f, counted)) {
+            if (scan == null) {
+                scan = new Scan();
+            }
+            if (w.point != 0L
+                    && Long.compareUnsigned(((FenceChain) h).prevSeqno(), w.point) >= 0) {
+                scan.late(h, w);
+                continue;
+            }
+            boolean counted = retainForDelivery(h); // the point's fence is the head itself
+            if (w.deliverUnderLock(h, counted)) {
                 // An await entry is woken here: handed over after the unlock, behind onPoint
                 // actions that run user code in this thread, it could see its point only after
                 // its timeout.
                 continue;
             }
-            if (out == null) {
-                out = new ArrayList<>();
-            }
-            out.add(w);
-            out.add(f);
-            out.add(counted);
+            scan.later(w, h, counted);
         }
-        return out;
+        return scan;
+    }
+
+    /**
+     * A writer's waiter scan, delivered after the unlock: the waiters whose fence was captured
+     * under the lock but whose delivery runs user code, and the waiters whose fence is still to
+     * be found on the retained head. Only the writing thread.
+     */
+    private static final class Scan {
+        /** (waiter, fence, counted) triples to deliver. */
+        private final List<Object> ready = new ArrayList<>();
+        /** Waiters to find on {@link #lateHead}. */
+        private List<PointWaiter> late;
+        private Fence lateHead;
+        private boolean lateCounted;
+
+        void later(PointWaiter w, Fence f, boolean counted) {
+            ready.add(w);
+            ready.add(f);
+            ready.add(counted);
+        }
+
+        /** Under the lock: {@code w}'s fence is to be found on head {@code h} after it. */
+        void late(Fence h, PointWaiter w) {
+            if (late == null) {
+                late = new ArrayList<>();
+                lateHead = h;
+                lateCounted = retainForDelivery(h); // a replace after the unlock may release it
+            }
+            late.add(w);
+        }
+
+        /**
+         * After the unlock: finds the late waiters' fences (await entries are woken as soon as
+         * theirs is found, before any onPoint action runs user code), then delivers the rest.
+         */
+        void finish() {
+            if (late != null) {
+                try {
+                    for (PointWaiter w : late) {
+                        Fence f = FenceChain.find(lateHead, w.point);
+                        boolean counted = retainForDelivery(f);
+                        if (!w.deliverUnderLock(f, counted)) {
+                            later(w, f, counted);
+                        }
+                    }
+                } finally {
+                    if (lateCounted) {
+                        lateHead.release();
+                    }
+                }
+            }
+            for (int i = 0; i < ready.size(); i += 3) {
+                PointWaiter w = (PointWaiter) ready.get(i);
+                Fence f = (Fence) ready.get(i + 1);
+                boolean counted = (Boolean) ready.get(i + 2);
+                w.deliver(f, counted);
+            }
+        }
     }
 
     /**
@@ -858,14 +930,6 @@ public final class SyncObj {
         }
     }
 
-    private static void deliver(List<Object> deliveries) {
-        for (int i = 0; i < deliveries.size(); i += 3) {
-            PointWaiter w = (PointWaiter) deliveries.get(i);
-            Fence f = (Fence) deliveries.get(i + 1);
-            boolean counted = (Boolean) deliveries.get(i + 2);
-            w.deliver(f, counted);
-        }
-    }
 
     /**
      * Queues {@code w}, or delivers at once if its point is available (re-checked under lock).
@@ -941,9 +1005,10 @@ public final class SyncObj {
         abstract void deliver(Fence f, boolean counted);
 
         /**
-         * Called under the object's lock, in the step that publishes the point: takes the fence
-         * there if this waiter can without running user code, as the kernel's wait entries do
-         * under the syncobj lock.
+         * Called by the writer that publishes the point, before any delivery that runs user
+         * code: under the object's lock, or just after it where the point's fence had to be
+         * found after the unlock. Takes the fence there if this waiter can without running user
+         * code, as the kernel's wait entries do under the syncobj lock.
          *
          * @return true if taken; false to have {@link #deliver} called after the unlock
          */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
+import dev.fence.core.FenceChain;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -173,5 +174,73 @@ class SyncObjPollHookLockTest {
         assertEquals(1, told.get(), "point 1 reached: the registration was kept");
         second.signal();
         assertEquals(3, obj.query());
+    }
+
+    /**
+     * The same deadlock through a writer's waiter scan: a chain made elsewhere, installed at
+     * point 0 over a waiter queued for one of its earlier points, releases that waiter, and
+     * finding the waiter's point walks the chain and polls the earlier points' fences. The scan
+     * found it under the object's lock, so the installer, whose poll waits for the driver's
+     * lock, and the driver adding a point while holding that lock waited for each other.
+     */
+    @Test
+    void installingAForeignChainOverAQueuedWaiterDoesNotDeadlockWithTheDriver()
+            throws Exception {
+        ReentrantLock driverLock = new ReentrantLock();
+        LockedPoll first = new LockedPoll(driverLock);
+        Fence second = fresh();
+        // made elsewhere (another object's timeline, an imported sync file): points 1 and 2
+        FenceChain foreign = FenceChain.link(FenceChain.link(null, first, 1), second, 2);
+        SyncObj obj = SyncObj.create();
+        AtomicInteger told = new AtomicInteger();
+        obj.onPoint(1, 0, told::incrementAndGet); // not submitted: queued, polls nothing
+        assertEquals(1, obj.waiterCount());
+
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> driverFailure = new AtomicReference<>();
+        Thread driver = new Thread(() -> {
+            driverLock.lock();
+            try {
+                held.countDown();
+                go.await();
+                obj.signal(3); // the driver's completion path, under its own lock
+            } catch (Throwable t) {
+                driverFailure.set(t);
+            } finally {
+                driverLock.unlock();
+            }
+        }, "driver");
+        driver.setDaemon(true);
+        driver.start();
+        assertTrue(held.await(10, TimeUnit.SECONDS));
+
+        AtomicReference<Throwable> installerFailure = new AtomicReference<>();
+        Thread installer = new Thread(() -> {
+            try {
+                obj.replaceFence(foreign); // finding point 1 polls first: the driver's lock
+            } catch (Throwable t) {
+                installerFailure.set(t);
+            }
+        }, "installer");
+        installer.setDaemon(true);
+        installer.start();
+        awaitParked(installer); // in pollSignaled, waiting for the driver's lock
+        go.countDown();
+
+        driver.join(20_000);
+        installer.join(20_000);
+        assertFalse(driver.isAlive());
+        assertFalse(installer.isAlive());
+        assertFalse(first.timedOut.get(), "the poll hook waited for the driver's lock while the"
+                + " driver waited for the object's: deadlock");
+        assertNull(driverFailure.get(), () -> "driver: " + driverFailure.get());
+        assertNull(installerFailure.get(), () -> "installer: " + installerFailure.get());
+        assertEquals(3, obj.lastSubmitted());
+        assertEquals(0, obj.waiterCount(), "the waiter for point 1 was released by the install");
+        assertEquals(0, told.get(), "point 1 is not reached yet");
+        first.signal();
+        assertEquals(1, told.get(), "point 1 reached: the waiter got point 1's fence");
+        second.signal();
     }
 }
