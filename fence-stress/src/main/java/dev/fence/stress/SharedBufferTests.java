@@ -8,10 +8,12 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
 import dev.fence.core.FenceArray;
+import dev.fence.reservation.ExecContext;
 import dev.fence.reservation.Reservation;
 import dev.fence.reservation.SharedBuffer;
 import dev.fence.reservation.SharedBuffer.Direction;
 import dev.fence.reservation.Usage;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jcstress.annotations.Actor;
@@ -52,7 +54,15 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *     {@link LostReadFenceVsCpuWrite});</li>
  * <li>a waiting CPU writer goes first: a read begun while it waits waits for it
  *     ({@link WaitingWriterGoesFirst}), and a writer that gives up (interrupted) lets the readers
- *     it held back in ({@link GivingUpWriterReleasesReaders}).</li>
+ *     it held back in ({@link GivingUpWriterReleasesReaders});</li>
+ * <li>the read fences, which share one context, signal in seqno order: a read that makes a new
+ *     read fence finds the earlier one signalled, and the new one later
+ *     ({@link ReadFenceSignalledBeforeNext});</li>
+ * <li>{@code beginCpuAccessAll} installs every CPU fence under all the reservations' locks, so a
+ *     device job that locks them sees all of its accesses or none
+ *     ({@link AllInstalledTogetherVsDeviceJob}); two of them in opposite orders both begin, one
+ *     after the other ({@link OppositeOrdersBothBegin}); and it excludes a single-buffer writer
+ *     that starts waiting while it checks and installs ({@link AllReaderVsSingleWriter}).</li>
  * </ol>
  *
  * <p>Data outcomes are the two bytes of a two-byte buffer (0 before, 1 after a write); a writer
@@ -70,6 +80,8 @@ public final class SharedBufferTests {
 
     /** How long a device waits before it looks for a deadlock (a wait that should end at once). */
     static final long DEADLOCK_PROBE_MILLIS = 200;
+    /** The bound on a blocking call that should end at once (see {@link Probes.Deadline}). */
+    static final long BEGIN_BOUND_NANOS = 1_000_000_000L;
 
     private SharedBufferTests() {
     }
@@ -1205,6 +1217,299 @@ public final class SharedBufferTests {
             if (guard.close()) {
                 r.r2 = BROKEN;
             }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 13. A buffer's CPU read fences share one context, so they must signal in seqno
+     * order: the last reader to end signals the read fence under cpuLock, and the next read
+     * fence is made under cpuLock too, so a read that makes one finds the earlier one signalled,
+     * and gives the new one a later seqno. The first reader raises a flag inside its access and
+     * ends a random 0-2500 ns later; the second begins READ as soon as it sees the flag, so its
+     * begin lands before, across or after that end. It joins the first read's fence (it began
+     * first) or makes its own; if its own, the first must have signalled by the time the begin
+     * returns. A signal after unlocking (before the eighteenth session) leaves a window in which
+     * the new fence exists beside the earlier, still pending one.
+     */
+
+    /**
+     * The spread of the first reader's end: the second reader's begin, started on a flag seen a
+     * cross-CPU hand-over late, installs about a microsecond after the flag, so the end is spread
+     * well past that to land before, inside and after the install.
+     */
+    static final int READ_END_SPREAD_NANOS = 2500;
+
+    /** The one pending READ-usage fence of {@code buf} (a CPU read fence here), else null. */
+    static Fence pendingReadFence(SharedBuffer buf) {
+        List<Fence> pending = buf.reservation().unsignaledFences(Usage.READ);
+        return pending.size() == 1 ? pending.get(0) : null;
+    }
+
+    @JCStressTest
+    @Description("A reader ending (paced: a flag, then 0-2500 ns) vs a reader beginning READ: a new read fence is made only once the earlier one has signalled, and is later.")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The second read began before the first ended and joined its fence.")
+    @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The second read made its own fence, later than the first, which had signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "A new read fence while the earlier one was pending (first 9), a new fence not later than the earlier one or on another context (second 9), or an access failed.")
+    @State
+    public static class ReadFenceSignalledBeforeNext {
+        final SharedBuffer buf = SharedBuffer.allocate(2);
+        volatile Fence first;
+
+        @Actor
+        public void endingReader(III_Result r) {
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r3 = BROKEN;
+                first = Fence.signaledStub();
+                return;
+            }
+            Fence mine = pendingReadFence(buf);
+            r.r3 = mine != null ? 1 : BROKEN;
+            first = mine != null ? mine : Fence.signaledStub();
+            Probes.spinRandomly(READ_END_SPREAD_NANOS);
+            buf.endCpuAccess(Direction.READ);
+        }
+
+        @Actor
+        public void beginningReader(III_Result r) {
+            Fence earlier;
+            while ((earlier = first) == null) {
+                Thread.onSpinWait();
+            }
+            try {
+                buf.beginCpuAccess(Direction.READ);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                return;
+            }
+            try {
+                Fence mine = pendingReadFence(buf);
+                if (mine == earlier) {
+                    r.r1 = 0;
+                    r.r2 = 1;
+                } else if (mine == null || mine.context() != earlier.context()) {
+                    r.r2 = BROKEN;
+                } else {
+                    r.r1 = earlier.isSignaled() ? 1 : BROKEN;
+                    r.r2 = Fence.isLater(mine, earlier) ? 1 : BROKEN;
+                }
+            } finally {
+                buf.endCpuAccess(Direction.READ);
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 14a. beginCpuAccessAll waits for every buffer without installing anything, then
+     * locks all the reservations through one ExecContext and installs every CPU fence before it
+     * unlocks, so no device job is ordered between its accesses. A device job that locks both
+     * reservations (as a job on both buffers does) finds both CPU fences or neither: if neither,
+     * the CPU's begin waits for the job (it finds the job signalled once inside); if both, the
+     * job waits for the CPU (still pending while the CPU is inside). A device that saw one CPU
+     * fence and not the other would have waited for one access and run beside the other. The
+     * CPU ends only after the device has submitted, so the device sees no ended access.
+     */
+
+    @JCStressTest
+    @Description("beginCpuAccessAll(READ, x, y) vs a device writer job locking x and y through an ExecContext: the job finds both CPU fences or neither.")
+    @Outcome(id = "0, 0, 1", expect = ACCEPTABLE, desc = "The device locked first: it found no CPU fence, and the CPU access began after the job signalled.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The CPU locked first: the device found both CPU fences; the job was pending while the CPU began.")
+    @Outcome(expect = FORBIDDEN, desc = "The device found the CPU fence of one buffer and not the other's (a job ordered between the accesses), an access begun before a job that found no CPU fence, or a begin or wait that failed or hit its bound (9).")
+    @State
+    public static class AllInstalledTogetherVsDeviceJob {
+        final SharedBuffer x = SharedBuffer.allocate(2);
+        final SharedBuffer y = SharedBuffer.allocate(2);
+        final Fence job = newFence();
+        volatile boolean submitted;
+
+        @Actor
+        public void cpuReader(III_Result r) {
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            try {
+                SharedBuffer.beginCpuAccessAll(Direction.READ, x, y);
+            } catch (InterruptedException e) {
+                guard.close();
+                r.r3 = BROKEN;
+                return;
+            }
+            guard.close();
+            r.r3 = job.isSignaled() ? 1 : 0;
+            while (!submitted) {
+                Thread.onSpinWait(); // the device always submits, even if its locking failed
+            }
+            SharedBuffer.endCpuAccessAll(Direction.READ, x, y);
+        }
+
+        @Actor
+        public void deviceWriter(III_Result r) {
+            Fence dx;
+            Fence dy;
+            try (ExecContext e = ExecContext.create()) {
+                e.lockAll(l -> {
+                    l.prepare(x.reservation(), 1);
+                    l.prepare(y.reservation(), 1);
+                });
+                dx = x.reservation().singleton(Usage.forAccess(true));
+                dy = y.reservation().singleton(Usage.forAccess(true));
+                // under the locks: once unlocked, the CPU may end its accesses one by one
+                r.r1 = dx.isSignaled() ? 0 : 1;
+                r.r2 = dy.isSignaled() ? 0 : 1;
+                e.addFence(job, Usage.WRITE);
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+                submitted = true;
+                job.signal();
+                return;
+            }
+            submitted = true;
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            try {
+                dx.await();
+                dy.await();
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+            if (guard.close()) {
+                r.r1 = BROKEN;
+            }
+            job.signal();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 14b. Two beginCpuAccessAll(WRITE) calls on the same two buffers in opposite orders
+     * (x, y and y, x) both begin, one after the other: the reservations are locked through one
+     * ExecContext each (its back-off resolves the opposite order), and the second finds the
+     * first's open writes and waits for them with no lock held. Each writer increments byte 0
+     * of both buffers inside its accesses; it must find the two equal (the other writer did both
+     * or neither) and no update is lost. Each begin is bounded by a Probes.Deadline: a deadlock
+     * is reported (9), not a hang.
+     */
+
+    @JCStressTest
+    @Description("beginCpuAccessAll(WRITE, x, y) vs beginCpuAccessAll(WRITE, y, x), each incrementing both buffers: both begin, one after the other.")
+    @Outcome(id = "0, 1, 1, 0", expect = ACCEPTABLE, desc = "x, y went first; y, x waited for it and found both buffers incremented.")
+    @Outcome(id = "1, 0, 1, 0", expect = ACCEPTABLE, desc = "y, x went first; x, y waited for it and found both buffers incremented.")
+    @Outcome(expect = FORBIDDEN, desc = "A begin that deadlocked or failed (9), the two buffers found unequal (9), a lost update (third 0), or both writers inside at once (last 1).")
+    @State
+    public static class OppositeOrdersBothBegin {
+        final SharedBuffer x = SharedBuffer.allocate(2);
+        final SharedBuffer y = SharedBuffer.allocate(2);
+        private final AtomicInteger inside = new AtomicInteger();
+        private volatile boolean overlap;
+
+        /** Begins WRITE on both buffers in the given order and increments both. */
+        int incrementBoth(SharedBuffer first, SharedBuffer second) {
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            try {
+                SharedBuffer.beginCpuAccessAll(Direction.WRITE, first, second);
+            } catch (InterruptedException e) {
+                guard.close();
+                return BROKEN;
+            }
+            guard.close();
+            try {
+                if (inside.getAndIncrement() != 0) {
+                    overlap = true;
+                }
+                int vx = x.buffer().get(0);
+                int vy = y.buffer().get(0);
+                Exclusive.hold();
+                x.buffer().put(0, (byte) (vx + 1));
+                y.buffer().put(0, (byte) (vy + 1));
+                inside.decrementAndGet();
+                return vx == vy ? vx : BROKEN;
+            } finally {
+                SharedBuffer.endCpuAccessAll(Direction.WRITE, first, second);
+            }
+        }
+
+        @Actor
+        public void writerXy(IIII_Result r) {
+            r.r1 = incrementBoth(x, y);
+        }
+
+        @Actor
+        public void writerYx(IIII_Result r) {
+            r.r2 = incrementBoth(y, x);
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            r.r3 = x.buffer().get(0) == 2 && y.buffer().get(0) == 2 ? 1 : 0;
+            r.r4 = overlap ? 1 : 0;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * Claim 14c. beginCpuAccessAll(READ) vs a single-buffer writer of one of its buffers: they
+     * exclude each other, and the writer may start waiting at any point of the multi-buffer
+     * begin. A writer counted before the reader's check holds the reader back at its gate; one
+     * counted between the check and the installs (the reader holds every reservation lock, the
+     * writer's count takes only the buffer's cpuLock) came after the reader, whose installs pass
+     * its gate: an install that looked at the gate again would find it and fail the
+     * "no CPU access opened under our locks" assertion. The writer waits a random 0-1000 ns
+     * before it begins, spreading its count over the reader's begin.
+     */
+
+    /** The spread of the writer's start over the multi-buffer begin (about a microsecond). */
+    static final int ALL_BEGIN_SPREAD_NANOS = 1000;
+
+    @JCStressTest
+    @Description("beginCpuAccessAll(READ, buf, other) + read vs buf.beginCpuAccess(WRITE) after 0-1000 ns + write: they exclude each other, and the multi-buffer begin never fails.")
+    @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The read came first; the writer waited for it.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The write came first (or held the reader back at its gate); the reader waited for it.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, both inside at once (last 1), or the multi-buffer begin failed (AssertionError, interrupted or bounded: 9).")
+    @State
+    public static class AllReaderVsSingleWriter extends Exclusive {
+        final SharedBuffer other = SharedBuffer.allocate(2);
+
+        @Actor
+        public void allReader(III_Result r) {
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            try {
+                SharedBuffer.beginCpuAccessAll(Direction.READ, buf, other);
+            } catch (InterruptedException | AssertionError e) {
+                guard.close();
+                r.r1 = BROKEN;
+                r.r2 = BROKEN;
+                return;
+            }
+            guard.close();
+            try {
+                enter();
+                read(buf, r);
+                exit();
+            } finally {
+                SharedBuffer.endCpuAccessAll(Direction.READ, buf, other);
+            }
+        }
+
+        @Actor
+        public void cpuWriter() {
+            Probes.spinRandomly(ALL_BEGIN_SPREAD_NANOS);
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            try {
+                buf.beginCpuAccess(Direction.WRITE);
+            } catch (InterruptedException e) {
+                guard.close();
+                buf.buffer().put(0, (byte) BROKEN);
+                return;
+            }
+            guard.close();
+            try {
+                enter();
+                write(buf);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = overlap();
         }
     }
 }
