@@ -16,6 +16,7 @@ import dev.fence.reservation.Usage;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -82,6 +83,23 @@ public final class SharedBufferTests {
     static final long DEADLOCK_PROBE_MILLIS = 200;
     /** The bound on a blocking call that should end at once (see {@link Probes.Deadline}). */
     static final long BEGIN_BOUND_NANOS = 1_000_000_000L;
+
+    /**
+     * Spins until {@code ready} holds, for at most {@link #BEGIN_BOUND_NANOS}: a partner actor
+     * that died (an exception under a broken build) must not leave this one spinning for good.
+     *
+     * @return whether {@code ready} held in time
+     */
+    static boolean spinUntil(BooleanSupplier ready) {
+        long deadline = System.nanoTime() + BEGIN_BOUND_NANOS;
+        while (!ready.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
 
     private SharedBufferTests() {
     }
@@ -1273,10 +1291,11 @@ public final class SharedBufferTests {
 
         @Actor
         public void beginningReader(III_Result r) {
-            Fence earlier;
-            while ((earlier = first) == null) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> first != null)) {
+                r.r1 = BROKEN;
+                return;
             }
+            Fence earlier = first;
             try {
                 buf.beginCpuAccess(Direction.READ);
             } catch (InterruptedException e) {
@@ -1335,8 +1354,8 @@ public final class SharedBufferTests {
             }
             guard.close();
             r.r3 = job.isSignaled() ? 1 : 0;
-            while (!submitted) {
-                Thread.onSpinWait(); // the device always submits, even if its locking failed
+            if (!spinUntil(() -> submitted)) { // set even if the device's locking failed
+                r.r3 = BROKEN;
             }
             SharedBuffer.endCpuAccessAll(Direction.READ, x, y);
         }
