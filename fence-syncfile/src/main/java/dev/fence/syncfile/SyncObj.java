@@ -786,6 +786,10 @@ public final class SyncObj {
                     lock.unlock();
                 }
             }
+            if (scan != null) {
+                // still inside the deferral: the finding may poll and signal a driver's fence
+                scan.findLate();
+            }
         } catch (RuntimeException | Error e) {
             if (!installed && counted && fence != null) {
                 fence.release();
@@ -795,7 +799,7 @@ public final class SyncObj {
             deferral.close(); // runs the callbacks held back above, now without the lock
         }
         if (scan != null) {
-            scan.finish();
+            scan.deliver();
         }
         if (!asPoint && old != null && oldCounted) {
             old.release();
@@ -824,7 +828,8 @@ public final class SyncObj {
      * such waiters (a chain installed from elsewhere, at point 0, over queued waiters for its
      * earlier points) are found after the unlock on this head, which the scan retains.
      *
-     * @return what {@link Scan#finish} delivers after the unlock, or null if nothing
+     * @return what {@link Scan#findLate} and {@link Scan#deliver} complete after the unlock, or
+     *     null if nothing
      */
     private Scan collectWaiters() {
         Scan scan = null;
@@ -886,25 +891,30 @@ public final class SyncObj {
         }
 
         /**
-         * After the unlock: finds the late waiters' fences (await entries are woken as soon as
-         * theirs is found, before any onPoint action runs user code), then delivers the rest.
+         * After the unlock, before any user code runs (the writer's deferred callbacks, onPoint
+         * actions): finds the late waiters' fences; await entries take theirs and are woken.
          */
-        void finish() {
-            if (late != null) {
-                try {
-                    for (PointWaiter w : late) {
-                        Fence f = FenceChain.find(lateHead, w.point);
-                        boolean counted = retainForDelivery(f);
-                        if (!w.deliverUnderLock(f, counted)) {
-                            later(w, f, counted);
-                        }
-                    }
-                } finally {
-                    if (lateCounted) {
-                        lateHead.release();
+        void findLate() {
+            if (late == null) {
+                return;
+            }
+            try {
+                for (PointWaiter w : late) {
+                    Fence f = FenceChain.find(lateHead, w.point);
+                    boolean counted = retainForDelivery(f);
+                    if (!w.deliverUnderLock(f, counted)) {
+                        later(w, f, counted);
                     }
                 }
+            } finally {
+                if (lateCounted) {
+                    lateHead.release();
+                }
             }
+        }
+
+        /** Last, with no lock held: delivers to the waiters that run user code. */
+        void deliver() {
             for (int i = 0; i < ready.size(); i += 3) {
                 PointWaiter w = (PointWaiter) ready.get(i);
                 Fence f = (Fence) ready.get(i + 1);
