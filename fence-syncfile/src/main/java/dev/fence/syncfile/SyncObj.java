@@ -940,7 +940,6 @@ public final class SyncObj {
         }
     }
 
-
     /**
      * Queues {@code w}, or delivers at once if its point is available (re-checked under lock).
      * Whether the point is there is decided under the lock without polling anything; its fence

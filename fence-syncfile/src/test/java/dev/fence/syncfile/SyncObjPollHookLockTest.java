@@ -59,6 +59,36 @@ class SyncObjPollHookLockTest {
         }
     }
 
+    /**
+     * The driver's own thread: takes the driver's lock, waits for {@link #go}, then signals
+     * {@code point} on the object while still holding that lock (the driver's completion path).
+     * The constructor returns once the lock is held.
+     */
+    private static final class Driver {
+        final CountDownLatch go = new CountDownLatch(1);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread thread;
+
+        Driver(ReentrantLock driverLock, SyncObj obj, long point) throws InterruptedException {
+            CountDownLatch held = new CountDownLatch(1);
+            thread = new Thread(() -> {
+                driverLock.lock();
+                try {
+                    held.countDown();
+                    go.await();
+                    obj.signal(point);
+                } catch (Throwable t) {
+                    failure.set(t);
+                } finally {
+                    driverLock.unlock();
+                }
+            }, "driver");
+            thread.setDaemon(true);
+            thread.start();
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void aPollHookTakingTheDriverLockDoesNotDeadlockWithTheDriverAddingAPoint()
             throws Exception {
@@ -67,24 +97,7 @@ class SyncObjPollHookLockTest {
         SyncObj obj = SyncObj.create();
         obj.addPoint(1, first);
 
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> driverFailure = new AtomicReference<>();
-        Thread driver = new Thread(() -> {
-            driverLock.lock();
-            try {
-                held.countDown();
-                go.await();
-                obj.signal(2); // the driver's completion path, under its own lock
-            } catch (Throwable t) {
-                driverFailure.set(t);
-            } finally {
-                driverLock.unlock();
-            }
-        }, "driver");
-        driver.setDaemon(true);
-        driver.start();
-        assertTrue(held.await(10, TimeUnit.SECONDS));
+        Driver driver = new Driver(driverLock, obj, 2);
 
         AtomicReference<Throwable> appenderFailure = new AtomicReference<>();
         Thread appender = new Thread(() -> {
@@ -97,15 +110,15 @@ class SyncObjPollHookLockTest {
         appender.setDaemon(true);
         appender.start();
         awaitParked(appender); // in pollSignaled, waiting for the driver's lock
-        go.countDown();
+        driver.go.countDown();
 
-        driver.join(20_000);
+        driver.thread.join(20_000);
         appender.join(20_000);
-        assertFalse(driver.isAlive());
+        assertFalse(driver.thread.isAlive());
         assertFalse(appender.isAlive());
         assertFalse(first.timedOut.get(), "the poll hook waited for the driver's lock while the"
                 + " driver waited for the object's: deadlock");
-        assertNull(driverFailure.get(), () -> "driver: " + driverFailure.get());
+        assertNull(driver.failure.get(), () -> "driver: " + driver.failure.get());
         assertNull(appenderFailure.get(), () -> "appender: " + appenderFailure.get());
         assertEquals(10, obj.lastSubmitted());
         first.signal();
@@ -127,24 +140,7 @@ class SyncObjPollHookLockTest {
         Fence second = fresh();
         obj.addPoint(2, second); // finding point 1 now walks past point 2's link to first's
 
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> driverFailure = new AtomicReference<>();
-        Thread driver = new Thread(() -> {
-            driverLock.lock();
-            try {
-                held.countDown();
-                go.await();
-                obj.signal(3); // the driver's completion path, under its own lock
-            } catch (Throwable t) {
-                driverFailure.set(t);
-            } finally {
-                driverLock.unlock();
-            }
-        }, "driver");
-        driver.setDaemon(true);
-        driver.start();
-        assertTrue(held.await(10, TimeUnit.SECONDS));
+        Driver driver = new Driver(driverLock, obj, 3);
 
         AtomicInteger told = new AtomicInteger();
         AtomicReference<Throwable> registrarFailure = new AtomicReference<>();
@@ -158,15 +154,15 @@ class SyncObjPollHookLockTest {
         registrar.setDaemon(true);
         registrar.start();
         awaitParked(registrar); // in pollSignaled, waiting for the driver's lock
-        go.countDown();
+        driver.go.countDown();
 
-        driver.join(20_000);
+        driver.thread.join(20_000);
         registrar.join(20_000);
-        assertFalse(driver.isAlive());
+        assertFalse(driver.thread.isAlive());
         assertFalse(registrar.isAlive());
         assertFalse(first.timedOut.get(), "the poll hook waited for the driver's lock while the"
                 + " driver waited for the object's: deadlock");
-        assertNull(driverFailure.get(), () -> "driver: " + driverFailure.get());
+        assertNull(driver.failure.get(), () -> "driver: " + driver.failure.get());
         assertNull(registrarFailure.get(), () -> "registrar: " + registrarFailure.get());
         assertEquals(3, obj.lastSubmitted());
         assertEquals(0, told.get(), "point 1 is not reached yet");
@@ -196,24 +192,7 @@ class SyncObjPollHookLockTest {
         obj.onPoint(1, 0, told::incrementAndGet); // not submitted: queued, polls nothing
         assertEquals(1, obj.waiterCount());
 
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> driverFailure = new AtomicReference<>();
-        Thread driver = new Thread(() -> {
-            driverLock.lock();
-            try {
-                held.countDown();
-                go.await();
-                obj.signal(3); // the driver's completion path, under its own lock
-            } catch (Throwable t) {
-                driverFailure.set(t);
-            } finally {
-                driverLock.unlock();
-            }
-        }, "driver");
-        driver.setDaemon(true);
-        driver.start();
-        assertTrue(held.await(10, TimeUnit.SECONDS));
+        Driver driver = new Driver(driverLock, obj, 3);
 
         AtomicReference<Throwable> installerFailure = new AtomicReference<>();
         Thread installer = new Thread(() -> {
@@ -226,15 +205,15 @@ class SyncObjPollHookLockTest {
         installer.setDaemon(true);
         installer.start();
         awaitParked(installer); // in pollSignaled, waiting for the driver's lock
-        go.countDown();
+        driver.go.countDown();
 
-        driver.join(20_000);
+        driver.thread.join(20_000);
         installer.join(20_000);
-        assertFalse(driver.isAlive());
+        assertFalse(driver.thread.isAlive());
         assertFalse(installer.isAlive());
         assertFalse(first.timedOut.get(), "the poll hook waited for the driver's lock while the"
                 + " driver waited for the object's: deadlock");
-        assertNull(driverFailure.get(), () -> "driver: " + driverFailure.get());
+        assertNull(driver.failure.get(), () -> "driver: " + driver.failure.get());
         assertNull(installerFailure.get(), () -> "installer: " + installerFailure.get());
         assertEquals(3, obj.lastSubmitted());
         assertEquals(0, obj.waiterCount(), "the waiter for point 1 was released by the install");
