@@ -841,11 +841,9 @@ public final class SyncObj {
                 continue;
             }
             waiters.remove(i);
-            if (scan == null) {
-                scan = new Scan();
-            }
             if (w.point != 0L
                     && Long.compareUnsigned(((FenceChain) h).prevSeqno(), w.point) >= 0) {
+                scan = scan != null ? scan : new Scan();
                 scan.late(h, w);
                 continue;
             }
@@ -856,6 +854,7 @@ public final class SyncObj {
                 // its timeout.
                 continue;
             }
+            scan = scan != null ? scan : new Scan();
             scan.later(w, h, counted);
         }
         return scan;
@@ -867,14 +866,17 @@ public final class SyncObj {
      * be found on the retained head. Only the writing thread.
      */
     private static final class Scan {
-        /** (waiter, fence, counted) triples to deliver. */
-        private final List<Object> ready = new ArrayList<>();
+        /** (waiter, fence, counted) triples to deliver; made by the first. */
+        private List<Object> ready;
         /** Waiters to find on {@link #lateHead}. */
         private List<PointWaiter> late;
         private Fence lateHead;
         private boolean lateCounted;
 
         void later(PointWaiter w, Fence f, boolean counted) {
+            if (ready == null) {
+                ready = new ArrayList<>();
+            }
             ready.add(w);
             ready.add(f);
             ready.add(counted);
@@ -915,6 +917,9 @@ public final class SyncObj {
 
         /** Last, with no lock held: delivers to the waiters that run user code. */
         void deliver() {
+            if (ready == null) {
+                return;
+            }
             for (int i = 0; i < ready.size(); i += 3) {
                 PointWaiter w = (PointWaiter) ready.get(i);
                 Fence f = (Fence) ready.get(i + 1);
