@@ -23,6 +23,10 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WwMutexStaleFirstCtxTest {
 
+    /**
+     * Yields until {@code c} holds, failing after 10 s; shared with the other WwMutex
+     * interleaving tests (WwMutexWaitDieBargerWakesTest, WwMutexStrayWakeupTest).
+     */
     static void waitUntil(BooleanSupplier c, String what) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!c.getAsBoolean()) {

@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import static dev.fence.reservation.WwMutexStaleFirstCtxTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -11,7 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -43,16 +43,6 @@ class WwMutexStrayWakeupTest {
     private static ReentrantLock waitLock(WwMutex m) throws ReflectiveOperationException {
         return (ReentrantLock) MethodHandles.privateLookupIn(WwMutex.class, MethodHandles.lookup())
                 .findVarHandle(WwMutex.class, "waitLock", ReentrantLock.class).get(m);
-    }
-
-    private static void waitUntil(BooleanSupplier c, String what) {
-        long end = System.nanoTime() + WATCHDOG_NANOS;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.yield();
-        }
     }
 
     /** Whether {@code t} is parked in WwMutex's wait loop on {@code m} (not on waitLock). */

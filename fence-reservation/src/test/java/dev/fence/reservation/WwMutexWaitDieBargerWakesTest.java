@@ -1,12 +1,12 @@
 package dev.fence.reservation;
 
+import static dev.fence.reservation.WwMutexStaleFirstCtxTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,16 +21,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WwMutexWaitDieBargerWakesTest {
-
-    private static void waitUntil(BooleanSupplier c, String what) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.yield();
-        }
-    }
 
     @Test
     void anOlderBargerWakesAYoungerWaiterBehindTheHeadToDie() throws Exception {
