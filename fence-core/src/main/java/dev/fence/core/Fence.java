@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Costs</h2>
  * {@link #isSignaled()} on a signalled fence is one acquire load; {@link #signal()} with no
- * callbacks is one CAS and a release store; {@link #addCallback(FenceCallback)} allocates
+ * callbacks is one CAS, a clock read and two release stores (waiters see the fence signalled at
+ * the first, before the clock is read); {@link #addCallback(FenceCallback)} allocates
  * nothing; waiting on a signalled fence allocates nothing; a waiter spins for a few microseconds
  * (see {@code dev.fence.spinNanos}) and then parks with {@link LockSupport}, never holding a
  * monitor, so virtual threads do not pin.
@@ -73,7 +74,9 @@ public class Fence {
      *
      * All mutable fence state lives in one int, `state`, changed only by CAS or atomic add:
      *
-     *   bit 0 SIGNALING  the signal was won; error/timestamp are being written (a few stores)
+     *   bit 0 SIGNALING  the signal was won and the winner owns the state word: before
+     *                    SIGNALED, while it writes the error (and a given timestamp); beside
+     *                    SIGNALED, while it reads the clock and writes the timestamp
      *   bit 2 LOCKED     the callback list is being edited (O(1) link/unlink, never user code)
      *   bit 3 ENABLED    enable-signalling has been claimed (the hook runs at most once)
      *   bit 4 IMMORTAL   the shared stub: refcount operations are no-ops
@@ -88,18 +91,32 @@ public class Fence {
      *
      * Transitions:
      *   pending --CAS(no LOCKED, no SIGNALING) sets SIGNALING--> signalling
-     *   signalling --setRelease(SIGNALED) by the winner--> signalled.
+     *   signalling --setRelease(SIGNALED) by the winner--> signalled            (signal(ts))
+     *   signalling --setRelease(SIGNALED|SIGNALING) by the winner--> signalled, stamping
+     *   stamping --setRelease(SIGNALED, SIGNALING cleared) by the winner--> signalled (signal())
      * While SIGNALING or LOCKED is set, nobody but its setter writes `state`: list lockers,
      * enable-signalling and refcount updates all wait (spin, then yield) for the bit to clear.
      * That is what lets the winner publish, and a list locker unlock, with a plain release store
      * instead of another atomic read-modify-write; and it makes SIGNALED
      * the single linearization point: a losing signal(), an addCallback() that fails, a wait
-     * that returns, all return only after the winner's error and timestamp are visible.
+     * that returns, all return only after the winner's error is visible.
+     *
+     * The timestamp follows the kernel's order (dma_fence_signal_timestamp_locked sets the
+     * signalled bit, then writes the timestamp and sets DMA_FENCE_FLAG_TIMESTAMP_BIT): signal()
+     * reads the clock after it has published SIGNALED, so a spinning waiter is not kept waiting
+     * for that read (a few hundred nanoseconds on a VM whose clock source is slow, most of the
+     * ping-pong's round trip beyond a bare spinning latch). The winner keeps SIGNALING set
+     * through the read, so nobody else writes the state, and clears it with a second release
+     * store before any callback runs. timestamp(), and a losing signal(), wait for SIGNALING to
+     * clear, as dma_fence_timestamp() waits for the timestamp bit; error() and the waits do not.
+     * signal(ts) and the stub write the timestamp before publishing and store once.
      *
      * Fields other than `state`:
      *   error      plain; written under LOCKED (setError) or by the winner during SIGNALING;
      *              read after an acquire of SIGNALED, or under LOCKED.
-     *   timestamp  plain; written by the winner during SIGNALING; read after acquiring SIGNALED.
+     *   timestamp  plain; written by the winner while SIGNALING is set (before or after
+     *              SIGNALED, see below); read after acquiring a state with SIGNALED set and
+     *              SIGNALING clear.
      *   head       plain; circular doubly linked list of FenceCallback (head.prev = tail);
      *              edited only under LOCKED; after the winner's CAS it belongs to the winner,
      *              which runs and clears it after publishing SIGNALED.
@@ -387,7 +404,7 @@ public class Fence {
         for (int spins = 0;;) {
             s = state;
             if ((s & DONE) != 0) {
-                awaitPublished(s);
+                awaitStamped(s);
                 return false;
             }
             if ((s & LOCKED) != 0) {
@@ -400,15 +417,14 @@ public class Fence {
         if (err != null) {
             error = err;
         }
-        timestamp = now ? System.nanoTime() : ts;
         if (head == null) {
-            STATE.setRelease(this, s | SIGNALED);
+            publish(s | SIGNALED, ts, now);
             signalEvent(0);
             return true;
         }
         FenceThread t = pre != null ? pre : FenceThread.current();
         if (t.callbackDepth == 0) {
-            STATE.setRelease(this, s | SIGNALED);
+            publish(s | SIGNALED, ts, now);
             runOrDefer(t, false);
             return true;
         }
@@ -417,9 +433,26 @@ public class Fence {
         // have run, taken in the publishing store itself (nobody else writes the state while
         // SIGNALING is set), so no release, from this thread or another, can reach zero first.
         boolean hold = (s & (DEAD | IMMORTAL)) == 0 && (s & REF_MASK) != REF_MASK;
-        STATE.setRelease(this, hold ? (s + REF_ONE) | SIGNALED : s | SIGNALED);
+        publish(hold ? (s + REF_ONE) | SIGNALED : s | SIGNALED, ts, now);
         runOrDefer(t, hold);
         return true;
+    }
+
+    /**
+     * The winner's publication: stores {@code signaled} (SIGNALED set, SIGNALING clear) and the
+     * timestamp. A given timestamp is written first and published with the state in one store;
+     * the clock is read only after SIGNALED is visible, with SIGNALING still held (see the
+     * overview), so waiters go on while the winner reads it.
+     */
+    private void publish(int signaled, long ts, boolean now) {
+        if (!now) {
+            timestamp = ts;
+            STATE.setRelease(this, signaled);
+            return;
+        }
+        STATE.setRelease(this, signaled | SIGNALING);
+        timestamp = System.nanoTime();
+        STATE.setRelease(this, signaled);
     }
 
     private void signalEvent(int callbacks) {
@@ -436,6 +469,16 @@ public class Fence {
     /** Waits out the few stores between a won signal CAS and its publication. */
     private void awaitPublished(int s) {
         for (int spins = 0; (s & SIGNALED) == 0; s = state) {
+            backoff(++spins);
+        }
+    }
+
+    /**
+     * Waits until the winner has published SIGNALED and written the timestamp (SIGNALING
+     * cleared): the kernel's wait for DMA_FENCE_FLAG_TIMESTAMP_BIT in dma_fence_timestamp().
+     */
+    private void awaitStamped(int s) {
+        for (int spins = 0; (s & DONE) != SIGNALED; s = state) {
             backoff(++spins);
         }
     }
@@ -724,7 +767,11 @@ public class Fence {
     }
 
     /**
-     * When the fence signalled, in the {@link System#nanoTime()} time base.
+     * When the fence signalled, in the {@link System#nanoTime()} time base. As in the kernel,
+     * {@link #signal()} publishes the signalled state first and reads the clock after, so a
+     * thread that has just seen the fence signalled may wait here for the few instructions the
+     * signaller needs to write the timestamp (the kernel's {@code dma_fence_timestamp()} waits
+     * the same way); the timestamp is thus taken just after the fence became signalled.
      *
      * @return the signal timestamp
      * @throws IllegalStateException while the fence is pending
@@ -734,7 +781,7 @@ public class Fence {
         if ((s & DONE) == 0) {
             throw new IllegalStateException("timestamp of a pending fence: " + describeSafely());
         }
-        awaitPublished(s);
+        awaitStamped(s);
         return timestamp;
     }
 

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.TestSupport.CountingCallback;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -120,6 +122,52 @@ class FenceBadInputTest {
         f.signal();
         long ts = f.timestamp();
         assertTrue(ts - before >= 0 && System.nanoTime() - ts >= 0, "timestamp taken at signal time");
+    }
+
+    @Test
+    void signalsOwnCallbacksFindTheTimestampWritten() {
+        // signal() publishes SIGNALED first and holds SIGNALING while it reads the clock (the
+        // kernel's order). The callbacks it runs, at once, under a deferral or queued behind
+        // another fence's callback, run in the signalling thread: had the window still been open
+        // there, timestamp(), a losing signal() and retain()/release() would wait for themselves.
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            for (int mode = 0; mode < 3; mode++) {
+                Fence f = mockFence();
+                long[] seen = new long[2];
+                assertTrue(f.addCallback(new FenceCallback() {
+                    @Override
+                    protected void onSignaled(Fence fence) {
+                        seen[0] = fence.timestamp();
+                        fence.retain();
+                        fence.release();
+                        seen[1] = fence.signal() ? -1L : fence.timestamp();
+                    }
+                }));
+                long before = System.nanoTime();
+                if (mode == 0) {
+                    f.signal();
+                } else if (mode == 1) {
+                    CallbackDeferral d = CallbackDeferral.begin();
+                    f.signal();
+                    assertEquals(0L, seen[0], "deferred: not run before the close");
+                    d.close();
+                } else {
+                    Fence outer = mockFence();
+                    outer.addCallback(new FenceCallback() {
+                        @Override
+                        protected void onSignaled(Fence fence) {
+                            f.signal();
+                        }
+                    });
+                    outer.signal();
+                }
+                assertTrue(seen[0] - before >= 0 && System.nanoTime() - seen[0] >= 0,
+                        "mode " + mode + ": the callback read the signal's timestamp");
+                assertEquals(seen[0], seen[1], "mode " + mode + ": a losing signal sees it too");
+                assertEquals(seen[0], f.timestamp(), "mode " + mode);
+                assertEquals(1, f.refCnt(), "mode " + mode + ": the callback's references are back");
+            }
+        });
     }
 
     @Test

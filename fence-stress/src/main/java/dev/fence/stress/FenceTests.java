@@ -492,6 +492,95 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * signal() reads the clock after it has published SIGNALED (the kernel's order), holding
+     * SIGNALING until the timestamp is written. An observer that sees the fence signalled and
+     * asks for its timestamp must wait for that write: it reads the very value the fence keeps,
+     * never the unset field. The observer keeps what it read; the arbiter compares it with the
+     * fence's final timestamp.
+     */
+
+    @JCStressTest
+    @Description("signal() vs observer isSignaled() then timestamp(): the observer reads the final timestamp, never the unset field.")
+    @Outcome(id = "false, 0", expect = ACCEPTABLE, desc = "Observed before the signal.")
+    @Outcome(id = "true, 1", expect = ACCEPTABLE,
+            desc = "Observed signalled; timestamp() returned the fence's final timestamp.")
+    @Outcome(expect = FORBIDDEN, desc = "Signalled, but timestamp() returned another value (the field before the signaller wrote it) or threw.")
+    @State
+    public static class ClockReadAfterSignaledIsAwaited {
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
+        boolean seen;
+        long read;
+        boolean threw;
+
+        @Actor
+        public void signaller() {
+            f.signal();
+        }
+
+        @Actor
+        public void observer() {
+            seen = f.isSignaled();
+            if (seen) {
+                try {
+                    read = f.timestamp();
+                } catch (IllegalStateException e) {
+                    threw = true;
+                }
+            }
+        }
+
+        @Arbiter
+        public void arbiter(ZI_Result r) {
+            r.r1 = seen;
+            if (seen) {
+                long fin = f.timestamp();
+                r.r2 = !threw && read == fin && fin != 0L ? 1 : BROKEN;
+            }
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * While signal() reads the clock the fence is already signalled, but the winner still owns
+     * the state word (SIGNALING) and ends the window with a plain release store of the state it
+     * published. A release() from another thread must wait for that store; had it changed the
+     * count meanwhile, the store would put the old count back and the last release would never
+     * come (deallocate() not run). From refcount 2, no callbacks: the other actor releases once,
+     * the arbiter releases the last reference.
+     */
+
+    @JCStressTest
+    @Description("signal() (clock read after SIGNALED) vs release() from refcount 2: the count is not lost; deallocate() once, at the arbiter's release.")
+    @Outcome(id = "true, 1, 1", expect = ACCEPTABLE,
+            desc = "The release landed before or after the stamping window; the last release deallocated once; the timestamp is set.")
+    @Outcome(expect = FORBIDDEN, desc = "The concurrent release was overwritten (no deallocate), deallocate ran twice or early, or the timestamp is unset.")
+    @State
+    public static class ReleaseDuringClockRead {
+        final DriverFence f = new DriverFence();
+
+        {
+            f.retain();
+        }
+
+        @Actor
+        public void signaller(ZII_Result r) {
+            r.r1 = f.signal();
+        }
+
+        @Actor
+        public void releaser() {
+            f.release();
+        }
+
+        @Arbiter
+        public void arbiter(ZII_Result r) {
+            int early = f.deallocateCalls.get();
+            f.release();
+            r.r2 = early == 0 ? f.deallocateCalls.get() : BROKEN;
+            r.r3 = f.error() == null && f.timestamp() != 0L ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * setError() races signal(): either it lands before the signal (the fence carries it) or it
      * throws IllegalStateException (the fence signalled without it). Never both, never neither.
      */
