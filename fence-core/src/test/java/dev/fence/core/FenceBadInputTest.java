@@ -165,7 +165,7 @@ class FenceBadInputTest {
                         "mode " + mode + ": the callback read the signal's timestamp");
                 assertEquals(seen[0], seen[1], "mode " + mode + ": a losing signal sees it too");
                 assertEquals(seen[0], f.timestamp(), "mode " + mode);
-                assertEquals(1, f.refCnt(), "mode " + mode + ": the callback's references are back");
+                assertEquals(1, f.refCnt(), "mode " + mode + ": the callback's reference is back");
             }
         });
     }
