@@ -166,8 +166,9 @@ public final class WwMutex {
      * only the owner thread writes it). If handoff is clear, it stores owner = null (volatile),
      * reads `head` (volatile) and, if the head is armed, clears head.armed by CAS and unparks it,
      * all without waitLock. A waiter sets its `armed` flag at the start of every round (under
-     * waitLock, by getAndSet, see step 5) before it tries the mutex, so of a burst of releases only the first one after a
-     * round unparks a parked head (the others see it disarmed), as AQS does with its node status;
+     * waitLock, by getAndSet, see step 5) before it tries the mutex, so of a burst of releases
+     * only the first one after a round unparks a parked head (the others see it disarmed), as
+     * AQS does with its node status;
      * and the woken head knows whether a release woke it (armed cleared) or something else did
      * (a wound, a wait-die wake-up, a stray permit), which is what the steal heuristics of step 5
      * count. Taking waitLock in every contended release made waitLock itself a convoy: in a
@@ -216,7 +217,8 @@ public final class WwMutex {
      *     step 6 decides about whoever holds the mutex then. Step 6 itself reads a waiter C
      *     from firstCtx: if C left and reopened before its stamp was read, the verdict concerns
      *     a waiter that is gone, so step 6 reads firstCtx again and re-judges whoever is first
-     *     now (without that, an older waiter behind C went unwounded: WwMutexStaleFirstCtxTest). The one case a changed owner is not
+     *     now (without that, an older waiter behind C went unwounded:
+     *     WwMutexStaleFirstCtxTest). The one case a changed owner is not
      *     seen as a change is the spin meeting C itself, reopened and holding the mutex again:
      *     its new stamp is larger, so a wait-die wait allowed for the old transaction (C younger)
      *     is allowed for the new one too, and a wound owed to the new transaction is delivered

@@ -32,7 +32,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * creator's is released), so that reference counts read after both actors are exact: 1 is the
  * file's, anything else means a key kept or over-released its reference.
  *
- * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SyncPollerTests[.SubTestName]}
+ * <p>How to run:
+ * {@code java -jar fence-stress/target/jcstress.jar -t SyncPollerTests[.SubTestName]}
  */
 public final class SyncPollerTests {
 
