@@ -674,20 +674,22 @@ public final class SharedBufferTests {
      * access began (and is ended normally) or begin threw InterruptedException and no access
      * was started: endCpuAccess then throws ISE, and no CPU fence is left in the reservation.
      * The CPU actor waits until the interrupt was delivered and clears it, so it never leaks
-     * into the next sample.
+     * into the next sample. Both waits for the partner are bounded (spinUntil): an interrupter
+     * that never delivers reports a first 9, one that never sees the CPU thread a second 9.
      */
 
     @JCStressTest
     @Description("Interrupt vs beginCpuAccess(WRITE) waiting for a READ fence: the access began, or InterruptedException and no access started.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The access began before the interrupt mattered and was ended; nothing pending after.")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "beginCpuAccess threw InterruptedException; no access was registered (end threw ISE), nothing pending after.")
-    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending.")
+    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending, or an actor waited for its partner's flag past the bound (9).")
     @State
     public static class InterruptVsBegin {
         final SharedBuffer buf = SharedBuffer.allocate(2);
         final Fence rd = newFence();
         volatile Thread cpuThread;
         volatile boolean delivered;
+        volatile boolean threadUnseen;
 
         {
             add(buf.reservation(), rd, Usage.READ);
@@ -708,18 +710,22 @@ public final class SharedBufferTests {
                     r.r1 = 0;
                 }
             }
-            while (!delivered) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> delivered)) {
+                // The interrupter never reported its interrupt: one may still arrive and leak
+                // into a later sample of this thread, so this sample is reported as broken.
+                r.r1 = BROKEN;
             }
             Thread.interrupted();
         }
 
         @Actor
         public void interrupter() {
-            Thread t;
-            while ((t = cpuThread) == null) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> cpuThread != null)) {
+                threadUnseen = true;
+                rd.signal(); // a CPU actor that shows up late then begins instead of waiting
+                return;
             }
+            Thread t = cpuThread;
             rd.signal();
             t.interrupt();
             delivered = true;
@@ -727,7 +733,7 @@ public final class SharedBufferTests {
 
         @Arbiter
         public void arbiter(II_Result r) {
-            r.r2 = buf.reservation().testSignaled(Usage.BOOKKEEP) ? 1 : 0;
+            r.r2 = threadUnseen ? BROKEN : buf.reservation().testSignaled(Usage.BOOKKEEP) ? 1 : 0;
         }
     }
 
@@ -786,13 +792,15 @@ public final class SharedBufferTests {
      * begins WRITE and announces it; the exporter, once it has seen the announcement, exports
      * for a reader and tells the writer to go on; the writer then writes and ends. The exported
      * fence must be pending (the access had begun), and once it has signalled the exporter sees
-     * the whole write.
+     * the whole write. Each actor's wait for the other's flag is bounded (spinUntil): a writer
+     * that never hears of the export skips its write and leaves a 9 in byte 0 (the exporter
+     * reads it as second 9), an exporter that never sees the begin reports a first 9.
      */
 
     @JCStressTest
     @Description("exportFence(READ) after beginCpuAccess(WRITE) returned, before endCpuAccess: pending, and after awaiting it the write is visible.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The export was pending while the CPU access was open; after it signalled both bytes were written.")
-    @Outcome(expect = FORBIDDEN, desc = "The export missed the CPU fence (signalled at once), or signalled before the write was complete.")
+    @Outcome(expect = FORBIDDEN, desc = "The export missed the CPU fence (signalled at once), or signalled before the write was complete, or an actor waited for its partner's flag past the bound (9).")
     @State
     public static class ExportDuringCpuWrite {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -810,10 +818,11 @@ public final class SharedBufferTests {
             }
             try {
                 begun = true;
-                while (!exported) {
-                    Thread.onSpinWait();
+                if (spinUntil(() -> exported)) {
+                    write(buf);
+                } else {
+                    buf.buffer().put(0, (byte) BROKEN); // no export: the test proved nothing
                 }
-                write(buf);
             } finally {
                 buf.endCpuAccess(Direction.WRITE);
             }
@@ -821,8 +830,10 @@ public final class SharedBufferTests {
 
         @Actor
         public void exporter(III_Result r) {
-            while (!begun) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> begun)) {
+                r.r1 = BROKEN;
+                exported = true; // a writer that begins late need not wait out its own bound
+                return;
             }
             Fence e = buf.exportFence(Direction.READ);
             r.r1 = e.isSignaled() ? 0 : 1;
@@ -900,7 +911,8 @@ public final class SharedBufferTests {
      * (once it has begun) replaces its fence that way and then begins the second access, which
      * must wait for the first one's end: the first raises a flag just before it ends, and the
      * second must find it raised once its begin returns (a sharper check than the overlap count,
-     * which a second access that happens to run after the first one's work would pass).
+     * which a second access that happens to run after the first one's work would pass). Both
+     * waits for a partner's flag are bounded (spinUntil); one that runs out reports a last 9.
      */
 
     /** A device error standing for a GPU reset that abandoned a job. */
@@ -915,6 +927,7 @@ public final class SharedBufferTests {
         volatile boolean replaced;
         volatile boolean firstEnding;
         private volatile boolean early;
+        private volatile boolean partnerLate;
 
         /**
          * A device job that depends on the open access (its only dependency) replaces every fence
@@ -939,12 +952,33 @@ public final class SharedBufferTests {
             return pendingBefore && r.testSignaled(Usage.BOOKKEEP) ? 1 : 0;
         }
 
-        /** The first access, once begun: waits for the replacement, then works and ends. */
+        /**
+         * The first access, once begun: waits for the replacement, then works and ends. The
+         * first access must stay open until its fence is lost, or the second one's wait proves
+         * nothing; if the replacement has not come within the bound, the access goes on anyway
+         * (it must end, or a healthy second access would wait for it for good) and the sample
+         * is marked broken: a last 9 means the other actor never replaced the fence.
+         */
         final void firstWaitsForReplacement() {
             begun = true;
-            while (!replaced) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> replaced)) {
+                partnerLate = true;
             }
+        }
+
+        /**
+         * The other actor, first thing: waits (bounded) until the first access has begun.
+         *
+         * @return whether it began in time; if not, the sample is marked broken (last 9), the
+         *     first access is told to go on, and the caller replaces nothing and returns
+         */
+        final boolean awaitFirstBegun() {
+            if (spinUntil(() -> begun)) {
+                return true;
+            }
+            partnerLate = true;
+            replaced = true; // a first access that begins late need not wait out its own bound
+            return false;
         }
 
         /** The second access's begin has returned: the first must be ending already. */
@@ -954,16 +988,19 @@ public final class SharedBufferTests {
             }
         }
 
-        /** 1 if the two accesses overlapped or the second began before the first ended. */
+        /**
+         * 1 if the two accesses overlapped or the second began before the first ended; BROKEN
+         * if an actor's wait for the other's flag ran out.
+         */
         final int broken() {
-            return overlap() == 1 || early ? 1 : 0;
+            return partnerLate ? BROKEN : overlap() == 1 || early ? 1 : 0;
         }
     }
 
     @JCStressTest
     @Description("A CPU write whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(READ): the read waits for the open write.")
     @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the read began after the write ended and saw it whole.")
-    @Outcome(expect = FORBIDDEN, desc = "The read began while the write was open (last 1, or a half-written or unwritten buffer), the fence was not lost (third 0), or an access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "The read began while the write was open (last 1, or a half-written or unwritten buffer), the fence was not lost (third 0), an access failed, or an actor waited for its partner's flag past the bound (last 9).")
     @State
     public static class LostWriteFenceVsCpuRead extends LostCpuFence {
 
@@ -989,8 +1026,8 @@ public final class SharedBufferTests {
 
         @Actor
         public void resetThenCpuReader(IIII_Result r) {
-            while (!begun) {
-                Thread.onSpinWait();
+            if (!awaitFirstBegun()) {
+                return;
             }
             try {
                 r.r3 = replaceAndReset();
@@ -1022,7 +1059,7 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("A CPU read whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(WRITE): the write waits for the open read.")
     @Outcome(id = "0, 0, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the write began after the read ended, which saw the buffer unwritten.")
-    @Outcome(expect = FORBIDDEN, desc = "The write began while the read was open (last 1, or the read saw written bytes), the fence was not lost (third 0), or an access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "The write began while the read was open (last 1, or the read saw written bytes), the fence was not lost (third 0), an access failed, or an actor waited for its partner's flag past the bound (last 9).")
     @State
     public static class LostReadFenceVsCpuWrite extends LostCpuFence {
 
@@ -1050,8 +1087,8 @@ public final class SharedBufferTests {
 
         @Actor
         public void resetThenCpuWriter(IIII_Result r) {
-            while (!begun) {
-                Thread.onSpinWait();
+            if (!awaitFirstBegun()) {
+                return;
             }
             try {
                 r.r3 = replaceAndReset();
@@ -1107,16 +1144,21 @@ public final class SharedBufferTests {
         }
 
         /**
-         * The reader, first thing: waits (bounded) until the writer is parked in its begin.
+         * The reader, first thing: waits (bounded) until the writer is parked in its begin. If
+         * the writer has not started within {@link SharedBufferTests#BEGIN_BOUND_NANOS}, signals
+         * the device fence (so that a writer starting late begins instead of waiting for good)
+         * and gives up.
          *
          * @return the writer's thread, and whether it was seen parked (1) or not (0) in
-         *     {@code parked[0]}
+         *     {@code parked[0]}; {@code null} (and BROKEN in {@code parked[0]}) if it never started
          */
         final Thread readerAwaitsWaitingWriter(int[] parked) {
-            Thread w;
-            while ((w = writerThread) == null) {
-                Thread.onSpinWait();
+            if (!spinUntil(() -> writerThread != null)) {
+                parked[0] = BROKEN;
+                rd.signal();
+                return null;
             }
+            Thread w = writerThread;
             long deadline = System.nanoTime() + PARK_PATIENCE_NANOS;
             while (w.getState() != Thread.State.WAITING && System.nanoTime() - deadline < 0) {
                 Thread.onSpinWait();
@@ -1139,7 +1181,7 @@ public final class SharedBufferTests {
     @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The writer was seen waiting; the read waited for it and saw the whole write.")
     @Outcome(id = {"1, 1, 0, 0", "0, 0, 0, 0"}, expect = ACCEPTABLE_INTERESTING,
             desc = "The writer was not seen parked within 100 ms (a slow machine): not judged.")
-    @Outcome(expect = FORBIDDEN, desc = "The read began before a writer seen waiting (0, 0, 1), a half-written read, the two inside at once or a reader stuck (last 1), or an access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "The read began before a writer seen waiting (0, 0, 1), a half-written read, the two inside at once or a reader stuck (last 1), an access failed, or the writer never started within the bound (third 9).")
     @State
     public static class WaitingWriterGoesFirst extends WriterWaits {
         private volatile boolean stuck;
@@ -1164,8 +1206,11 @@ public final class SharedBufferTests {
         @Actor
         public void signalThenCpuReader(IIII_Result r) {
             int[] parked = new int[1];
-            readerAwaitsWaitingWriter(parked);
+            Thread w = readerAwaitsWaitingWriter(parked);
             r.r3 = parked[0];
+            if (w == null) {
+                return;
+            }
             rd.signal();
             Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
             try {
@@ -1204,7 +1249,7 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("A CPU writer waiting for a device READ fence, interrupted by a reader that then begins READ: the writer gives up and the read begins.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The writer's begin threw InterruptedException; the read began in time.")
-    @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled.")
+    @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled (first 9), or the writer never started within the bound (second 0: the reader gave up).")
     @State
     public static class GivingUpWriterReleasesReaders extends WriterWaits {
 
@@ -1223,6 +1268,9 @@ public final class SharedBufferTests {
         @Actor
         public void interruptThenCpuReader(II_Result r) {
             Thread w = readerAwaitsWaitingWriter(new int[1]);
+            if (w == null) {
+                return; // second 0: no writer to interrupt, the device fence was signalled instead
+            }
             w.interrupt();
             Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
             try {
