@@ -129,4 +129,29 @@ class SharedBufferDebugChecksTest {
         y.beginCpuAccess(SharedBuffer.Direction.WRITE);
         y.endCpuAccess(SharedBuffer.Direction.WRITE);
     }
+
+    /**
+     * A multi-buffer write begun inside an access to another buffer counts itself as a waiting
+     * writer on its buffers and only then locks their reservations, which the debug checks
+     * refuse: the exception must give the count back on every buffer, or later readers of them
+     * wait for a writer that is gone (see {@link SharedBufferWriterCountTest}).
+     */
+    @Test
+    void multiBufferWriteRefusedWhileLockingGivesTheWriterCountBack() throws Exception {
+        SharedBuffer a = SharedBuffer.allocate(8);
+        SharedBuffer x = SharedBuffer.allocate(8);
+        SharedBuffer y = SharedBuffer.allocate(8);
+        a.beginCpuAccess(SharedBuffer.Direction.READ);
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> SharedBuffer.beginCpuAccessAll(SharedBuffer.Direction.WRITE, x, y));
+            assertTrue(e.getMessage().contains("SignallingSection"), e.getMessage());
+        } finally {
+            a.endCpuAccess(SharedBuffer.Direction.READ);
+        }
+        assertFalse(x.reservation().isLocked() || y.reservation().isLocked(),
+                "the refused begin left a lock behind");
+        SharedBufferWriterCountTest.assertWriterCountBalanced(x);
+        SharedBufferWriterCountTest.assertWriterCountBalanced(y);
+    }
 }
