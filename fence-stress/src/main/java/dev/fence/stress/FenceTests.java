@@ -581,6 +581,48 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * The same window for tryRetain(): a reference taken while signal() reads the clock must
+     * wait for the signaller's second store, or that store puts the old count back and the
+     * reference is lost (a later release is the last one too early: deallocate() while the
+     * holder still uses the fence). release() and tryRetain() have separate CAS loops, so
+     * ReleaseDuringClockRead does not cover this one. From refcount 1, no callbacks: the other
+     * actor takes a reference; the arbiter releases twice, and only its second release may be
+     * the last.
+     */
+
+    @JCStressTest
+    @Description("signal() (clock read after SIGNALED) vs tryRetain() from refcount 1: the"
+            + " reference is not lost; only the second of the arbiter's two releases is the last.")
+    @Outcome(id = "true, true, 1", expect = ACCEPTABLE,
+            desc = "The retain landed before or after the stamping window; the arbiter's first"
+                    + " release left one reference, its second deallocated once; timestamp set.")
+    @Outcome(expect = FORBIDDEN, desc = "The retain was overwritten (the arbiter's first release"
+            + " was the last), deallocate() ran early or twice, tryRetain() failed, or the"
+            + " timestamp is unset.")
+    @State
+    public static class RetainDuringClockRead {
+        final DriverFence f = new DriverFence();
+
+        @Actor
+        public void signaller(ZZI_Result r) {
+            r.r1 = f.signal();
+        }
+
+        @Actor
+        public void retainer(ZZI_Result r) {
+            r.r2 = f.tryRetain();
+        }
+
+        @Arbiter
+        public void arbiter(ZZI_Result r) {
+            boolean lastTooEarly = f.release();
+            boolean ok = !lastTooEarly && f.deallocateCalls.get() == 0 && f.release()
+                    && f.deallocateCalls.get() == 1;
+            r.r3 = ok && f.timestamp() != 0L ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * setError() races signal(): either it lands before the signal (the fence carries it) or it
      * throws IllegalStateException (the fence signalled without it). Never both, never neither.
      */
