@@ -417,42 +417,37 @@ public class Fence {
         if (err != null) {
             error = err;
         }
-        if (head == null) {
-            publish(s | SIGNALED, ts, now);
-            signalEvent(0);
-            return true;
+        FenceThread t = null;
+        boolean hold = false;
+        if (head != null) {
+            t = pre != null ? pre : FenceThread.current();
+            // Inside a callback the callbacks will only be queued. The kernel's signal runs them
+            // before it returns, so "signal(f); put(f)" deallocates after them; here the queue
+            // holds a reference until they have run, taken in the publishing store itself
+            // (nobody else writes the state while SIGNALING is set), so no release, from this
+            // thread or another, can reach zero first.
+            hold = t.callbackDepth > 0 && (s & (DEAD | IMMORTAL)) == 0
+                    && (s & REF_MASK) != REF_MASK;
         }
-        FenceThread t = pre != null ? pre : FenceThread.current();
-        if (t.callbackDepth == 0) {
-            publish(s | SIGNALED, ts, now);
-            runOrDefer(t, false);
-            return true;
-        }
-        // The callbacks will only be queued. The kernel's signal runs them before it returns, so
-        // "signal(f); put(f)" deallocates after them; here the queue holds a reference until they
-        // have run, taken in the publishing store itself (nobody else writes the state while
-        // SIGNALING is set), so no release, from this thread or another, can reach zero first.
-        boolean hold = (s & (DEAD | IMMORTAL)) == 0 && (s & REF_MASK) != REF_MASK;
-        publish(hold ? (s + REF_ONE) | SIGNALED : s | SIGNALED, ts, now);
-        runOrDefer(t, hold);
-        return true;
-    }
-
-    /**
-     * The winner's publication: stores {@code signaled} (SIGNALED set, SIGNALING clear) and the
-     * timestamp. A given timestamp is written first and published with the state in one store;
-     * the clock is read only after SIGNALED is visible, with SIGNALING still held (see the
-     * overview), so waiters go on while the winner reads it.
-     */
-    private void publish(int signaled, long ts, boolean now) {
-        if (!now) {
+        int signaled = (hold ? s + REF_ONE : s) | SIGNALED;
+        // The publication, written out here rather than in a helper: a call is one more frame
+        // in which a StackOverflowError could leave the fence SIGNALING for good. A given
+        // timestamp is written first and published with the state in one store. Otherwise the
+        // clock is read only after SIGNALED is visible, with SIGNALING still held (see the
+        // overview), so waiters go on while the winner reads it.
+        if (now) {
+            STATE.setRelease(this, signaled | SIGNALING);
+            timestamp = System.nanoTime();
+        } else {
             timestamp = ts;
-            STATE.setRelease(this, signaled);
-            return;
         }
-        STATE.setRelease(this, signaled | SIGNALING);
-        timestamp = System.nanoTime();
         STATE.setRelease(this, signaled);
+        if (t == null) {
+            signalEvent(0);
+        } else {
+            runOrDefer(t, hold);
+        }
+        return true;
     }
 
     private void signalEvent(int callbacks) {

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
  */
 class FenceStampingWindowTest {
 
-    private static final VarHandle STATE;
+    /** Fence's private state word (FenceSignalStackOverflowTest reads it too). */
+    static final VarHandle STATE;
     private static final VarHandle TIMESTAMP;
 
     static {
