@@ -91,9 +91,10 @@ public class Fence {
      *
      * Transitions:
      *   pending --CAS(no LOCKED, no SIGNALING) sets SIGNALING--> signalling
-     *   signalling --setRelease(SIGNALED) by the winner--> signalled            (signal(ts))
+     *   signalling --setRelease(SIGNALED) by the winner--> signalled        (signal(ts))
      *   signalling --setRelease(SIGNALED|SIGNALING) by the winner--> signalled, stamping
-     *   stamping --setRelease(SIGNALED, SIGNALING cleared) by the winner--> signalled (signal())
+     *   stamping --setRelease(SIGNALED, SIGNALING cleared) by the winner--> signalled
+     *                                                       (signal(), signal(err))
      * While SIGNALING or LOCKED is set, nobody but its setter writes `state`: list lockers,
      * enable-signalling and refcount updates all wait (spin, then yield) for the bit to clear.
      * That is what lets the winner publish, and a list locker unlock, with a plain release store
@@ -116,7 +117,7 @@ public class Fence {
      *   error      plain; written under LOCKED (setError) or by the winner during SIGNALING;
      *              read after an acquire of SIGNALED, or under LOCKED.
      *   timestamp  plain; written by the winner while SIGNALING is set (before or after
-     *              SIGNALED, see below); read after acquiring a state with SIGNALED set and
+     *              SIGNALED, see above); read after acquiring a state with SIGNALED set and
      *              SIGNALING clear.
      *   head       plain; circular doubly linked list of FenceCallback (head.prev = tail);
      *              edited only under LOCKED; after the winner's CAS it belongs to the winner,
