@@ -153,12 +153,7 @@ class FenceBadInputTest {
                     d.close();
                 } else {
                     Fence outer = mockFence();
-                    outer.addCallback(new FenceCallback() {
-                        @Override
-                        protected void onSignaled(Fence fence) {
-                            f.signal();
-                        }
-                    });
+                    outer.onSignal(x -> f.signal());
                     outer.signal();
                 }
                 assertTrue(seen[0] - before >= 0 && System.nanoTime() - seen[0] >= 0,
