@@ -83,6 +83,29 @@ class DocExamplesTest {
             WwMutex a = new WwMutex(cls, "a");
             WwMutex b = new WwMutex(cls, "b");
             WwMutex c = new WwMutex(cls, "c");
+            // First the back-off forced in step, so that the branch is known to run whatever
+            // the scheduling: an older ticket holds b; the loop's younger ticket takes a, meets
+            // b and dies (wait-die: a younger ticket that holds locks backs off at once), drops
+            // a and waits in lockSlow(b); once it is parked there, the older ticket lets b go.
+            AtomicBoolean heldAll = new AtomicBoolean();
+            FutureTask<Integer> forced = new FutureTask<>(() -> lockByHand(cls, List.of(a, b, c),
+                    () -> heldAll.set(a.isHeldByCurrentThread() && b.isHeldByCurrentThread()
+                            && c.isHeldByCurrentThread())));
+            Thread younger = new Thread(forced, "by-hand-younger");
+            try (WwAcquireContext older = new WwAcquireContext(cls)) {
+                assertTrue(b.lock(older));
+                try {
+                    younger.start();
+                    awaitParked(younger); // waiting for b, the only lock held
+                    assertFalse(a.isLocked(),
+                            "the younger ticket waits for b holding a: it did not back off");
+                } finally {
+                    b.unlock();
+                }
+            }
+            assertEquals(1, forced.get(10, TimeUnit.SECONDS),
+                    "back-offs of the loop that met b held by an older ticket");
+            assertTrue(heldAll.get(), "the work ran without all three locks held");
             int[] counter = new int[1];
             int[] backoffs = new int[2]; // per thread, read after the joins
             int rounds = 300;
