@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -78,6 +79,21 @@ class SharedBufferMultiTest {
         while (t.getState() != Thread.State.WAITING) {
             if (System.nanoTime() - end > 0) {
                 fail(t.getName() + " did not block (state " + t.getState() + ")");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /**
+     * Waits until {@code t} is parked (WAITING) with {@code blocker} as its park blocker (a
+     * fence parks with itself as the blocker), failing after the bound.
+     */
+    static void awaitParkedOn(Thread t, Object blocker) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
+        while (t.getState() != Thread.State.WAITING || LockSupport.getBlocker(t) != blocker) {
+            if (System.nanoTime() - end > 0) {
+                fail(t.getName() + " did not block on " + blocker + " (state " + t.getState()
+                        + ", blocker " + LockSupport.getBlocker(t) + ")");
             }
             Thread.sleep(1);
         }
@@ -340,6 +356,9 @@ class SharedBufferMultiTest {
         Submission s2 = submit(job2, true, x, y);
         assertEquals(List.of(job1), s2.depList(), "job2 must not wait for the CPU");
         job1.signal();
+        // Woken by job1, the re-check under the locks finds job2: wait until the begin is parked
+        // on it (it was parked on job1 before, so a plain state check could pass at once).
+        awaitParkedOn(cpu, job2);
         assertFalse(began.await(100, TimeUnit.MILLISECONDS), "began before job2 signalled");
         job2.signal();
         await(began);
@@ -360,7 +379,7 @@ class SharedBufferMultiTest {
             began.countDown();
             SharedBuffer.endCpuAccessAll(WRITE, List.of(x, y));
         });
-        awaitParked(cpu);
+        awaitParkedOn(cpu, reader); // waiting for the device reader of Y, not for anything else
         assertFalse(began.await(50, TimeUnit.MILLISECONDS));
         reader.signal();
         await(began);

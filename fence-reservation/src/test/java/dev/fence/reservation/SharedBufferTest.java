@@ -1,5 +1,6 @@
 package dev.fence.reservation;
 
+import static dev.fence.reservation.SharedBufferMultiTest.awaitParkedOn;
 import static dev.fence.reservation.WwMutexKernelTest.assertNoErrors;
 import static dev.fence.reservation.WwMutexKernelTest.join;
 import static dev.fence.reservation.WwMutexKernelTest.start;
@@ -88,6 +89,7 @@ class SharedBufferTest {
             began.countDown();
             buf.endCpuAccess(SharedBuffer.Direction.READ);
         });
+        awaitParkedOn(t, writer); // the begin is waiting for the writer: not begun yet
         assertFalse(began.await(50, TimeUnit.MILLISECONDS), "CPU read ran before the writer");
         writer.signal();
         assertTrue(began.await(20, TimeUnit.SECONDS));
@@ -110,6 +112,7 @@ class SharedBufferTest {
             began.countDown();
             buf.endCpuAccess(SharedBuffer.Direction.READ_WRITE);
         });
+        awaitParkedOn(t, reader); // the begin is waiting for the device reader: not begun yet
         assertFalse(began.await(50, TimeUnit.MILLISECONDS), "CPU write ran before the reader");
         reader.signal();
         assertTrue(began.await(20, TimeUnit.SECONDS), "BOOKKEEP must not block implicit sync");
