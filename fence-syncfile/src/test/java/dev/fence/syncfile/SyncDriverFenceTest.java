@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.fence.core.Fence;
+import java.lang.reflect.Field;
 import java.util.BitSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
@@ -127,11 +129,16 @@ class SyncDriverFenceTest {
         Thread t = new Thread(task, "awaiter");
         t.setDaemon(true);
         // Queued before the wait's own node, so it runs first: the waiter is still parked,
-        // nobody has woken it, when the interrupt reaches it. Checked, over 50 ms, before the
-        // interrupt: had the wait's node run first, its unpark would have let the waiter leave
-        // park (and return 0, the interrupt never seen) meanwhile.
+        // nobody has woken it, when the interrupt reaches it. Checked at once, on the wait's
+        // state: its park blocker is the wait's wake-up record, whose `fired` flag the node sets
+        // before it unparks (and the waiter clears only before it scans, not while parked), so
+        // a flag still clear means that the node has not run. Then, over 50 ms, that the waiter
+        // stays parked: had the wait's node run first, its unpark would have let the waiter
+        // leave park (and return 0, the interrupt never seen) meanwhile.
+        AtomicReference<String> nodeRanFirst = new AtomicReference<>("callback did not run");
         AtomicBoolean parkedThroughout = new AtomicBoolean(true);
         f.onSignal(x -> {
+            nodeRanFirst.set(firedFlag(t));
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
             while (System.nanoTime() < end) {
                 if (LockSupport.getBlocker(t) == null) {
@@ -150,6 +157,8 @@ class SyncDriverFenceTest {
             Thread.sleep(1);
         }
         f.signal();
+        assertEquals("false", nodeRanFirst.get(), "the wait's wake-up flag when the interrupting"
+                + " callback ran (true: the wait's node ran first)");
         assertTrue(parkedThroughout.get(), "the waiter was woken before the interrupting callback"
                 + " ran: the wait's node ran first, so the interrupt came after the wake-up");
         try {
@@ -158,6 +167,32 @@ class SyncDriverFenceTest {
             throw new AssertionError("await threw although the fence signalled before the"
                     + " interrupt", e.getCause());
         }
+    }
+
+    /**
+     * The {@code fired} flag of the wake-up record that {@code t} is parked on in a SyncObj wait
+     * (its park blocker), as "true" or "false", or what was found instead. The wait's node sets
+     * the flag before it unparks; the waiter clears it only after leaving park, and once the
+     * fence has signalled it does not park again, so a blocker unchanged around the read means
+     * the flag was read while the waiter stayed parked.
+     */
+    private static String firedFlag(Thread t) {
+        Object blocker = LockSupport.getBlocker(t);
+        if (blocker == null) {
+            return "no blocker: the waiter was not parked";
+        }
+        boolean value;
+        try {
+            Field fired = blocker.getClass().getDeclaredField("fired");
+            fired.setAccessible(true);
+            value = fired.getBoolean(blocker);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "blocker " + blocker.getClass().getName() + " has no readable fired flag: " + e;
+        }
+        if (LockSupport.getBlocker(t) != blocker) {
+            return "the waiter left park while its flag was read";
+        }
+        return String.valueOf(value);
     }
 
     /** An interrupt with nothing ready still ends the wait with InterruptedException. */
