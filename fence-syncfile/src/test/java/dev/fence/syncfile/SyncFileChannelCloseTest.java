@@ -31,6 +31,9 @@ class SyncFileChannelCloseTest {
         int overlapped = 0; // selectNow calls that ran while close() was running
         // the round whose close() has started (set by the closer just before it calls close())
         AtomicInteger closing = new AtomicInteger();
+        // the round whose close() has returned (set by the closer just after); the Future is
+        // done only some time later, so done.isDone() alone would count selects after close()
+        AtomicInteger closed = new AtomicInteger();
         try (Selector sel = Selector.open()) {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             while (System.nanoTime() < end) {
@@ -44,13 +47,15 @@ class SyncFileChannelCloseTest {
                 Future<?> done = closer.submit(() -> {
                     closing.set(round);
                     sf.close();
+                    closed.set(round);
                 });
                 boolean last = false;
                 while (!last) {
                     last = done.isDone();
+                    boolean closeEndedBefore = closed.get() == round;
                     sel.selectNow();
-                    // began before close() ended (not last) and ended after it began
-                    if (!last && closing.get() == round) {
+                    // began before close() returned and ended after close() began
+                    if (!closeEndedBefore && closing.get() == round) {
                         overlapped++;
                     }
                     if (sel.selectedKeys().contains(key) && !f.isSignaled()) {
