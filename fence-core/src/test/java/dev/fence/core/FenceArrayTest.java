@@ -233,22 +233,24 @@ class FenceArrayTest {
         // is watching job i, and the signaller signals job i as soon as the array has claimed it
         // (enable-signalling set, with its node being linked), while the array goes on to six
         // more long-lived members (`others`) after `forever`. The signaller marks the job just
-        // before its signal() (began); a job marked by the time its array's enable returned had
-        // its signal begin while that enable ran.
+        // after its signal() returned (ended); a job marked by the time its array's enable
+        // returned was signalled, callbacks and all, while that enable ran (the job was claimed,
+        // so the enable had begun). A mark set before signal() would also count a signal that
+        // came only after the enable, e.g. one that had to wait for it.
         Fence[] others = new Fence[6];
         for (int k = 0; k < others.length; k++) {
             others[k] = mockFence();
         }
         AtomicInteger watching = new AtomicInteger(-1);
-        AtomicIntegerArray began = new AtomicIntegerArray(rounds);
+        AtomicIntegerArray ended = new AtomicIntegerArray(rounds);
         signaller = new Thread(() -> {
             for (int i = 0; i < rounds; i++) {
                 watching.set(i);
                 while (!jobs[i].signalingEnabled()) {
                     Thread.onSpinWait();
                 }
-                began.set(i, 1);
                 jobs[i].signal();
+                ended.set(i, 1);
             }
         });
         FenceArray[] arrays = new FenceArray[rounds];
@@ -267,7 +269,7 @@ class FenceArrayTest {
                 Thread.onSpinWait();
             }
             arrays[i].enableSignaling();
-            if (began.get(i) == 1) {
+            if (ended.get(i) == 1) {
                 inside++;
             }
         }
