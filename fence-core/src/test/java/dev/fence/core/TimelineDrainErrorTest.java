@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -73,10 +74,13 @@ class TimelineDrainErrorTest {
         Fence p3 = tl.next();
         CountDownLatch inCallback = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        // Bounded: a lost wake-up of the drainer here must fail the test, not hang it (an
+        // Error thrown from a callback is only logged, hence the flag).
+        AtomicBoolean released = new AtomicBoolean();
         p1.onSignal(f -> {
             inCallback.countDown();
             try {
-                release.await();
+                released.set(release.await(10, TimeUnit.SECONDS));
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
@@ -97,8 +101,9 @@ class TimelineDrainErrorTest {
         tl.outOfOrder = new ThrowOnce();
         tl.outOfOrderSize = 1;
         release.countDown();
-        a.join(10_000);
+        a.join(20_000);
         assertFalse(a.isAlive());
+        assertTrue(released.get(), "the drainer's callback was not released within 10 s");
         assertNotNull(drainerError.get(), "the injected Error reached the drainer");
         tl.outOfOrder = null; // the VM recovered
         tl.outOfOrderSize = 0;

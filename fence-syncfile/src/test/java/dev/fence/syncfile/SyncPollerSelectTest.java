@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -383,12 +384,19 @@ class SyncPollerSelectTest {
             }
             ExecutorService ex = Executors.newFixedThreadPool(4);
             Thread selector = Thread.currentThread();
+            AtomicInteger gaveUp = new AtomicInteger(); // signallers that never saw it parked
             for (int t = 0; t < 4; t++) {
                 int first = t;
                 ex.execute(() -> {
                     // start once the selector is parked in its first select, so that at least
-                    // that select must be woken by a signal
+                    // that select must be woken by a signal; bounded, so that a selector that
+                    // never parks fails the test instead of leaving these threads spinning
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                     while (LockSupport.getBlocker(selector) == null) {
+                        if (System.nanoTime() - until > 0) {
+                            gaveUp.incrementAndGet();
+                            break;
+                        }
                         Thread.onSpinWait();
                     }
                     for (int i = first; i < n; i += 4) {
@@ -421,6 +429,7 @@ class SyncPollerSelectTest {
             }
             ex.shutdown();
             assertTrue(ex.awaitTermination(10, TimeUnit.SECONDS));
+            assertEquals(0, gaveUp.get(), "signallers that started without the selector parked");
             assertEquals(n, total);
             assertEquals(0, p.selectNow());
             for (SyncFile f : files) {
