@@ -34,7 +34,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * <ol>
  * <li>a CPU read waits for pending KERNEL and WRITE fences and sees what their work wrote
  *     ({@link CpuReadWaitsForDeviceWrite});</li>
- * <li>a CPU write (READ_WRITE) waits for pending READ fences ({@link CpuWriteWaitsForDeviceRead});</li>
+ * <li>a CPU write (READ_WRITE) waits for pending READ fences
+ *     ({@link CpuWriteWaitsForDeviceRead});</li>
  * <li>the CPU fence: device work submitted during a CPU access waits for it, and a CPU access
  *     begun while device work is being submitted waits for that work (the re-check under the
  *     reservation lock) ({@link DeviceReadVsCpuWrite}, {@link DeviceWriteVsCpuRead});</li>
@@ -75,7 +76,15 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * reservation protocol by hand (lock, take its dependencies, add its fence, unlock, wait, work,
  * signal).
  *
- * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t SharedBufferTests[.SubTestName]}
+ * <p>Bounds: the tests of claims 1 to 10 and 14 bound every CPU begin by a
+ * {@link Probes.Deadline} of {@link #BEGIN_BOUND_NANOS} ({@link #beginBounded}, or by hand where
+ * a test's own protocol needs it) and every device fence wait by a timed await or a deadline;
+ * waits for a partner's flag are bounded by {@link #spinUntil}. A call that runs past its bound
+ * ends the sample with a FORBIDDEN outcome (its desc names the value) instead of hanging the
+ * run. The CPU begins of claims 11 and 13, and the writers' of claim 12, are not bounded yet.
+ *
+ * <p>How to run:
+ * {@code java -jar fence-stress/target/jcstress.jar -t SharedBufferTests[.SubTestName]}
  */
 public final class SharedBufferTests {
 
@@ -99,6 +108,42 @@ public final class SharedBufferTests {
             Thread.onSpinWait();
         }
         return true;
+    }
+
+    /**
+     * {@code buf.beginCpuAccess(direction)} bounded by a {@link Probes.Deadline} of
+     * {@link #BEGIN_BOUND_NANOS}: a begin that should end at once, or once a partner actor has
+     * done its few steps, but hangs under a broken build is interrupted and reported instead of
+     * hanging the run.
+     *
+     * @return true if the access began within the bound (the caller ends it); false if the
+     *     begin threw InterruptedException or returned only after the bound (no access is left
+     *     open then)
+     */
+    static boolean beginBounded(SharedBuffer buf, Direction direction) {
+        Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+        try {
+            buf.beginCpuAccess(direction);
+        } catch (InterruptedException e) {
+            guard.close();
+            return false;
+        }
+        if (guard.close()) {
+            buf.endCpuAccess(direction); // began, but only past the bound: a failure all the same
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * {@code f.await()} bounded by {@link #BEGIN_BOUND_NANOS}, for a device whose dependencies
+     * should signal at once, or once a partner actor has done its few steps.
+     *
+     * @return true if {@code f} signalled within the bound
+     * @throws InterruptedException if interrupted while waiting
+     */
+    static boolean awaitBounded(Fence f) throws InterruptedException {
+        return f.await(BEGIN_BOUND_NANOS, TimeUnit.NANOSECONDS);
     }
 
     private SharedBufferTests() {
@@ -167,6 +212,7 @@ public final class SharedBufferTests {
         final SharedBuffer buf = SharedBuffer.allocate(2);
         private final AtomicInteger inside = new AtomicInteger();
         private volatile boolean overlap;
+        private volatile boolean failed;
 
         final void enter() {
             if (inside.getAndIncrement() != 0) {
@@ -190,6 +236,24 @@ public final class SharedBufferTests {
         final int overlap() {
             return overlap ? 1 : 0;
         }
+
+        /**
+         * An access, or a device's wait, failed or ran past its bound: the arbiter reports a
+         * last {@link Probes#BROKEN} (an actor without a result of its own reports it here).
+         */
+        final void fail() {
+            failed = true;
+        }
+
+        /** Whether {@link #fail()} was called. */
+        final boolean failed() {
+            return failed;
+        }
+
+        /** The last result of the exclusion tests: BROKEN if an access failed, else the overlap. */
+        final int overlapOrFailed() {
+            return failed ? BROKEN : overlap();
+        }
     }
 
     /* ------------------------------------------------------------------------------------------
@@ -201,7 +265,7 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("Pending KERNEL + WRITE fences, device writes then signals each vs beginCpuAccess(READ): the read sees both writes.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The CPU read began after K and W signalled and saw both device writes.")
-    @Outcome(expect = FORBIDDEN, desc = "The CPU read began before K or W signalled (a device write missing).")
+    @Outcome(expect = FORBIDDEN, desc = "The CPU read began before K or W signalled (a device write missing), or the begin failed or ran past its bound (first 9).")
     @State
     public static class CpuReadWaitsForDeviceWrite {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -223,9 +287,7 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuReader(II_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
@@ -248,7 +310,7 @@ public final class SharedBufferTests {
     @Description("Pending READ fence, device reads then signals vs beginCpuAccess(READ_WRITE) + write: the device never sees the CPU write.")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The device read before the CPU wrote; the CPU access began after R signalled.")
     @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "The CPU wrote while the device was still reading (did not wait for R).")
-    @Outcome(expect = FORBIDDEN, desc = "The CPU access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "The CPU access failed or ran past its bound (second 9).")
     @State
     public static class CpuWriteWaitsForDeviceRead {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -266,9 +328,7 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuWriter(II_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ_WRITE);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ_WRITE)) {
                 r.r2 = BROKEN;
                 return;
             }
@@ -288,10 +348,11 @@ public final class SharedBufferTests {
      * begin until the job has signalled: the CPU, once inside, must find the job signalled, and
      * the device, before it signals, must not find the CPU inside (whichever of the two looks
      * second sees the other; the CPU clears its flag before it ends, and a CPU access that ended
-     * before the device submitted makes the device "first" without having waited for it). The device holds its job up to HOLD_NANOS after its work (less if
-     * the CPU shows up), so that an access that wrongly registered behind it is seen even when
-     * the data happen to come out clean; the device stays counted inside while it holds, so a
-     * device that did not wait for a CPU access registered before it shows as an overlap.
+     * before the device submitted makes the device "first" without having waited for it). The
+     * device holds its job up to HOLD_NANOS after its work (less if the CPU shows up), so that
+     * an access that wrongly registered behind it is seen even when the data happen to come out
+     * clean; the device stays counted inside while it holds, so a device that did not wait for
+     * a CPU access registered before it shows as an overlap.
      */
     abstract static class DeviceVsCpu extends Exclusive {
         static final long HOLD_NANOS = 20_000;
@@ -346,9 +407,12 @@ public final class SharedBufferTests {
             cpuInside = false;
         }
 
-        /** 1 if the accesses overlapped or the CPU began behind a pending job that came first. */
+        /**
+         * 1 if the accesses overlapped or the CPU began behind a pending job that came first;
+         * BROKEN if an access or the device's wait failed or ran past its bound.
+         */
         final int broken() {
-            return overlap() == 1 || misordered ? 1 : 0;
+            return failed() ? BROKEN : overlap() == 1 || misordered ? 1 : 0;
         }
     }
 
@@ -362,16 +426,14 @@ public final class SharedBufferTests {
     @Description("beginCpuAccess(WRITE) + write vs a device reader (lock, deps, add READ, unlock, wait, read): never half-written, never out of registration order.")
     @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The device registered first and read before the CPU write.")
     @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The CPU registered first; the device waited for its CPU fence.")
-    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU write begun while the device's earlier READ fence was pending.")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU write begun while the device's earlier READ fence was pending, or (last 9) the CPU begin or the device's wait failed or ran past its bound.")
     @State
     public static class DeviceReadVsCpuWrite extends DeviceVsCpu {
 
         @Actor
         public void cpuWriter() {
-            try {
-                buf.beginCpuAccess(Direction.WRITE);
-            } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
+            if (!beginBounded(buf, Direction.WRITE)) {
+                fail();
                 return;
             }
             try {
@@ -390,10 +452,13 @@ public final class SharedBufferTests {
             Fence deps = deviceSubmit(false);
             boolean entered = false;
             try {
-                deps.await();
-                enter();
-                entered = true;
-                read(buf, r);
+                if (awaitBounded(deps)) {
+                    enter();
+                    entered = true;
+                    read(buf, r);
+                } else {
+                    fail();
+                }
             } catch (InterruptedException e) {
                 r.r1 = BROKEN;
             } finally {
@@ -417,7 +482,7 @@ public final class SharedBufferTests {
     @Description("A device writer (lock, deps, add WRITE, unlock, wait, write) vs beginCpuAccess(READ) + read: never half-written, never out of registration order.")
     @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The CPU read registered first; the device waited for its CPU fence.")
     @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The device registered first; the CPU read waited for the device's fence.")
-    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU read begun while the device's earlier WRITE fence was pending (no re-check).")
+    @Outcome(expect = FORBIDDEN, desc = "A half-written read, or (last 1) the two inside at once or the CPU read begun while the device's earlier WRITE fence was pending (no re-check), or the CPU begin (first 9) or the device's wait (last 9) failed or ran past its bound.")
     @State
     public static class DeviceWriteVsCpuRead extends DeviceVsCpu {
 
@@ -426,12 +491,15 @@ public final class SharedBufferTests {
             Fence deps = deviceSubmit(true);
             boolean entered = false;
             try {
-                deps.await();
-                enter();
-                entered = true;
-                write(buf);
+                if (awaitBounded(deps)) {
+                    enter();
+                    entered = true;
+                    write(buf);
+                } else {
+                    fail();
+                }
             } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
+                fail();
             } finally {
                 deviceDone(entered);
             }
@@ -439,9 +507,7 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuReader(III_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
@@ -470,16 +536,14 @@ public final class SharedBufferTests {
     @Description("beginCpuAccess(WRITE) + write vs beginCpuAccess(READ) + read: the reader never sees a half-written buffer.")
     @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The read came first; the writer waited for the CPU read fence.")
     @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The write came first; the reader waited for the CPU write fence.")
-    @Outcome(expect = FORBIDDEN, desc = "The read overlapped the write (half-written data, or both inside at once: last 1).")
+    @Outcome(expect = FORBIDDEN, desc = "The read overlapped the write (half-written data, or both inside at once: last 1), or a begin failed or ran past its bound (the reader's: first 9, the writer's: last 9).")
     @State
     public static class CpuWriteVsCpuRead extends Exclusive {
 
         @Actor
         public void cpuWriter() {
-            try {
-                buf.beginCpuAccess(Direction.WRITE);
-            } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
+            if (!beginBounded(buf, Direction.WRITE)) {
+                fail();
                 return;
             }
             try {
@@ -493,9 +557,7 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuReader(III_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
@@ -510,7 +572,7 @@ public final class SharedBufferTests {
 
         @Arbiter
         public void arbiter(III_Result r) {
-            r.r3 = overlap();
+            r.r3 = overlapOrFailed();
         }
     }
 
@@ -523,14 +585,12 @@ public final class SharedBufferTests {
     @Description("Two CPU writers (WRITE, READ_WRITE) each x = x + 1 inside their access: one reads 0, the other 1; x ends at 2.")
     @Outcome(id = "0, 1, 2, 0", expect = ACCEPTABLE, desc = "The WRITE access went first.")
     @Outcome(id = "1, 0, 2, 0", expect = ACCEPTABLE, desc = "The READ_WRITE access went first.")
-    @Outcome(expect = FORBIDDEN, desc = "Both were inside at once (a lost update, or last 1), or an access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "Both were inside at once (a lost update, or last 1), or an access failed or ran past its bound (9).")
     @State
     public static class CpuWriteVsCpuWrite extends Exclusive {
 
         int increment(Direction d) {
-            try {
-                buf.beginCpuAccess(d);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, d)) {
                 return BROKEN;
             }
             try {
@@ -571,15 +631,13 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("Two CPU readers, each checking exportFence(WRITE) pending inside its access: the shared CPU fence stays pending until the last ends.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "Each reader saw its CPU fence pending throughout; all signalled after both ended.")
-    @Outcome(expect = FORBIDDEN, desc = "A reader's CPU fence signalled while it was still inside (the other's end signalled the shared fence), or a fence was left pending.")
+    @Outcome(expect = FORBIDDEN, desc = "A reader's CPU fence signalled while it was still inside (the other's end signalled the shared fence), a fence was left pending, or a begin failed or ran past its bound (9).")
     @State
     public static class ReadersShareFence {
         final SharedBuffer buf = SharedBuffer.allocate(2);
 
         int readAndCheck() {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 return BROKEN;
             }
             try {
@@ -624,7 +682,7 @@ public final class SharedBufferTests {
             desc = "The device's dependencies took over the probe time, but the reader was not blocked in its nested begin (a slow machine, not a cycle).")
     @Outcome(id = "9, 1", expect = FORBIDDEN,
             desc = "Deadlock: the nested begin waited for the device's WRITE fence, whose dependencies wait for the outer read (broken by the probe).")
-    @Outcome(expect = FORBIDDEN, desc = "An access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "An access failed or ran past its bound (second 9), or the device's wait failed or ran past its bound (first -1).")
     @State
     public static class NestedReadVsDeviceWrite {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -633,6 +691,8 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuReader(II_Result r) {
+            // Both begins under one bound: the device breaks a cycle after DEADLOCK_PROBE_MILLIS
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
             try {
                 buf.beginCpuAccess(Direction.READ);
                 try {
@@ -647,6 +707,9 @@ public final class SharedBufferTests {
             } catch (InterruptedException e) {
                 r.r2 = BROKEN;
             }
+            if (guard.close()) {
+                r.r2 = BROKEN;
+            }
         }
 
         @Actor
@@ -658,7 +721,9 @@ public final class SharedBufferTests {
                 } else {
                     r.r1 = inNestedBegin ? BROKEN : 0;
                     job.signal(); // break the cycle so that the reader can finish
-                    deps.await();
+                    if (!awaitBounded(deps)) {
+                        r.r1 = -1;
+                    }
                 }
             } catch (InterruptedException e) {
                 r.r1 = -1;
@@ -682,7 +747,7 @@ public final class SharedBufferTests {
     @Description("Interrupt vs beginCpuAccess(WRITE) waiting for a READ fence: the access began, or InterruptedException and no access started.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The access began before the interrupt mattered and was ended; nothing pending after.")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "beginCpuAccess threw InterruptedException; no access was registered (end threw ISE), nothing pending after.")
-    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending, or an actor waited for its partner's flag past the bound (9).")
+    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending, or an actor waited for its partner's flag past the bound (9), or the begin ran past its bound (first 9).")
     @State
     public static class InterruptVsBegin {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -698,17 +763,30 @@ public final class SharedBufferTests {
         @Actor
         public void cpuWriter(II_Result r) {
             cpuThread = Thread.currentThread();
+            // By hand, not beginBounded: an InterruptedException from the interrupter is an
+            // outcome of its own; only a deadline that fired is a failure.
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
+            boolean began;
             try {
                 buf.beginCpuAccess(Direction.WRITE);
+                began = true;
+            } catch (InterruptedException e) {
+                began = false;
+            }
+            boolean late = guard.close(); // clears the deadline's interrupt if it fired
+            if (began) {
                 buf.endCpuAccess(Direction.WRITE);
                 r.r1 = 1;
-            } catch (InterruptedException e) {
+            } else {
                 try {
                     buf.endCpuAccess(Direction.WRITE);
                     r.r1 = BROKEN; // an access was registered although begin failed
                 } catch (IllegalStateException expected) {
                     r.r1 = 0;
                 }
+            }
+            if (late) {
+                r.r1 = BROKEN; // the begin ran past its bound (the deadline may have ended it)
             }
             if (!spinUntil(() -> delivered)) {
                 // The interrupter never reported its interrupt: one may still arrive and leak
@@ -746,16 +824,14 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("begin/end(READ) in one thread vs endCpuAccess(READ) and (WRITE) in another: the other always gets ISE; the owner ends normally.")
     @Outcome(id = "1, 2, 1", expect = ACCEPTABLE, desc = "The owner's access was unaffected; both foreign ends threw ISE; nothing pending after.")
-    @Outcome(expect = FORBIDDEN, desc = "A foreign end succeeded (ending the owner's access or corrupting its count), or the owner's end failed, or a fence stayed pending.")
+    @Outcome(expect = FORBIDDEN, desc = "A foreign end succeeded (ending the owner's access or corrupting its count), or the owner's begin (first 9: failed or past its bound) or end failed, or a fence stayed pending.")
     @State
     public static class EndByAnotherThread {
         final SharedBuffer buf = SharedBuffer.allocate(2);
 
         @Actor
         public void owner(III_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
@@ -800,7 +876,7 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("exportFence(READ) after beginCpuAccess(WRITE) returned, before endCpuAccess: pending, and after awaiting it the write is visible.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The export was pending while the CPU access was open; after it signalled both bytes were written.")
-    @Outcome(expect = FORBIDDEN, desc = "The export missed the CPU fence (signalled at once), or signalled before the write was complete, or an actor waited for its partner's flag past the bound (9).")
+    @Outcome(expect = FORBIDDEN, desc = "The export missed the CPU fence (signalled at once), or signalled before the write was complete, or an actor waited for its partner's flag past the bound (9), or the exported fence did not signal within the bound (first 9).")
     @State
     public static class ExportDuringCpuWrite {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -809,10 +885,8 @@ public final class SharedBufferTests {
 
         @Actor
         public void cpuWriter() {
-            try {
-                buf.beginCpuAccess(Direction.WRITE);
-            } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
+            if (!beginBounded(buf, Direction.WRITE)) {
+                buf.buffer().put(0, (byte) BROKEN); // no access open: the export reads signalled
                 begun = true;
                 return;
             }
@@ -839,7 +913,10 @@ public final class SharedBufferTests {
             r.r1 = e.isSignaled() ? 0 : 1;
             exported = true;
             try {
-                e.await();
+                if (!awaitBounded(e)) {
+                    r.r1 = BROKEN; // the writer's end never signalled it
+                    return;
+                }
             } catch (InterruptedException ex) {
                 r.r1 = BROKEN;
                 return;
@@ -864,7 +941,7 @@ public final class SharedBufferTests {
     @Outcome(id = {"0, 0, 0", "0, 1, 1"}, expect = ACCEPTABLE, desc = "The read began before the import returned; it saw the buffer before or after the job.")
     @Outcome(id = {"0, 0, 1", "0, 1, 0"}, expect = ACCEPTABLE,
             desc = "The read began before the import returned and overlapped the unsynchronized job (the caller's race, allowed).")
-    @Outcome(expect = FORBIDDEN, desc = "A read begun after the import did not wait for every member of the imported fence.")
+    @Outcome(expect = FORBIDDEN, desc = "A read begun after the import did not wait for every member of the imported fence, or the begin failed or ran past its bound (first 9).")
     @State
     public static class ImportVsCpuRead {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -886,9 +963,7 @@ public final class SharedBufferTests {
         @Actor
         public void cpuReader(III_Result r) {
             boolean after = imported;
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
