@@ -20,9 +20,12 @@ import org.openjdk.jcstress.infra.results.ZZ_Result;
 
 /**
  * No lost wake-ups: a waiter racing the signal always returns, and returns "signalled" with the
- * signaller's error visible. The Continuous tests wait with a generous timeout (30 s, as the
- * jcstress {@code BoundedDoubleTest} does), so a lost wake-up shows as a FORBIDDEN "timed out"
- * outcome rather than a hung run; the Termination tests wait with no timeout at all and must be
+ * signaller's error visible. The Continuous tests wait with a generous timeout
+ * ({@link #GENEROUS_SECONDS}, 10 s) and time the wait, so a lost wake-up shows as a FORBIDDEN
+ * outcome rather than a hung run. A timed wait whose wake-up was lost does not report a
+ * timeout: woken by its own deadline, it re-checks the fence, finds it signalled and returns
+ * "signalled"; what gives it away is the time it took ({@link #STALL_NANOS} or more, where a
+ * woken wait takes microseconds). The Termination tests wait with no timeout at all and must be
  * released by the {@code @Signal}.
  *
  * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceWaitTests[.SubTestName]}
@@ -39,8 +42,25 @@ import org.openjdk.jcstress.infra.results.ZZ_Result;
  */
 public final class FenceWaitTests {
 
-    /** Far longer than any scheduling hiccup; reaching it means the wake-up was lost. */
-    static final long GENEROUS_SECONDS = 30;
+    /**
+     * Far longer than any scheduling hiccup; reaching it means the wake-up was lost. Kept well
+     * below jcstress's task timeout (max(30 s, 10 x -time), {@code Runner.MIN_TIMEOUT_MS} in
+     * jcstress 0.16): with a bound equal to it (30 s, until the thirtieth session) a waiter whose
+     * wake-up was lost raced the harness, and either ended as a harness TIMEOUT or, woken by
+     * its deadline and finding the fence signalled, passed unnoticed.
+     */
+    static final long GENEROUS_SECONDS = 10;
+
+    /**
+     * A wait that took this long (half the bound) was ended by its own deadline, not by the
+     * signal: a lost wake-up, even though the deadline's re-check then reports "signalled".
+     */
+    static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS) / 2;
+
+    /** Whether a wait begun at {@code startNanos} ({@link System#nanoTime()}) stalled. */
+    static boolean stalled(long startNanos) {
+        return System.nanoTime() - startNanos >= STALL_NANOS;
+    }
 
     private FenceWaitTests() {
     }
@@ -52,9 +72,9 @@ public final class FenceWaitTests {
      */
 
     @JCStressTest
-    @Description("signal(ERR) vs await(30 s): the waiter wakes, returns true, and sees ERR.")
+    @Description("signal(ERR) vs await(10 s): the waiter wakes, returns true, and sees ERR.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Woken (or found signalled); the error was visible on return.")
-    @Outcome(expect = FORBIDDEN, desc = "Timed out (lost wake-up), interrupted, or the error was not visible.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out, or returned only near its deadline (first 9: a lost wake-up), interrupted, or the error was not visible.")
     @State
     public static class SignalVsTimedAwait {
         final Fence f = Fence.create(Fence.allocateContexts(1), 1);
@@ -67,7 +87,11 @@ public final class FenceWaitTests {
         @Actor
         public void waiter(II_Result r) {
             try {
+                long start = System.nanoTime();
                 r.r1 = f.await(GENEROUS_SECONDS, TimeUnit.SECONDS) ? 1 : 0;
+                if (stalled(start)) {
+                    r.r1 = BROKEN;
+                }
             } catch (InterruptedException e) {
                 r.r1 = BROKEN;
                 return;
@@ -81,9 +105,9 @@ public final class FenceWaitTests {
      */
 
     @JCStressTest
-    @Description("signal() vs awaitNanos(30 s): the result is positive and the fence is signalled.")
+    @Description("signal() vs awaitNanos(10 s): the result is positive and the fence is signalled.")
     @Outcome(id = "true, true", expect = ACCEPTABLE, desc = "Returned a positive remainder; signalled.")
-    @Outcome(expect = FORBIDDEN, desc = "Returned <= 0 (timeout) although the signal came, or not signalled on return.")
+    @Outcome(expect = FORBIDDEN, desc = "Returned <= 0 (timeout) although the signal came, or returned only near its deadline (first false: a lost wake-up), or not signalled on return.")
     @State
     public static class SignalVsAwaitNanos {
         final Fence f = Fence.create(Fence.allocateContexts(1), 1);
@@ -96,7 +120,9 @@ public final class FenceWaitTests {
         @Actor
         public void waiter(ZZ_Result r) {
             try {
-                r.r1 = f.awaitNanos(TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS)) > 0;
+                long start = System.nanoTime();
+                r.r1 = f.awaitNanos(TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS)) > 0
+                        && !stalled(start);
             } catch (InterruptedException e) {
                 return;
             }
@@ -141,9 +167,9 @@ public final class FenceWaitTests {
      */
 
     @JCStressTest
-    @Description("signal() of fence 1 vs Fences.awaitAny(30 s, f0, f1): returns 1.")
+    @Description("signal() of fence 1 vs Fences.awaitAny(10 s, f0, f1): returns 1.")
     @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "Woken by fence 1; f0 untouched.")
-    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), the wrong index, or interrupted.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), returned only near its deadline (first 9: a lost wake-up), the wrong index, or interrupted.")
     @State
     public static class SignalVsAwaitAny {
         final Fence f0 = Fence.create(Fence.allocateContexts(1), 1);
@@ -157,7 +183,11 @@ public final class FenceWaitTests {
         @Actor
         public void waiter(II_Result r) {
             try {
+                long start = System.nanoTime();
                 r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
+                if (stalled(start)) {
+                    r.r1 = BROKEN;
+                }
             } catch (InterruptedException e) {
                 r.r1 = BROKEN;
             }
