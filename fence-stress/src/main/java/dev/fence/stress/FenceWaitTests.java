@@ -24,7 +24,7 @@ import org.openjdk.jcstress.infra.results.ZZ_Result;
  * ({@link #GENEROUS_SECONDS}, 10 s) and time the wait, so a lost wake-up shows as a FORBIDDEN
  * outcome rather than a hung run. A timed wait whose wake-up was lost does not report a
  * timeout: woken by its own deadline, it re-checks the fence, finds it signalled and returns
- * "signalled"; what gives it away is the time it took ({@link #STALL_NANOS} or more, where a
+ * "signalled"; what gives it away is the time it took (half the bound or more, where a
  * woken wait takes microseconds). The Termination tests wait with no timeout at all and must be
  * released by the {@code @Signal}.
  *
@@ -52,14 +52,12 @@ public final class FenceWaitTests {
     static final long GENEROUS_SECONDS = 10;
 
     /**
-     * A wait that took this long (half the bound) was ended by its own deadline, not by the
-     * signal: a lost wake-up, even though the deadline's re-check then reports "signalled".
+     * Whether a wait begun at {@code startNanos} ({@link System#nanoTime()}) took half the bound
+     * or more ({@link Probes#stalled}): ended by its own deadline, not by the signal, a lost
+     * wake-up even though the deadline's re-check then reports "signalled".
      */
-    static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(GENEROUS_SECONDS) / 2;
-
-    /** Whether a wait begun at {@code startNanos} ({@link System#nanoTime()}) stalled. */
     static boolean stalled(long startNanos) {
-        return System.nanoTime() - startNanos >= STALL_NANOS;
+        return Probes.stalled(startNanos, GENEROUS_SECONDS);
     }
 
     private FenceWaitTests() {

@@ -5,6 +5,7 @@ import dev.fence.core.FenceCallback;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -190,6 +191,17 @@ final class Probes {
     }
 
     private Probes() {
+    }
+
+    /**
+     * Whether a timed wait begun at {@code startNanos} ({@link System#nanoTime()}) with a bound of
+     * {@code boundSeconds} took half its bound or more: its deadline ended it, not a wake-up (a
+     * woken wait takes microseconds). A wait whose wake-up was lost does not always say so: woken
+     * by its deadline it looks once more, finds what was signalled meanwhile and reports success,
+     * so the tests of lost wake-ups time their waits too.
+     */
+    static boolean stalled(long startNanos, long boundSeconds) {
+        return System.nanoTime() - startNanos >= TimeUnit.SECONDS.toNanos(boundSeconds) / 2;
     }
 
     /** A pending fence on a context of its own. */
