@@ -76,12 +76,12 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * reservation protocol by hand (lock, take its dependencies, add its fence, unlock, wait, work,
  * signal).
  *
- * <p>Bounds: the tests of claims 1 to 10 and 14 bound every CPU begin by a
- * {@link Probes.Deadline} of {@link #BEGIN_BOUND_NANOS} ({@link #beginBounded}, or by hand where
- * a test's own protocol needs it) and every device fence wait by a timed await or a deadline;
- * waits for a partner's flag are bounded by {@link #spinUntil}. A call that runs past its bound
- * ends the sample with a FORBIDDEN outcome (its desc names the value) instead of hanging the
- * run. The CPU begins of claims 11 and 13, and the writers' of claim 12, are not bounded yet.
+ * <p>Bounds: the tests of every claim (1 to 14) bound every CPU begin by a
+ * {@link Probes.Deadline} ({@link #beginBounded}, or by hand where a test's own protocol needs
+ * it; {@link #BEGIN_BOUND_NANOS}, or {@link WriterWaits#WATCHDOG_NANOS} for claim 12's readers)
+ * and every device fence wait by a timed await or a deadline; waits for a partner's flag are
+ * bounded by {@link #spinUntil}. A call that runs past its bound ends the sample with a
+ * FORBIDDEN outcome (its desc names the value) instead of hanging the run.
  *
  * <p>How to run:
  * {@code java -jar fence-stress/target/jcstress.jar -t SharedBufferTests[.SubTestName]}
@@ -1065,27 +1065,26 @@ public final class SharedBufferTests {
 
         /**
          * 1 if the two accesses overlapped or the second began before the first ended; BROKEN
-         * if an actor's wait for the other's flag ran out.
+         * if an actor's wait for the other's flag ran out, or an access without a result of
+         * its own failed or ran past its bound ({@link #fail()}).
          */
         final int broken() {
-            return partnerLate ? BROKEN : overlap() == 1 || early ? 1 : 0;
+            return partnerLate || failed() ? BROKEN : overlap() == 1 || early ? 1 : 0;
         }
     }
 
     @JCStressTest
     @Description("A CPU write whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(READ): the read waits for the open write.")
     @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the read began after the write ended and saw it whole.")
-    @Outcome(expect = FORBIDDEN, desc = "The read began while the write was open (last 1, or a half-written or unwritten buffer), the fence was not lost (third 0), an access failed, or an actor waited for its partner's flag past the bound (last 9).")
+    @Outcome(expect = FORBIDDEN, desc = "The read began while the write was open (last 1, or a half-written or unwritten buffer), the fence was not lost (third 0), a begin failed or ran past its bound (the reader's: first 9, the writer's: last 9), or an actor waited for its partner's flag past the bound (last 9).")
     @State
     public static class LostWriteFenceVsCpuRead extends LostCpuFence {
 
         @Actor
         public void cpuWriter() {
-            try {
-                buf.beginCpuAccess(Direction.WRITE);
-            } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
-                begun = true;
+            if (!beginBounded(buf, Direction.WRITE)) {
+                fail();
+                begun = true; // the other actor need not wait out its bound for the flag
                 return;
             }
             try {
@@ -1109,9 +1108,7 @@ public final class SharedBufferTests {
             } finally {
                 replaced = true;
             }
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
@@ -1134,15 +1131,13 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("A CPU read whose fence the reservation lost (addExclusiveFence + reset) vs beginCpuAccess(WRITE): the write waits for the open read.")
     @Outcome(id = "0, 0, 1, 0", expect = ACCEPTABLE, desc = "The fence was lost; the write began after the read ended, which saw the buffer unwritten.")
-    @Outcome(expect = FORBIDDEN, desc = "The write began while the read was open (last 1, or the read saw written bytes), the fence was not lost (third 0), an access failed, or an actor waited for its partner's flag past the bound (last 9).")
+    @Outcome(expect = FORBIDDEN, desc = "The write began while the read was open (last 1, or the read saw written bytes), the fence was not lost (third 0), a begin failed or ran past its bound (the reader's: first 9, the writer's: third 9), or an actor waited for its partner's flag past the bound (last 9).")
     @State
     public static class LostReadFenceVsCpuWrite extends LostCpuFence {
 
         @Actor
         public void cpuReader(IIII_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 begun = true;
                 return;
@@ -1170,9 +1165,7 @@ public final class SharedBufferTests {
             } finally {
                 replaced = true;
             }
-            try {
-                buf.beginCpuAccess(Direction.WRITE);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.WRITE)) {
                 r.r3 = BROKEN;
                 return;
             }
@@ -1196,9 +1189,12 @@ public final class SharedBufferTests {
      * A CPU writer that waits for a device READ fence, and a CPU reader racing it, whose begin
      * is bounded by a {@link Probes.Deadline} of {@link #WATCHDOG_NANOS}: a reader parked for good
      * on a gate that is never signalled is interrupted and shows as a FORBIDDEN outcome instead
-     * of a hang. The reader learns that the
-     * writer waits by seeing its thread parked ({@code WAITING}): a writer's begin parks only
-     * after it has counted itself as waiting (nothing else holds the buffer's locks then).
+     * of a hang. The writer's begin is bounded the same way, by
+     * {@link SharedBufferTests#BEGIN_BOUND_NANOS}: the reader ends its wait (signals the device
+     * fence, or interrupts it) at most {@link #PARK_PATIENCE_NANOS} after it sees the writer
+     * start. The reader learns that the writer waits by seeing its thread parked
+     * ({@code WAITING}): a writer's begin parks only after it has counted itself as waiting
+     * (nothing else holds the buffer's locks then).
      */
     abstract static class WriterWaits extends Exclusive {
         /** How long the reader's begin may take before the deadline interrupts it. */
@@ -1256,7 +1252,7 @@ public final class SharedBufferTests {
     @Outcome(id = "1, 1, 1, 0", expect = ACCEPTABLE, desc = "The writer was seen waiting; the read waited for it and saw the whole write.")
     @Outcome(id = {"1, 1, 0, 0", "0, 0, 0, 0"}, expect = ACCEPTABLE_INTERESTING,
             desc = "The writer was not seen parked within 100 ms (a slow machine): not judged.")
-    @Outcome(expect = FORBIDDEN, desc = "The read began before a writer seen waiting (0, 0, 1), a half-written read, the two inside at once or a reader stuck (last 1), an access failed, or the writer never started within the bound (third 9).")
+    @Outcome(expect = FORBIDDEN, desc = "The read began before a writer seen waiting (0, 0, 1), a half-written read, the two inside at once or a reader stuck (last 1), an access failed, the writer's begin failed or ran past its bound (last 9), or the writer never started within the bound (third 9).")
     @State
     public static class WaitingWriterGoesFirst extends WriterWaits {
         private volatile boolean stuck;
@@ -1264,17 +1260,18 @@ public final class SharedBufferTests {
         @Actor
         public void cpuWriter() {
             writerStarts();
+            // The reader signals rd at most PARK_PATIENCE_NANOS after it sees this thread
+            // start: a tenth of the bound
+            if (!beginBounded(buf, Direction.WRITE)) {
+                fail();
+                return;
+            }
             try {
-                buf.beginCpuAccess(Direction.WRITE);
-                try {
-                    enter();
-                    write(buf);
-                    exit();
-                } finally {
-                    buf.endCpuAccess(Direction.WRITE);
-                }
-            } catch (InterruptedException e) {
-                buf.buffer().put(0, (byte) BROKEN);
+                enter();
+                write(buf);
+                exit();
+            } finally {
+                buf.endCpuAccess(Direction.WRITE);
             }
         }
 
@@ -1307,7 +1304,7 @@ public final class SharedBufferTests {
 
         @Arbiter
         public void arbiter(IIII_Result r) {
-            r.r4 = overlap() == 1 || stuck ? 1 : 0;
+            r.r4 = failed() ? BROKEN : overlap() == 1 || stuck ? 1 : 0;
         }
     }
 
@@ -1324,19 +1321,26 @@ public final class SharedBufferTests {
     @JCStressTest
     @Description("A CPU writer waiting for a device READ fence, interrupted by a reader that then begins READ: the writer gives up and the read begins.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The writer's begin threw InterruptedException; the read began in time.")
-    @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled (first 9), or the writer never started within the bound (second 0: the reader gave up).")
+    @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled, or the reader's interrupt did not end it within its bound (first 9), or the writer never started within the bound (second 0: the reader gave up).")
     @State
     public static class GivingUpWriterReleasesReaders extends WriterWaits {
 
         @Actor
         public void cpuWriter(II_Result r) {
             writerStarts();
+            // By hand, not beginBounded: the reader's interrupt is this begin's expected end
+            // (within PARK_PATIENCE_NANOS of seeing this thread start); only a deadline that
+            // fired is a failure.
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
             try {
                 buf.beginCpuAccess(Direction.WRITE);
                 r.r1 = BROKEN; // its device READ fence never signals
                 buf.endCpuAccess(Direction.WRITE);
             } catch (InterruptedException e) {
                 r.r1 = 1;
+            }
+            if (guard.close()) { // clears the deadline's interrupt if it fired
+                r.r1 = BROKEN; // the reader's interrupt never ended the begin
             }
         }
 
@@ -1390,7 +1394,7 @@ public final class SharedBufferTests {
     @Description("A reader ending (paced: a flag, then 0-2500 ns) vs a reader beginning READ: a new read fence is made only once the earlier one has signalled, and is later.")
     @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The second read began before the first ended and joined its fence.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The second read made its own fence, later than the first, which had signalled.")
-    @Outcome(expect = FORBIDDEN, desc = "A new read fence while the earlier one was pending (first 9), a new fence not later than the earlier one or on another context (second 9), or an access failed.")
+    @Outcome(expect = FORBIDDEN, desc = "A new read fence while the earlier one was pending (first 9), a new fence not later than the earlier one or on another context (second 9), or a begin failed or ran past its bound (the beginning reader's: first 9, the ending reader's: third 9).")
     @State
     public static class ReadFenceSignalledBeforeNext {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -1398,9 +1402,7 @@ public final class SharedBufferTests {
 
         @Actor
         public void endingReader(III_Result r) {
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r3 = BROKEN;
                 first = Fence.signaledStub();
                 return;
@@ -1419,9 +1421,7 @@ public final class SharedBufferTests {
                 return;
             }
             Fence earlier = first;
-            try {
-                buf.beginCpuAccess(Direction.READ);
-            } catch (InterruptedException e) {
+            if (!beginBounded(buf, Direction.READ)) {
                 r.r1 = BROKEN;
                 return;
             }
