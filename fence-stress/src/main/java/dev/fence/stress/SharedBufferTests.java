@@ -1261,7 +1261,7 @@ public final class SharedBufferTests {
         public void cpuWriter() {
             writerStarts();
             // The reader signals rd at most PARK_PATIENCE_NANOS after it sees this thread
-            // start: a tenth of the bound
+            // start, a tenth of the bound, far inside it on a healthy build.
             if (!beginBounded(buf, Direction.WRITE)) {
                 fail();
                 return;
