@@ -75,25 +75,21 @@ class SharedBufferMultiTest {
 
     /** Waits until {@code t} is parked (WAITING), failing after the bound. */
     static void awaitParked(Thread t) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
-        while (t.getState() != Thread.State.WAITING) {
-            if (System.nanoTime() - end > 0) {
-                fail(t.getName() + " did not block (state " + t.getState() + ")");
-            }
-            Thread.sleep(1);
-        }
+        awaitParkedOn(t, null);
     }
 
     /**
      * Waits until {@code t} is parked (WAITING) with {@code blocker} as its park blocker (a
-     * fence parks with itself as the blocker), failing after the bound.
+     * fence parks with itself as the blocker; null: any blocker), failing after the bound.
      */
     static void awaitParkedOn(Thread t, Object blocker) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
-        while (t.getState() != Thread.State.WAITING || LockSupport.getBlocker(t) != blocker) {
+        while (t.getState() != Thread.State.WAITING
+                || blocker != null && LockSupport.getBlocker(t) != blocker) {
             if (System.nanoTime() - end > 0) {
-                fail(t.getName() + " did not block on " + blocker + " (state " + t.getState()
-                        + ", blocker " + LockSupport.getBlocker(t) + ")");
+                fail(t.getName() + " did not block" + (blocker == null ? "" : " on " + blocker)
+                        + " (state " + t.getState() + ", blocker " + LockSupport.getBlocker(t)
+                        + ")");
             }
             Thread.sleep(1);
         }
