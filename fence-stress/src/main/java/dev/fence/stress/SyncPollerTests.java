@@ -523,6 +523,53 @@ public final class SyncPollerTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * CancelVsSelect with a selector that polls: it calls selectNow() until it sees the key
+     * invalid, so whenever cancel()'s two steps (mark the key, then raise `cancels`) happen, a
+     * select is running, reading `cancels` and, when it moved, the key's state. A select that
+     * reads the raised counter must find the key marked, or it records the counter as seen and
+     * keeps the key, and the arbiter's select (nothing new to compact) still lists it. No
+     * hand-over between the actors: one cancel, one window, per sample. The polling also keeps
+     * the key's state in the selector's cache, so the canceller's mark is a cross-CPU write.
+     */
+
+    @JCStressTest
+    @Description("cancel() of a listed key vs selectNow() called until the key is seen invalid: the next select drops the key.")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The selector's last select still counted the key; the next dropped it.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The selector's last select already dropped the key.")
+    @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
+    @State
+    public static class CancelVsPollingSelect {
+        final Fence f = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key;
+
+        {
+            f.signal();
+            key = poller.register(soleFile(f), null);
+            poller.selectNow(); // listed
+        }
+
+        @Actor
+        public void canceller() {
+            key.cancel();
+        }
+
+        @Actor
+        public void selector(II_Result r) {
+            int n;
+            do {
+                n = poller.selectNow();
+            } while (key.isValid()); // ends: the canceller's cancel() always runs
+            r.r1 = n;
+        }
+
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r2 = poller.selectNow();
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * register() vs signal() then a select that cancels what it finds: the signal can push the key
      * (its node is queued first) and the select hand it out and cancel it before register()
      * links it into the live list. The cancel's unlink then finds nothing, so register() must
