@@ -623,6 +623,50 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * RetainDuringClockRead with the retain placed in the window: the retainer polls
+     * isSignaled() and calls tryRetain() as soon as it returns true, which it first does on
+     * the signaller's first store (SIGNALED with SIGNALING still set), while the signaller reads
+     * the clock. Left to chance, as in RetainDuringClockRead, the retain rarely meets that
+     * window of a clock read; here every sample's retain starts at its opening. The real code
+     * waits for the second store, so the checks are RetainDuringClockRead's.
+     */
+
+    @JCStressTest
+    @Description("signal() vs tryRetain() called the moment isSignaled() is seen true: the"
+            + " reference is not lost; only the second of the arbiter's two releases is the last.")
+    @Outcome(id = "true, true, 1", expect = ACCEPTABLE,
+            desc = "The retain waited for the stamping window to end; the arbiter's first"
+                    + " release left one reference, its second deallocated once; timestamp set.")
+    @Outcome(expect = FORBIDDEN, desc = "The retain was overwritten (the arbiter's first release"
+            + " was the last), deallocate() ran early or twice, tryRetain() failed, or the"
+            + " timestamp is unset.")
+    @State
+    public static class RetainOnSeeingSignaled {
+        final DriverFence f = new DriverFence();
+
+        @Actor
+        public void signaller(ZZI_Result r) {
+            r.r1 = f.signal();
+        }
+
+        @Actor
+        public void retainer(ZZI_Result r) {
+            while (!f.isSignaled()) { // ends: the signaller's signal() always runs
+                // no onSpinWait(): its pause would cost a share of the clock read's window
+            }
+            r.r2 = f.tryRetain();
+        }
+
+        @Arbiter
+        public void arbiter(ZZI_Result r) {
+            boolean lastTooEarly = f.release();
+            boolean ok = !lastTooEarly && f.deallocateCalls.get() == 0 && f.release()
+                    && f.deallocateCalls.get() == 1;
+            r.r3 = ok && f.timestamp() != 0L ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * setError() races signal(): either it lands before the signal (the fence carries it) or it
      * throws IllegalStateException (the fence signalled without it). Never both, never neither.
      */
