@@ -7,12 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.fence.core.TestSupport.CountingCallback;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** {@link FenceArray} all/any semantics (DESIGN.md settled details). */
 class FenceArrayTest {
@@ -217,7 +222,13 @@ class FenceArrayTest {
         assertFalse(f3.hasCallbacks(), "the fired any-array still watches pending member f3");
     }
 
+    /**
+     * The two threads' waits for each other are bounded and fail with a message; the
+     * {@code @Timeout} (a separate thread: a spinning test thread ignores interrupts) is only the
+     * last resort, above those bounds.
+     */
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void firedAnyArrayLeavesNothingOnPendingMembersUnderRaces() throws Exception {
         Fence forever = mockFence(); // e.g. a shutdown fence raced against every job
         Thread signaller;
@@ -243,16 +254,37 @@ class FenceArrayTest {
         }
         AtomicInteger watching = new AtomicInteger(-1);
         AtomicIntegerArray ended = new AtomicIntegerArray(rounds);
+        // Each side's step is bounded (PATIENCE_NANOS from the step's start): a job never
+        // claimed, or a signal() that never returns, fails the test with a message instead of
+        // leaving both threads spinning. The signaller reports why it gave up (or what it threw)
+        // here; the test thread checks it while it waits and after the join.
+        AtomicReference<String> signallerFailure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean(); // the test thread gave up: stop at once
+        long patienceSeconds = TimeUnit.NANOSECONDS.toSeconds(TestSupport.PATIENCE_NANOS);
         signaller = new Thread(() -> {
-            for (int i = 0; i < rounds; i++) {
-                watching.set(i);
-                while (!jobs[i].signalingEnabled()) {
-                    Thread.onSpinWait();
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    watching.set(i);
+                    long deadline = System.nanoTime() + TestSupport.PATIENCE_NANOS;
+                    while (!jobs[i].signalingEnabled()) {
+                        if (stop.get()) {
+                            return;
+                        }
+                        if (System.nanoTime() - deadline > 0) {
+                            signallerFailure.set("job " + i + " was never claimed by its"
+                                    + " array's enableSignaling() (the signaller gave up after "
+                                    + patienceSeconds + " s)");
+                            return;
+                        }
+                        Thread.onSpinWait();
+                    }
+                    jobs[i].signal();
+                    ended.set(i, 1);
                 }
-                jobs[i].signal();
-                ended.set(i, 1);
+            } catch (Throwable e) {
+                signallerFailure.set("signaller threw: " + e);
             }
-        });
+        }, "job-signaller");
         FenceArray[] arrays = new FenceArray[rounds];
         for (int i = 0; i < rounds; i++) {
             Fence[] members = new Fence[2 + others.length];
@@ -264,16 +296,35 @@ class FenceArrayTest {
         signaller.setDaemon(true);
         signaller.start();
         int inside = 0;
-        for (int i = 0; i < rounds; i++) {
-            while (watching.get() != i) {
-                Thread.onSpinWait();
+        try {
+            for (int i = 0; i < rounds; i++) {
+                // a second longer than the signaller's bound, so that a signaller that gave up
+                // says why (its report is the clearer message)
+                long deadline = System.nanoTime() + TestSupport.PATIENCE_NANOS
+                        + TimeUnit.SECONDS.toNanos(1);
+                while (watching.get() != i) {
+                    String why = signallerFailure.get();
+                    if (why != null) {
+                        fail("round " + i + ": " + why);
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        fail("round " + i + ": the signaller did not start watching job " + i
+                                + " within " + (patienceSeconds + 1) + " s" + (i == 0 ? ""
+                                        : " (job " + (i - 1) + "'s signal() never returned?)"));
+                    }
+                    Thread.onSpinWait();
+                }
+                arrays[i].enableSignaling();
+                if (ended.get(i) == 1) {
+                    inside++;
+                }
             }
-            arrays[i].enableSignaling();
-            if (ended.get(i) == 1) {
-                inside++;
-            }
+        } catch (Throwable e) {
+            stop.set(true); // only when giving up: the signaller may still be in its last round
+            throw e;
         }
         TestSupport.join(signaller);
+        assertNull(signallerFailure.get(), "the signaller gave up");
         for (FenceArray a : arrays) {
             assertTrue(a.isSignaled());
         }
