@@ -2,6 +2,7 @@ package dev.fence.syncfile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.fence.core.Fence;
 import java.nio.channels.SelectionKey;
@@ -12,9 +13,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** SyncFile.channel() in a Selector while another thread closes the file. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SyncFileChannelCloseTest {
+
+    /** How long one round's close() may take before the test fails: only a hang guard. */
+    private static final long CLOSE_BOUND_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /**
      * close() must close the pipe's source before its sink. Closing the sink is exactly what a
@@ -50,8 +56,15 @@ class SyncFileChannelCloseTest {
                     closed.set(round);
                 });
                 boolean last = false;
+                long closeDeadline = System.nanoTime() + CLOSE_BOUND_NANOS;
                 while (!last) {
                     last = done.isDone();
+                    if (!last && System.nanoTime() - closeDeadline > 0) {
+                        fail("round " + round + ": close() "
+                                + (closing.get() == round ? "did not return" : "never started")
+                                + " within " + TimeUnit.NANOSECONDS.toSeconds(CLOSE_BOUND_NANOS)
+                                + " s");
+                    }
                     boolean closeEndedBefore = closed.get() == round;
                     sel.selectNow();
                     // began before close() returned and ended after close() began
@@ -66,7 +79,9 @@ class SyncFileChannelCloseTest {
                     }
                     sel.selectedKeys().clear();
                 }
-                done.get();
+                // done already (isDone() ended the loop); bounded all the same. Rethrows what
+                // close() threw.
+                done.get(CLOSE_BOUND_NANOS, TimeUnit.NANOSECONDS);
                 sel.selectNow(); // flush the cancelled key
             }
         } finally {
