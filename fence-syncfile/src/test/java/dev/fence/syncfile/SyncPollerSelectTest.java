@@ -306,7 +306,8 @@ class SyncPollerSelectTest {
         assertEquals(3, p.selectNow()); // compacted in place, order kept
         assertEquals(List.of(1, 3, 4), attachments(p));
         for (int i : new int[] {0, 2, 5}) {
-            assertEquals(2, fs[i].refCnt(), "the creator's and the file's: key " + i + "'s is gone");
+            assertEquals(2, fs[i].refCnt(),
+                    "the creator's and the file's: key " + i + "'s is gone");
         }
         p.close();
         assertEquals("SyncPoller[closed]", p.toString());
@@ -385,50 +386,58 @@ class SyncPollerSelectTest {
             ExecutorService ex = Executors.newFixedThreadPool(4);
             Thread selector = Thread.currentThread();
             AtomicInteger gaveUp = new AtomicInteger(); // signallers that never saw it parked
-            for (int t = 0; t < 4; t++) {
-                int first = t;
-                ex.execute(() -> {
-                    // start once the selector is parked in its first select, so that at least
-                    // that select must be woken by a signal; bounded, so that a selector that
-                    // never parks fails the test instead of leaving these threads spinning
-                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    while (LockSupport.getBlocker(selector) == null) {
-                        if (System.nanoTime() - until > 0) {
-                            gaveUp.incrementAndGet();
-                            break;
-                        }
-                        Thread.onSpinWait();
-                    }
-                    for (int i = first; i < n; i += 4) {
-                        fences[i].signal();
-                    }
-                });
-            }
             boolean[] seen = new boolean[n];
             int total = 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (total < n && System.nanoTime() < deadline) {
-                // Every select must end because a key became ready, never by its timeout (up to
-                // 10 s): one that a lost wake-up left parked beside ready keys fails the test,
-                // where the old 1 s selects in a loop only came back late and collected them.
-                long timeout = Math.min(deadline - System.nanoTime(),
-                        TimeUnit.SECONDS.toNanos(10));
-                long t0 = System.nanoTime();
-                int got = p.select(Math.max(timeout, 1L), TimeUnit.NANOSECONDS);
-                long took = System.nanoTime() - t0;
-                assertTrue(got > 0 && took < timeout, "select returned " + got + " after "
-                        + TimeUnit.NANOSECONDS.toMillis(took) + " ms with " + total + " of " + n
-                        + " reported: a signal's wake-up was lost");
-                for (SyncPoller.Key k : p.readyKeys()) {
-                    int i = (Integer) k.attachment();
-                    assertFalse(seen[i], "reported twice: " + i);
-                    seen[i] = true;
-                    total++;
-                    k.cancel();
+            try {
+                for (int t = 0; t < 4; t++) {
+                    int first = t;
+                    ex.execute(() -> {
+                        // start once the selector is parked in its first select, so that at
+                        // least that select must be woken by a signal; bounded, so that a
+                        // selector that never parks fails the test instead of leaving these
+                        // threads spinning
+                        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        while (LockSupport.getBlocker(selector) == null) {
+                            if (System.nanoTime() - until > 0) {
+                                gaveUp.incrementAndGet();
+                                break;
+                            }
+                            Thread.onSpinWait();
+                        }
+                        for (int i = first; i < n; i += 4) {
+                            fences[i].signal();
+                        }
+                    });
                 }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (total < n && System.nanoTime() < deadline) {
+                    // Every select must end because a key became ready, never by its timeout
+                    // (up to 10 s): one that a lost wake-up left parked beside ready keys fails
+                    // the test, where the old 1 s selects in a loop only came back late and
+                    // collected them.
+                    long timeout = Math.min(deadline - System.nanoTime(),
+                            TimeUnit.SECONDS.toNanos(10));
+                    long t0 = System.nanoTime();
+                    int got = p.select(Math.max(timeout, 1L), TimeUnit.NANOSECONDS);
+                    long took = System.nanoTime() - t0;
+                    assertTrue(got > 0 && took < timeout, "select returned " + got + " after "
+                            + TimeUnit.NANOSECONDS.toMillis(took) + " ms with " + total + " of "
+                            + n + " reported: a signal's wake-up was lost");
+                    for (SyncPoller.Key k : p.readyKeys()) {
+                        int i = (Integer) k.attachment();
+                        assertFalse(seen[i], "reported twice: " + i);
+                        seen[i] = true;
+                        total++;
+                        k.cancel();
+                    }
+                }
+                ex.shutdown();
+                assertTrue(ex.awaitTermination(10, TimeUnit.SECONDS));
+            } finally {
+                // An assertion that failed above must not leave the signallers running (on the
+                // way here without one, shutdown() and awaitTermination() have ended them).
+                ex.shutdownNow();
             }
-            ex.shutdown();
-            assertTrue(ex.awaitTermination(10, TimeUnit.SECONDS));
             assertEquals(0, gaveUp.get(), "signallers that started without the selector parked");
             assertEquals(n, total);
             assertEquals(0, p.selectNow());
