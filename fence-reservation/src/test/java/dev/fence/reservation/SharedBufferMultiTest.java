@@ -283,7 +283,9 @@ class SharedBufferMultiTest {
             job.signal();
         });
         await(submitted);
-        awaitParked(cpu);
+        // Parked on the device job itself (Y's write fence), not still on `submitted` nor on
+        // anything else: the wait the documented deadlock is made of.
+        awaitParkedOn(cpu, job);
         assertFalse(cpuDone.await(300, TimeUnit.MILLISECONDS),
                 "nested single-buffer begins across buffers are documented to deadlock here");
         assertFalse(job.isSignaled());
