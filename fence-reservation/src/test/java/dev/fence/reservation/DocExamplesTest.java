@@ -353,7 +353,8 @@ class DocExamplesTest {
     @Test
     void execContextExample() throws Exception {
         Gpu gpu = new Gpu();
-        List<Reservation> buffers = List.of(new Reservation(), new Reservation(), new Reservation());
+        List<Reservation> buffers =
+                List.of(new Reservation(), new Reservation(), new Reservation());
         Fence before = Timeline.create("before").next();
         buffers.get(1).lock();
         try {
@@ -477,7 +478,8 @@ class DocExamplesTest {
         assertFalse(cpu.isSignaled());
         buf.endCpuAccess(SharedBuffer.Direction.WRITE);
         assertTrue(cpu.isSignaled());
-        assertThrows(IllegalStateException.class, () -> buf.endCpuAccess(SharedBuffer.Direction.WRITE));
+        assertThrows(IllegalStateException.class,
+                () -> buf.endCpuAccess(SharedBuffer.Direction.WRITE));
     }
 
     @Test

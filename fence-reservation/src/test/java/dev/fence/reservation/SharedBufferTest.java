@@ -77,7 +77,8 @@ class SharedBufferTest {
         SharedBuffer buf = SharedBuffer.allocate(16);
         Fence reader = fresh();
         addFence(buf, reader, Usage.READ);
-        buf.beginCpuAccess(SharedBuffer.Direction.READ); // a device reader does not block a CPU read
+        // a device reader does not block a CPU read
+        buf.beginCpuAccess(SharedBuffer.Direction.READ);
         buf.endCpuAccess(SharedBuffer.Direction.READ);
 
         Fence writer = fresh();
