@@ -78,8 +78,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *
  * <p>Bounds: the tests of every claim (1 to 14) bound every CPU begin by a
  * {@link Probes.Deadline} ({@link #beginBounded}, or by hand where a test's own protocol needs
- * it; {@link #BEGIN_BOUND_NANOS}, or {@link WriterWaits#WATCHDOG_NANOS} for claim 12's readers)
- * and every device fence wait by a timed await or a deadline; waits for a partner's flag are
+ * it; always {@link #BEGIN_BOUND_NANOS}) and every device fence wait by a timed await or a
+ * deadline; waits for a partner's flag are
  * bounded by {@link #spinUntil}. A call that runs past its bound ends the sample with a
  * FORBIDDEN outcome (its desc names the value) instead of hanging the run.
  *
@@ -1187,18 +1187,18 @@ public final class SharedBufferTests {
 
     /**
      * A CPU writer that waits for a device READ fence, and a CPU reader racing it, whose begin
-     * is bounded by a {@link Probes.Deadline} of {@link #WATCHDOG_NANOS}: a reader parked for good
-     * on a gate that is never signalled is interrupted and shows as a FORBIDDEN outcome instead
-     * of a hang. The writer's begin is bounded the same way, by
-     * {@link SharedBufferTests#BEGIN_BOUND_NANOS}: the reader ends its wait (signals the device
-     * fence, or interrupts it) at most {@link #PARK_PATIENCE_NANOS} after it sees the writer
-     * start. The reader learns that the writer waits by seeing its thread parked
+     * is bounded by a {@link Probes.Deadline} of {@link SharedBufferTests#BEGIN_BOUND_NANOS}: a
+     * reader parked for good on a gate that is never signalled is interrupted and shows as a
+     * FORBIDDEN outcome instead of a hang. The writer's begin is bounded the same way, by the
+     * same constant: the reader ends its wait (signals the device fence, or interrupts it) at
+     * most {@link #PARK_PATIENCE_NANOS} after it sees the writer start, and the reader's own
+     * begin waits at most for the writer's few steps after that (its write, or its giving up),
+     * so both are begins that should end once a partner has done its few steps, the bound's
+     * meaning. The reader learns that the writer waits by seeing its thread parked
      * ({@code WAITING}): a writer's begin parks only after it has counted itself as waiting
      * (nothing else holds the buffer's locks then).
      */
     abstract static class WriterWaits extends Exclusive {
-        /** How long the reader's begin may take before the deadline interrupts it. */
-        static final long WATCHDOG_NANOS = 1_000_000_000L;
         /** How long the reader waits to see the writer parked before it goes on regardless. */
         static final long PARK_PATIENCE_NANOS = 100_000_000L;
 
@@ -1284,7 +1284,7 @@ public final class SharedBufferTests {
                 return;
             }
             rd.signal();
-            Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
             try {
                 buf.beginCpuAccess(Direction.READ);
                 try {
@@ -1324,6 +1324,8 @@ public final class SharedBufferTests {
     @Outcome(expect = FORBIDDEN, desc = "The reader stayed parked until the watchdog interrupted it (second 9: the gate was not signalled), or the writer's begin returned although its device fence never signalled, or the reader's interrupt did not end it within its bound (first 9), or the writer never started within the bound (second 0: the reader gave up).")
     @State
     public static class GivingUpWriterReleasesReaders extends WriterWaits {
+        /** Raised by the reader once it is past its interrupt of the writer (sent, or not). */
+        private volatile boolean interruptDone;
 
         @Actor
         public void cpuWriter(II_Result r) {
@@ -1342,16 +1344,28 @@ public final class SharedBufferTests {
             if (guard.close()) { // clears the deadline's interrupt if it fired
                 r.r1 = BROKEN; // the reader's interrupt never ended the begin
             }
+            // The reader's interrupt lands after this begin has ended when something else ended
+            // it (it returned, or the deadline came first: both a 9 above). Left set, it would
+            // end this thread's next begin (the next sample's) at once, before it ever parks,
+            // and that sample would pass without testing the gate, then leave its own reader's
+            // interrupt behind the same way. So wait (bounded) until the reader is past its
+            // interrupt and drop a leftover. Only this sample's interrupt can be dropped here,
+            // after its result is set; a drop at the start of the next sample would race a late
+            // interrupt that arrives after it.
+            spinUntil(() -> interruptDone);
+            Thread.interrupted();
         }
 
         @Actor
         public void interruptThenCpuReader(II_Result r) {
             Thread w = readerAwaitsWaitingWriter(new int[1]);
             if (w == null) {
+                interruptDone = true;
                 return; // second 0: no writer to interrupt, the device fence was signalled instead
             }
             w.interrupt();
-            Probes.Deadline guard = Probes.Deadline.start(WATCHDOG_NANOS);
+            interruptDone = true;
+            Probes.Deadline guard = Probes.Deadline.start(BEGIN_BOUND_NANOS);
             try {
                 buf.beginCpuAccess(Direction.READ);
                 buf.endCpuAccess(Direction.READ);
