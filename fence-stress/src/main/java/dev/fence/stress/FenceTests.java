@@ -667,6 +667,53 @@ public final class FenceTests {
     }
 
     /* ------------------------------------------------------------------------------------------
+     * ReleaseDuringClockRead with the release placed in the window, as RetainOnSeeingSignaled
+     * places its retain: the releaser polls isSignaled() and calls release() as soon as it
+     * returns true, on the signaller's first store (SIGNALED with SIGNALING still set), while the
+     * signaller reads the clock. A release that did not wait for the second store would be put
+     * back by it, and the arbiter's release would not be the last (deallocate() never runs).
+     * From refcount 2, no callbacks. Besides ReleaseDuringClockRead's checks, the releaser's
+     * release must not be the last one and the arbiter's must be.
+     */
+
+    @JCStressTest
+    @Description("signal() vs release() called the moment isSignaled() is seen true, from refcount 2: the count is not lost; the arbiter's release is the last and deallocates once.")
+    @Outcome(id = "true, 1, 1", expect = ACCEPTABLE,
+            desc = "The release waited for the stamping window to end; the arbiter's release was the last and deallocated once; the timestamp is set.")
+    @Outcome(expect = FORBIDDEN, desc = "The concurrent release was overwritten (the arbiter's release was not the last, no deallocate), the releaser's release was the last, deallocate ran early or twice, or the timestamp is unset.")
+    @State
+    public static class ReleaseOnSeeingSignaled {
+        final DriverFence f = new DriverFence();
+        boolean releaserWasLast;
+
+        {
+            f.retain();
+        }
+
+        @Actor
+        public void signaller(ZII_Result r) {
+            r.r1 = f.signal();
+        }
+
+        @Actor
+        public void releaser() {
+            while (!f.isSignaled()) { // ends: the signaller's signal() always runs
+                // no onSpinWait(): its pause would cost a share of the clock read's window
+            }
+            releaserWasLast = f.release();
+        }
+
+        @Arbiter
+        public void arbiter(ZII_Result r) {
+            int early = f.deallocateCalls.get();
+            boolean arbiterWasLast = f.release();
+            boolean ok = early == 0 && !releaserWasLast && arbiterWasLast;
+            r.r2 = ok ? f.deallocateCalls.get() : BROKEN;
+            r.r3 = f.error() == null && f.timestamp() != 0L ? 1 : BROKEN;
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
      * setError() races signal(): either it lands before the signal (the fence carries it) or it
      * throws IllegalStateException (the fence signalled without it). Never both, never neither.
      */
