@@ -85,7 +85,12 @@ public final class SyncPoller implements AutoCloseable {
      *   cancels    volatile int, incremented (getAndAdd) by each cancel() after it marked the
      *              key; select() compacts the ready list
      *              only when it changed since the last compaction (selectNow with nothing new
-     *              costs a few loads).
+     *              costs a few loads). Mark first, count second: a select that reads the
+     *              raised count then finds the key marked when it compacts; counted first, it
+     *              could record the count as seen, keep the key, and list it at later selects
+     *              until the count moves again. jcstress: SyncPollerTests.CancelVsSelect,
+     *              PacedCancelVsSelect, CancelVsPollingSelect (the one that catches the
+     *              reversed order steadily).
      *   firstKey   the live keys, an intrusive doubly linked list (Key.prevKey/nextKey)
      *   liveKeys   and its length, for close(); all guarded by keysLock. register() links under
      *              the lock only if closed is still false; close() sets closed under the lock
@@ -103,7 +108,9 @@ public final class SyncPoller implements AutoCloseable {
      *
      * Cancel: CAS Key.state LIVE -> CANCELLED (once), remove the node, release the fence
      * reference. A key pushed around the same time may still reach the stack or the ready list;
-     * the selector drops cancelled keys when it collects and when it compacts.
+     * the selector drops cancelled keys when it collects and when it compacts. jcstress for a
+     * cancel() racing a select: CancelVsSelect, PacedCancelVsSelect, CancelVsPollingSelect (see
+     * `cancels` above).
      */
 
     private static final VarHandle READY_HEAD;
