@@ -2,7 +2,10 @@ import dev.fence.core.Fence;
 import dev.fence.core.Timeline;
 import java.util.concurrent.locks.LockSupport;
 
-/** Scratch (session 31): the row-11 parking ring with parts switched off; prints M jobs/s per second. */
+/**
+ * Scratch (session 31): the row-11 parking ring with parts switched off; prints M jobs/s per
+ * second.
+ */
 public class RingX {
     static final int N = 256, MASK = N - 1;
     static final boolean RECV_SPIN = Boolean.getBoolean("ring.recvSpin");
