@@ -615,11 +615,31 @@ public final class FenceTests {
 
         @Arbiter
         public void arbiter(ZZI_Result r) {
-            boolean lastTooEarly = f.release();
-            boolean ok = !lastTooEarly && f.deallocateCalls.get() == 0 && f.release()
-                    && f.deallocateCalls.get() == 1;
-            r.r3 = ok && f.timestamp() != 0L ? 1 : BROKEN;
+            r.r3 = secondOfTwoReleasesIsLast(f);
         }
+    }
+
+    /**
+     * Returns as soon as {@code f} reads signalled, which it first does on the signaller's first
+     * store (SIGNALED with SIGNALING still set), while the signaller reads the clock: the
+     * ...OnSeeingSignaled tests start their refcount operation there. Ends: their signaller's
+     * signal() always runs. No onSpinWait(): its pause would cost a share of that window.
+     */
+    static void spinUntilSignaled(Fence f) {
+        while (!f.isSignaled()) {
+            // spin
+        }
+    }
+
+    /**
+     * From refcount 2 after a signal: 1 if of two releases only the second is the last and
+     * deallocates once, and the timestamp is set; else BROKEN.
+     */
+    static int secondOfTwoReleasesIsLast(DriverFence f) {
+        boolean lastTooEarly = f.release();
+        boolean ok = !lastTooEarly && f.deallocateCalls.get() == 0 && f.release()
+                && f.deallocateCalls.get() == 1;
+        return ok && f.timestamp() != 0L ? 1 : BROKEN;
     }
 
     /* ------------------------------------------------------------------------------------------
@@ -651,18 +671,13 @@ public final class FenceTests {
 
         @Actor
         public void retainer(ZZI_Result r) {
-            while (!f.isSignaled()) { // ends: the signaller's signal() always runs
-                // no onSpinWait(): its pause would cost a share of the clock read's window
-            }
+            spinUntilSignaled(f);
             r.r2 = f.tryRetain();
         }
 
         @Arbiter
         public void arbiter(ZZI_Result r) {
-            boolean lastTooEarly = f.release();
-            boolean ok = !lastTooEarly && f.deallocateCalls.get() == 0 && f.release()
-                    && f.deallocateCalls.get() == 1;
-            r.r3 = ok && f.timestamp() != 0L ? 1 : BROKEN;
+            r.r3 = secondOfTwoReleasesIsLast(f);
         }
     }
 
@@ -697,9 +712,7 @@ public final class FenceTests {
 
         @Actor
         public void releaser() {
-            while (!f.isSignaled()) { // ends: the signaller's signal() always runs
-                // no onSpinWait(): its pause would cost a share of the clock read's window
-            }
+            spinUntilSignaled(f);
             releaserWasLast = f.release();
         }
 

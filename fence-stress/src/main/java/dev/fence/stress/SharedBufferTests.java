@@ -79,9 +79,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * <p>Bounds: the tests of every claim (1 to 14) bound every CPU begin by a
  * {@link Probes.Deadline} ({@link #beginBounded}, or by hand where a test's own protocol needs
  * it; always {@link #BEGIN_BOUND_NANOS}) and every device fence wait by a timed await or a
- * deadline; waits for a partner's flag are
- * bounded by {@link #spinUntil}. A call that runs past its bound ends the sample with a
- * FORBIDDEN outcome (its desc names the value) instead of hanging the run.
+ * deadline; waits for a partner's flag are bounded by {@link #spinUntil}. A call that runs past
+ * its bound ends the sample with a FORBIDDEN outcome (its desc names the value) instead of
+ * hanging the run.
  *
  * <p>How to run:
  * {@code java -jar fence-stress/target/jcstress.jar -t SharedBufferTests[.SubTestName]}
@@ -1186,17 +1186,14 @@ public final class SharedBufferTests {
     }
 
     /**
-     * A CPU writer that waits for a device READ fence, and a CPU reader racing it, whose begin
-     * is bounded by a {@link Probes.Deadline} of {@link SharedBufferTests#BEGIN_BOUND_NANOS}: a
-     * reader parked for good on a gate that is never signalled is interrupted and shows as a
-     * FORBIDDEN outcome instead of a hang. The writer's begin is bounded the same way, by the
-     * same constant: the reader ends its wait (signals the device fence, or interrupts it) at
-     * most {@link #PARK_PATIENCE_NANOS} after it sees the writer start, and the reader's own
-     * begin waits at most for the writer's few steps after that (its write, or its giving up),
-     * so both are begins that should end once a partner has done its few steps, the bound's
-     * meaning. The reader learns that the writer waits by seeing its thread parked
-     * ({@code WAITING}): a writer's begin parks only after it has counted itself as waiting
-     * (nothing else holds the buffer's locks then).
+     * A CPU writer that waits for a device READ fence, and a CPU reader racing it. Both begins
+     * are bounded by {@link SharedBufferTests#BEGIN_BOUND_NANOS}, as every begin here: each
+     * should end once its partner has done a few steps (the reader ends the writer's wait at
+     * most {@link #PARK_PATIENCE_NANOS} after seeing it start), so a begin parked for good on
+     * a gate that is never signalled shows as a FORBIDDEN outcome instead of a hang. The reader
+     * learns that the writer waits by seeing its thread parked ({@code WAITING}): a writer's
+     * begin parks only after it has counted itself as waiting (nothing else holds the buffer's
+     * locks then).
      */
     abstract static class WriterWaits extends Exclusive {
         /** How long the reader waits to see the writer parked before it goes on regardless. */

@@ -436,6 +436,22 @@ public final class SyncPollerTests {
         }
     }
 
+    /**
+     * The state of the cancel-vs-select tests: a signalled fence's key, already listed by one
+     * selectNow(), so the racing select's compaction (or not) decides whether it still counts.
+     */
+    abstract static class ListedKey {
+        final Fence f = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key;
+
+        {
+            f.signal();
+            key = poller.register(soleFile(f), null);
+            poller.selectNow(); // listed
+        }
+    }
+
     /* ------------------------------------------------------------------------------------------
      * cancel() vs selectNow() on a listed key: the selector may still count it, but the next
      * select must drop it (cancel marks the key before it bumps the counter select compares).
@@ -447,16 +463,7 @@ public final class SyncPollerTests {
     @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The racing select already dropped the key.")
     @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
     @State
-    public static class CancelVsSelect {
-        final Fence f = fresh();
-        final SyncPoller poller = SyncPoller.open();
-        final SyncPoller.Key key;
-
-        {
-            f.signal();
-            key = poller.register(soleFile(f), null);
-            poller.selectNow(); // listed
-        }
+    public static class CancelVsSelect extends ListedKey {
 
         @Actor
         public void canceller() {
@@ -489,17 +496,8 @@ public final class SyncPollerTests {
     @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The racing select already dropped the key.")
     @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
     @State
-    public static class PacedCancelVsSelect {
-        final Fence f = fresh();
-        final SyncPoller poller = SyncPoller.open();
-        final SyncPoller.Key key;
+    public static class PacedCancelVsSelect extends ListedKey {
         volatile boolean go;
-
-        {
-            f.signal();
-            key = poller.register(soleFile(f), null);
-            poller.selectNow(); // listed
-        }
 
         @Actor
         public void canceller() {
@@ -538,16 +536,7 @@ public final class SyncPollerTests {
     @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The selector's last select already dropped the key.")
     @Outcome(expect = FORBIDDEN, desc = "The cancelled key survived a select that started after cancel() returned.")
     @State
-    public static class CancelVsPollingSelect {
-        final Fence f = fresh();
-        final SyncPoller poller = SyncPoller.open();
-        final SyncPoller.Key key;
-
-        {
-            f.signal();
-            key = poller.register(soleFile(f), null);
-            poller.selectNow(); // listed
-        }
+    public static class CancelVsPollingSelect extends ListedKey {
 
         @Actor
         public void canceller() {

@@ -108,9 +108,8 @@ public final class SyncPoller implements AutoCloseable {
      *
      * Cancel: CAS Key.state LIVE -> CANCELLED (once), remove the node, release the fence
      * reference. A key pushed around the same time may still reach the stack or the ready list;
-     * the selector drops cancelled keys when it collects and when it compacts. jcstress for a
-     * cancel() racing a select: CancelVsSelect, PacedCancelVsSelect, CancelVsPollingSelect (see
-     * `cancels` above).
+     * the selector drops cancelled keys when it collects and when it compacts (the order of
+     * cancel()'s two steps, and its jcstress tests: `cancels` above).
      */
 
     private static final VarHandle READY_HEAD;
