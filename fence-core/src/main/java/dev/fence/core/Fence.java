@@ -108,9 +108,10 @@ public class Fence {
      * for that read (the two-thread ping-pong's median about 80 ns lower on the AMD host's slow
      * mode, about 400 ns lower on an Intel host; on the AMD host the second store below still
      * costs some 30-110 ns, as it takes the state's line back from the waiter that has just read
-     * it, and on JDK 25 there the order cost row 8 at 4 waiters 6-13% of the latch's time, for
-     * reasons not found; JDK 17 and the Intel host show no such cost: docs/benchmarks.md, JDK 25
-     * section). The winner keeps SIGNALING set through the read, so nobody else writes the
+     * it, and on JDK 25 there the order cost row 8 at 4 waiters 6-13% of the latch's time in
+     * one session's pairs (20 of 24) and nothing in a later session's (4 of 8), for reasons not
+     * found; JDK 17 and the Intel host show no such cost: docs/benchmarks.md, JDK 25 section).
+     * The winner keeps SIGNALING set through the read, so nobody else writes the
      * state, and clears it with a second release store before any callback runs. timestamp(),
      * and a losing signal(), wait for SIGNALING to clear, as dma_fence_timestamp() waits for the
      * timestamp bit; error() and the waits do not. signal(ts) and the stub write the timestamp
