@@ -482,14 +482,15 @@ class DocExamplesTest {
         assertInstanceOf(FenceArray.class, union);
         assertEquals(List.of(a2, b, c), ((FenceArray) union).fences(),
                 "the later per context, sorted by context");
-        assertTrue(union.context() != ctx && union.context() != ctx + 1 && union.context() != ctx + 2,
-                "a fresh context");
+        assertTrue(union.context() != ctx && union.context() != ctx + 1
+                && union.context() != ctx + 2, "a fresh context");
 
         c.signal();
         assertSame(b, Fences.merge(b, c), "the single pending fence");
         b.signal();
         a2.signal();
-        assertTrue(Fences.merge(a2, b, c).isSignaled(), "a signalled fence when nothing is pending");
+        assertTrue(Fences.merge(a2, b, c).isSignaled(),
+                "a signalled fence when nothing is pending");
 
         // a pending any array is kept whole
         Fence x = Fence.create(ctx, 3);
@@ -519,7 +520,10 @@ class DocExamplesTest {
 
         @Override public String driverName() { return "my-gpu"; }
         @Override public String timelineName() { return "ring0"; }
-        @Override protected boolean enableSignalingHook() { armed.incrementAndGet(); return !hwPassed.get(); }
+        @Override protected boolean enableSignalingHook() {
+            armed.incrementAndGet();
+            return !hwPassed.get();
+        }
         @Override protected boolean pollSignaled() { return hwPassed.get(); }
         @Override protected void onDeadline(long when) { deadline = when; }
         @Override protected void deallocate() { deallocated.incrementAndGet(); }

@@ -22,6 +22,7 @@ class FenceArrayEdgeTest {
         assertSame(e, all.error());
         assertSame(e, any.error());
         assertFalse(f.hasCallbacks());
-        assertTrue(all.timestamp() - f.timestamp() >= 0, "array signals no earlier than its member");
+        assertTrue(all.timestamp() - f.timestamp() >= 0,
+                "array signals no earlier than its member");
     }
 }

@@ -74,7 +74,8 @@ class FenceBadInputTest {
     @Test
     void negativeTimeouts() {
         Fence f = mockFence();
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> f.await(-1, TimeUnit.SECONDS));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> f.await(-1, TimeUnit.SECONDS));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> f.awaitNanos(-1));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> f.awaitNanos(Long.MIN_VALUE));
         assertThrowsWithMessage(IllegalArgumentException.class,
@@ -84,7 +85,8 @@ class FenceBadInputTest {
         f.signal();
         // Even when the answer is known, a negative timeout is a caller bug.
         assertThrowsWithMessage(IllegalArgumentException.class, () -> f.awaitNanos(-1));
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> f.await(-5, TimeUnit.NANOSECONDS));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> f.await(-5, TimeUnit.NANOSECONDS));
     }
 
     @Test
@@ -109,7 +111,8 @@ class FenceBadInputTest {
     void setErrorAfterSignal() {
         Fence f = mockFence();
         f.signal();
-        assertThrowsWithMessage(IllegalStateException.class, () -> f.setError(new RuntimeException()));
+        assertThrowsWithMessage(IllegalStateException.class,
+                () -> f.setError(new RuntimeException()));
         assertNull(f.error());
         assertEquals(FenceStatus.SIGNALED, f.status());
     }
@@ -121,7 +124,8 @@ class FenceBadInputTest {
         long before = System.nanoTime();
         f.signal();
         long ts = f.timestamp();
-        assertTrue(ts - before >= 0 && System.nanoTime() - ts >= 0, "timestamp taken at signal time");
+        assertTrue(ts - before >= 0 && System.nanoTime() - ts >= 0,
+                "timestamp taken at signal time");
     }
 
     @Test
@@ -235,7 +239,8 @@ class FenceBadInputTest {
 
     @Test
     void awaitAnyOnEmptyArray() {
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> Fences.awaitAny(1, TimeUnit.SECONDS));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> Fences.awaitAny(1, TimeUnit.SECONDS));
         assertThrowsWithMessage(IllegalArgumentException.class,
                 () -> Fences.awaitAny(0, TimeUnit.SECONDS, new Fence[0]));
     }
@@ -270,8 +275,10 @@ class FenceBadInputTest {
         assertEquals(List.of(any, f), FenceArray.all(any, f).fences());
         assertThrowsWithMessage(IllegalArgumentException.class,
                 () -> FenceArray.of(7, 1, false, chain));
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.link(null, chain, 2));
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.link(chain, chain, 2));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> FenceChain.link(null, chain, 2));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> FenceChain.link(chain, chain, 2));
         // An array inside a chain link is allowed (that is how merged fences join a timeline).
         FenceChain ok = FenceChain.link(chain, FenceArray.all(mockFence()), 2);
         assertEquals(chain.context(), ok.context());
@@ -283,7 +290,8 @@ class FenceBadInputTest {
         FenceChain c1 = FenceChain.link(null, f, 1);
         FenceChain c2 = FenceChain.link(c1, mockFence(), 2);
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.find(c2, 3));
-        assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.find(c2, Long.MAX_VALUE));
+        assertThrowsWithMessage(IllegalArgumentException.class,
+                () -> FenceChain.find(c2, Long.MAX_VALUE));
         assertThrowsWithMessage(IllegalArgumentException.class, () -> FenceChain.find(f, 1),
                 "a plain fence has no points");
         assertSame(f, FenceChain.find(f, 0), "point 0 is the head itself, even for a plain fence");

@@ -179,12 +179,13 @@ class FenceBashTest {
             phaser.arrive();
             long joinDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             for (Thread t : threads) {
-                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(joinDeadline - System.nanoTime())));
+                long leftNanos = joinDeadline - System.nanoTime();
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(leftNanos)));
             }
         }
         if (!failures.isEmpty()) {
-            AssertionError e = new AssertionError("bash failed after " + rounds + " rounds: " + failures.peek(),
-                    failures.peek());
+            AssertionError e = new AssertionError(
+                    "bash failed after " + rounds + " rounds: " + failures.peek(), failures.peek());
             failures.stream().skip(1).limit(5).forEach(e::addSuppressed);
             throw e;
         }
@@ -203,7 +204,8 @@ class FenceBashTest {
         }
     }
 
-    private static void waitSome(Round r, Random rnd, AtomicLong waits) throws InterruptedException {
+    private static void waitSome(Round r, Random rnd, AtomicLong waits)
+            throws InterruptedException {
         Fence[] ts = r.targets();
         for (int i = 0; i < 6; i++) {
             Fence t = ts[rnd.nextInt(ts.length)];
@@ -230,7 +232,8 @@ class FenceBashTest {
                     if (extra != null) {
                         t = extra;
                     }
-                    assertTrue(t.awaitNanos(TimeUnit.SECONDS.toNanos(30)) > 0, "awaitNanos timed out");
+                    assertTrue(t.awaitNanos(TimeUnit.SECONDS.toNanos(30)) > 0,
+                            "awaitNanos timed out");
                     break;
                 }
             }
@@ -278,7 +281,8 @@ class FenceBashTest {
             assertFalse(t.hasCallbacks(), "nothing left queued");
         }
         if (r.expectedWins() >= 0) {
-            assertEquals(r.expectedWins(), wins, "every fence signalled by exactly one winning call");
+            assertEquals(r.expectedWins(), wins,
+                    "every fence signalled by exactly one winning call");
         }
         for (Node n : nodes) {
             assertEquals(n.attempts.get(), n.addsOk.get() + n.addsFalse.get(), n::toString);
@@ -306,7 +310,9 @@ class FenceBashTest {
         Collections.shuffle(order, rnd);
         int won = 0;
         for (Fence f : order) {
-            boolean w = rnd.nextInt(6) == 0 ? f.signal(new RuntimeException("bash error")) : f.signal();
+            boolean w = rnd.nextInt(6) == 0
+                    ? f.signal(new RuntimeException("bash error"))
+                    : f.signal();
             if (w) {
                 won++;
             }
@@ -377,7 +383,8 @@ class FenceBashTest {
                 @Override
                 public void verify() {
                     for (FenceArray a : arrays) {
-                        assertTrue(a.isSignaled(), "every member signalled (polls untouched arrays)");
+                        assertTrue(a.isSignaled(),
+                                "every member signalled (polls untouched arrays)");
                         Throwable e = a.error();
                         if (e != null) {
                             assertTrue(a.fences().stream().anyMatch(m -> m.error() == e),
@@ -484,7 +491,8 @@ class FenceBashTest {
                 @Override
                 public void verify() {
                     assertTrue(tl.value() >= top);
-                    assertEquals(0, early.get(), "a point signalled before the timeline reached it");
+                    assertEquals(0, early.get(),
+                            "a point signalled before the timeline reached it");
                 }
             };
         });

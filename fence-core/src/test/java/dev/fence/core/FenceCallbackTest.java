@@ -109,7 +109,8 @@ class FenceCallbackTest {
         assertTrue(f.signal(), "signal still reports the win");
         assertEquals(List.of("before", "thrower", "error-thrower", "after"), log);
         assertTrue(f.isSignaled());
-        assertEquals(FenceStatus.SIGNALED, f.status(), "a callback failure is not the fence's error");
+        assertEquals(FenceStatus.SIGNALED, f.status(),
+                "a callback failure is not the fence's error");
         assertEquals(2, Fences.callbackFailures() - failuresBefore, "each failure counted once");
     }
 
@@ -185,7 +186,8 @@ class FenceCallbackTest {
         f2.addCallback(new Recorder(log, "C"));
         f1.signal();
         assertEquals(List.of("A-start", "A-f2-signalled=true", "A-end", "C"), log,
-                "the nested signal's callbacks run after the current callback, before signal() returns");
+                "the nested signal's callbacks run after the current callback,"
+                        + " before signal() returns");
     }
 
     @Test

@@ -52,13 +52,15 @@ class FenceCascadeTest {
             }
             int[] ran = {0};
             for (int i = 0; i < DEPTH; i++) {
-                assertTrue(fences[i].addCallback(new SignalNext(i + 1 < DEPTH ? fences[i + 1] : null, ran)));
+                Fence next = i + 1 < DEPTH ? fences[i + 1] : null;
+                assertTrue(fences[i].addCallback(new SignalNext(next, ran)));
             }
             long failures = Fences.callbackFailures();
             assertTrue(fences[0].signal());
             assertEquals(DEPTH, ran[0], "every callback ran");
             assertTrue(fences[DEPTH - 1].isSignaled());
-            assertEquals(failures, Fences.callbackFailures(), "no callback failed (e.g. with StackOverflowError)");
+            assertEquals(failures, Fences.callbackFailures(),
+                    "no callback failed (e.g. with StackOverflowError)");
         });
     }
 
@@ -105,7 +107,8 @@ class FenceCascadeTest {
             FenceArray lastArray = null;
             for (int i = 0; i < depth; i++) {
                 FenceArray a = FenceArray.all(fences[i]);
-                assertTrue(a.addCallback(new SignalNext(i + 1 < depth ? fences[i + 1] : null, ran)));
+                Fence next = i + 1 < depth ? fences[i + 1] : null;
+                assertTrue(a.addCallback(new SignalNext(next, ran)));
                 lastArray = a;
             }
             long failures = Fences.callbackFailures();

@@ -104,6 +104,7 @@ class FenceChainConcurrencyTest {
         FenceChain h = head.get();
         assertEquals(POINTS, h.seqno());
         assertTrue(h.isSignaled());
-        assertTrue(maxWalk.get() <= 4L * IN_FLIGHT + 8, "chain grew to " + maxWalk.get() + " links");
+        assertTrue(maxWalk.get() <= 4L * IN_FLIGHT + 8,
+                "chain grew to " + maxWalk.get() + " links");
     }
 }

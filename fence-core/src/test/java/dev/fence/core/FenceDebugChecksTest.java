@@ -38,11 +38,13 @@ class FenceDebugChecksTest {
             assertTrue(e.getMessage().contains("SignallingSection"), e.getMessage());
             assertTrue(e.getMessage().contains(f.describe()), e.getMessage());
             assertThrows(IllegalStateException.class, () -> f.await(1, TimeUnit.SECONDS));
-            assertThrows(IllegalStateException.class, () -> f.awaitNanos(TimeUnit.SECONDS.toNanos(1)));
+            assertThrows(IllegalStateException.class,
+                    () -> f.awaitNanos(TimeUnit.SECONDS.toNanos(1)));
             assertThrows(IllegalStateException.class, f::awaitUninterruptibly);
             assertThrows(IllegalStateException.class,
                     () -> Fences.awaitAny(1, TimeUnit.SECONDS, f, mockFence()));
-            assertThrows(IllegalStateException.class, () -> Fences.awaitAll(1, TimeUnit.SECONDS, f));
+            assertThrows(IllegalStateException.class,
+                    () -> Fences.awaitAll(1, TimeUnit.SECONDS, f));
         }
         assertFalse(SignallingSection.active());
         assertFalse(f.hasCallbacks(), "a rejected wait leaves nothing queued");
@@ -89,7 +91,8 @@ class FenceDebugChecksTest {
         });
         t.start();
         TestSupport.join(t);
-        assertTrue(fromOther.get() instanceof IllegalStateException, String.valueOf(fromOther.get()));
+        assertTrue(fromOther.get() instanceof IllegalStateException,
+                String.valueOf(fromOther.get()));
         assertTrue(SignallingSection.active());
         s.close();
         s.close();

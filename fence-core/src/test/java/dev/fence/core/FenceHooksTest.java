@@ -91,7 +91,8 @@ class FenceHooksTest {
     void enableHookRunsByWaitAndNotAfterSignal() throws InterruptedException {
         DriverFence waited = new DriverFence();
         assertTrue(waited.awaitNanos(0) <= 0);
-        assertEquals(1, waited.enableCalls.get(), "a wait enables signalling, even a zero-timeout one");
+        assertEquals(1, waited.enableCalls.get(),
+                "a wait enables signalling, even a zero-timeout one");
 
         DriverFence signalled = new DriverFence();
         signalled.signal();
@@ -155,7 +156,8 @@ class FenceHooksTest {
 
     @Test
     void throwingEnableHookSignalsWithTheError() {
-        IllegalStateException boom = new IllegalStateException("expected test failure: hook throws");
+        IllegalStateException boom =
+                new IllegalStateException("expected test failure: hook throws");
         Fence f = new Fence(Fence.allocateContexts(1), 1) {
             @Override
             protected boolean enableSignalingHook() {
@@ -178,7 +180,8 @@ class FenceHooksTest {
 
     @Test
     void throwingPollSignaledSignalsWithTheError() {
-        IllegalStateException boom = new IllegalStateException("expected test failure: poll throws");
+        IllegalStateException boom =
+                new IllegalStateException("expected test failure: poll throws");
         Fence f = pollThrows(boom);
         CountingCallback cb = new CountingCallback();
         assertTrue(f.addCallback(cb));
@@ -228,7 +231,8 @@ class FenceHooksTest {
         DriverFence polled = new DriverFence();
         polled.hardwareDone = true;
         polled.setDeadline(3L);
-        assertTrue(polled.deadlines.isEmpty(), "a fence found signalled by polling gets no deadline");
+        assertTrue(polled.deadlines.isEmpty(),
+                "a fence found signalled by polling gets no deadline");
     }
 
     @Test

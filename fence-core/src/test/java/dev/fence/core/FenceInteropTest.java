@@ -47,7 +47,8 @@ class FenceInteropTest {
         CompletableFuture<String> src2 = new CompletableFuture<>();
         Fence g = Fences.fromStage(src2.thenApply(s -> s));
         src2.cancel(true);
-        assertInstanceOf(CancellationException.class, g.error(), "unwrapped from CompletionException");
+        assertInstanceOf(CancellationException.class, g.error(),
+                "unwrapped from CompletionException");
     }
 
     @Test

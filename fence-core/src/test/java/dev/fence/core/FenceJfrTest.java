@@ -54,7 +54,8 @@ class FenceJfrTest {
             assertTrue(waits.stream().anyMatch(e -> e.getLong("context") == timedOut.context()
                             && !e.getBoolean("signalled")),
                     () -> "no Wait event for the timed-out wait: " + waits);
-            assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("dev.fence.Signal")
+            assertTrue(events.stream().anyMatch(
+                            e -> e.getEventType().getName().equals("dev.fence.Signal")
                             && e.getLong("context") == f.context() && e.getInt("callbacks") >= 1),
                     "no Signal event with the waiter's callback");
         } finally {

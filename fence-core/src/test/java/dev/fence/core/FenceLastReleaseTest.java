@@ -22,9 +22,9 @@ class FenceLastReleaseTest {
     /**
      * A waiter whose await() began before the last release (its enable hook already ran) but
      * that had not linked its node yet (spinning) is not "queued", so lastReleased() does not
-     * signal; when it then links, it must find the fence dead and signal it (FenceReleasedException)
-     * rather than park on a fence that nobody will signal, as the same waiter parked a little
-     * earlier is woken with that error.
+     * signal; when it then links, it must find the fence dead and signal it
+     * (FenceReleasedException) rather than park on a fence that nobody will signal, as the same
+     * waiter parked a little earlier is woken with that error.
      */
     @Test
     void aWaiterEnteringTheWaitWhenTheLastReferenceGoesIsNotLeftHanging() throws Exception {

@@ -93,7 +93,8 @@ class FenceSignalRaceTest {
         for (Thread t : ts) {
             TestSupport.join(t);
         }
-        assertTrue(problems.isEmpty(), () -> problems.size() + " problems, e.g. " + problems.peek());
+        assertTrue(problems.isEmpty(),
+                () -> problems.size() + " problems, e.g. " + problems.peek());
         int stale = 0;
         String example = null;
         for (int i = 0; i < FENCES; i++) {

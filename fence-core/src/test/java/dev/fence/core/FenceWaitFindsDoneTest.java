@@ -71,7 +71,8 @@ class FenceWaitFindsDoneTest {
     void interruptedWaitOnFenceTheDriverReportsDoneReturns() throws Exception {
         Fence f = doneWhenPolled();
         Thread.currentThread().interrupt();
-        assertTrue(f.await(1, TimeUnit.SECONDS), "awaitSlow polls before waiting; the poll says done");
+        assertTrue(f.await(1, TimeUnit.SECONDS),
+                "awaitSlow polls before waiting; the poll says done");
     }
 
     @Test

@@ -111,7 +111,8 @@ class FenceWaitTest {
         Fence f = mockFence();
         Thread.currentThread().interrupt();
         assertThrows(InterruptedException.class, f::await);
-        assertFalse(Thread.currentThread().isInterrupted(), "interrupt status cleared, as in j.u.c");
+        assertFalse(Thread.currentThread().isInterrupted(),
+                "interrupt status cleared, as in j.u.c");
         Thread.currentThread().interrupt();
         assertThrows(InterruptedException.class, () -> f.await(1, TimeUnit.SECONDS));
         Thread.currentThread().interrupt();
@@ -153,7 +154,8 @@ class FenceWaitTest {
             TestSupport.awaitCondition("waiter parked", f::hasCallbacks);
             t.interrupt();
             TestSupport.join(t);
-            assertTrue(thrown.get() instanceof InterruptedException, "mode " + m + ": " + thrown.get());
+            assertTrue(thrown.get() instanceof InterruptedException,
+                    "mode " + m + ": " + thrown.get());
             assertFalse(flagAfter.get(), "interrupt status cleared when throwing");
             assertFalse(f.hasCallbacks(), "an interrupted waiter must unlink itself");
             assertFalse(f.isSignaled());

@@ -158,7 +158,8 @@ class StDmaFenceChainTest {
                                         "found an earlier point whose successors are pending");
                             }
                             if (fence.seqno() == seqno) {
-                                assertSame(fence, FenceChain.find(fence, seqno), "did not find self");
+                                assertSame(fence, FenceChain.find(fence, seqno),
+                                        "did not find self");
                             }
                         }
                         fc.fences[rnd.nextInt(len - 1)].signal();

@@ -106,7 +106,8 @@ class StDmaFenceTest {
     void test_status() {
         Fence f = mockFence();
         f.enableSignaling();
-        assertEquals(FenceStatus.PENDING, f.status(), "fence unexpectedly has signaled status on creation");
+        assertEquals(FenceStatus.PENDING, f.status(),
+                "fence unexpectedly has signaled status on creation");
         f.signal();
         assertEquals(FenceStatus.SIGNALED, f.status(), "fence not reporting signaled status");
         assertNull(f.error());
@@ -118,7 +119,8 @@ class StDmaFenceTest {
         f.enableSignaling();
         IOException eio = new IOException("EIO");
         f.setError(eio);
-        assertEquals(FenceStatus.PENDING, f.status(), "fence unexpectedly has error status before signal");
+        assertEquals(FenceStatus.PENDING, f.status(),
+                "fence unexpectedly has error status before signal");
         f.signal();
         assertEquals(FenceStatus.ERROR, f.status(), "fence not reporting error status");
         assertSame(eio, f.error(), "fence not reporting error status, got the wrong error");
@@ -139,7 +141,8 @@ class StDmaFenceTest {
     void test_wait_timeout() throws InterruptedException {
         Fence f = mockFence();
         f.enableSignaling();
-        assertTrue(f.awaitNanos(TimeUnit.MILLISECONDS.toNanos(1)) <= 0, "wait reported complete before being signaled");
+        assertTrue(f.awaitNanos(TimeUnit.MILLISECONDS.toNanos(1)) <= 0,
+                "wait reported complete before being signaled");
 
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         try {
@@ -247,7 +250,8 @@ class StDmaFenceTest {
                 f2.await();
                 // The kernel takes f2's lock to wait for callbacks to finish; callbacks run right
                 // after waiters are woken, so allow them a (generous) moment.
-                assertTrue(cb.seen.await(20, TimeUnit.SECONDS), "callback not seen: lost in the race");
+                assertTrue(cb.seen.await(20, TimeUnit.SECONDS),
+                        "callback not seen: lost in the race");
             }
             assertTrue(f2.isSignaled());
             assertFalse(cb.isQueued());

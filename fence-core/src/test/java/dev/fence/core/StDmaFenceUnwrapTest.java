@@ -36,7 +36,8 @@ class StDmaFenceUnwrapTest {
         }
         for (Fence e : expected) {
             Integer n = seen.remove(e);
-            assertEquals(Integer.valueOf(1), n, () -> "expected exactly once: " + e + " in " + leaves);
+            assertEquals(Integer.valueOf(1), n,
+                    () -> "expected exactly once: " + e + " in " + leaves);
         }
         assertTrue(seen.isEmpty(), () -> "unexpected fences: " + seen.keySet());
     }

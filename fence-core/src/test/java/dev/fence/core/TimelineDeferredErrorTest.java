@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An Error in a Timeline round that runs from a thread's deferred queue. The "drain once more"
- * of drainRounds' catch (added earlier in the twentieth session) runs at callback depth 1 (inside drainDeferred), so its
- * signals only queue their callbacks and it queues its next round behind them, keeping wip; then
+ * of drainRounds' catch (added earlier in the twentieth session) runs at callback depth 1
+ * (inside drainDeferred), so its signals only queue their callbacks and it queues its next round
+ * behind them, keeping wip; then
  * the Error leaves drainDeferred, and everything it just queued is stranded in that thread's
  * queue: the timeline's wip stays held by a Runnable nobody runs, so every later signalUpTo from
  * any thread only "asks" a drainer that never comes, and the queued callbacks (with the

@@ -152,7 +152,8 @@ class VirtualThreadsTest {
             List<RecordedEvent> ours = pinned.stream()
                     .filter(VirtualThreadsTest::involvesFence)
                     .collect(Collectors.toList());
-            assertTrue(ours.isEmpty(), () -> ours.size() + " pinned events in dev.fence code: " + ours.get(0));
+            assertTrue(ours.isEmpty(),
+                    () -> ours.size() + " pinned events in dev.fence code: " + ours.get(0));
             if (controlExpected) {
                 assertTrue(pinned.stream().anyMatch(e -> e.getThread() != null
                         && "deliberate-pin".equals(e.getThread().getJavaName())),
