@@ -55,10 +55,11 @@ class ExecContextDirectUnlockTest {
         Reservation a = new Reservation();
         ExecContext exec = ExecContext.create();
         IllegalStateException mine = new IllegalStateException("mine");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.lockAll(x -> {
-            x.lock(a);
-            throw mine;
-        }));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> exec.lockAll(x -> {
+                    x.lock(a);
+                    throw mine;
+                }));
         assertTrue(e == mine, "rethrown as is");
         assertTrue(a.isHeldByCurrentThread(), "still locked until close()");
         exec.close();

@@ -107,7 +107,8 @@ class ReservationBadInputTest {
             buf.reservation().unlock();
         }
         assertEquals(0, buf.reservation().fenceCount());
-        buf.importFence(done, SharedBuffer.Direction.WRITE); // unlocked: a signalled fence adds nothing
+        // unlocked: a signalled fence adds nothing
+        buf.importFence(done, SharedBuffer.Direction.WRITE);
         assertEquals(0, buf.reservation().fenceCount());
     }
 

@@ -327,7 +327,9 @@ class WwMutexKernelTest {
             }
         }
 
-        /** The critical section: a non-atomic read-modify-write that loses counts if not exclusive. */
+        /**
+         * The critical section: a non-atomic read-modify-write that loses counts if not exclusive.
+         */
         void touch(int lock) {
             long v = counters[lock];
             Thread.onSpinWait();
