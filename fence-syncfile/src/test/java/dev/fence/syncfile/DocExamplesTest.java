@@ -102,7 +102,8 @@ class DocExamplesTest {
                 SyncFileInfo info = m2.info();
                 assertEquals(2, info.fences().size());
                 u.signalUpTo(2);
-                assertEquals(FenceStatus.PENDING, m2.status(), "closing the inputs changed nothing");
+                assertEquals(FenceStatus.PENDING, m2.status(),
+                        "closing the inputs changed nothing");
             }
         }
     }
@@ -166,7 +167,8 @@ class DocExamplesTest {
     void pollerEventLoopExample() throws Exception {
         Timeline t = Timeline.create("frames");
         List<Frame> inFlight = List.of(new Frame(SyncFile.create(t.next()), "f1"),
-                new Frame(SyncFile.create(t.next()), "f2"), new Frame(SyncFile.create(t.next()), "f3"));
+                new Frame(SyncFile.create(t.next()), "f2"),
+                new Frame(SyncFile.create(t.next()), "f3"));
         List<String> presented = new ArrayList<>();
         try (SyncPoller poller = SyncPoller.open()) {
             for (Frame f : inFlight) {
@@ -197,12 +199,14 @@ class DocExamplesTest {
     void channelInSelectorExample() throws Exception {
         Fence frameDoneFence = Timeline.create("chan").next();
         Pipe net = Pipe.open();
-        try (SyncFile frameDone = SyncFile.create(frameDoneFence); Selector selector = Selector.open()) {
+        try (SyncFile frameDone = SyncFile.create(frameDoneFence);
+                Selector selector = Selector.open()) {
             net.source().configureBlocking(false);
             SelectionKey netKey = net.source().register(selector, SelectionKey.OP_READ);
             SelectionKey gpu = frameDone.channel().register(selector, SelectionKey.OP_READ);
             assertEquals(0, selector.selectNow(), "pending: not readable");
-            assertEquals(0, frameDone.channel().read(ByteBuffer.allocate(1)), "non-blocking read: 0");
+            assertEquals(0, frameDone.channel().read(ByteBuffer.allocate(1)),
+                    "non-blocking read: 0");
             frameDoneFence.signal();
             int presented = 0;
             int requests = 0;

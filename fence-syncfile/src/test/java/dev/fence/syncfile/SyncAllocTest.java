@@ -36,7 +36,8 @@ class SyncAllocTest {
         assertThrows(NullPointerException.class,
                 () -> SwSync.fenceCreate(null, "allocFence", 1));
         FdTable fds = new FdTable();
-        assertThrows(BadHandleException.class, () -> fds.get(-1), "Success allocating negative fence");
+        assertThrows(BadHandleException.class, () -> fds.get(-1),
+                "Success allocating negative fence");
         Timeline timeline = SwSync.timelineCreate();
         assertThrows(IllegalArgumentException.class,
                 () -> SwSync.fenceCreate(timeline, "allocFence", -1));

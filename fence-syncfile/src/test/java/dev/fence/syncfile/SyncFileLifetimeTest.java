@@ -67,7 +67,8 @@ class SyncFileLifetimeTest {
     void mergedFileSurvivesClosingItsInputsWhileWatched() throws Exception {
         TwoFiles in = new TwoFiles();
         try (SyncFile m = SyncFile.merge("m", in.a, in.b)) {
-            assertFalse(m.poll(0, TimeUnit.MILLISECONDS)); // enables the array (poll(2)'s first call)
+            // enables the array (poll(2)'s first call)
+            assertFalse(m.poll(0, TimeUnit.MILLISECONDS));
             in.closeInputs();
             assertEquals(FenceStatus.PENDING, m.status(), "closing the inputs ended the merge");
             assertFalse(m.poll(0, TimeUnit.MILLISECONDS));

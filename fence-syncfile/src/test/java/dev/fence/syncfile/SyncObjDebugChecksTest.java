@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Debug checks ({@code -Ddev.fence.debug=true}; this module's pom runs the {@code debug} group in
  * its own JVM with that property) on {@link SyncObj#await} and {@link SyncPoller#select}: like
- * a fence's own waits, and like the kernel's lockdep assertion on WAIT_FOR_SUBMIT, a wait that would block inside a
- * {@link SignallingSection} or a fence callback is reported instead of parking.
+ * a fence's own waits, and like the kernel's lockdep assertion on WAIT_FOR_SUBMIT, a wait that
+ * would block inside a {@link SignallingSection} or a fence callback is reported instead of
+ * parking.
  */
 @Tag("debug")
 @SuppressWarnings("try") // sections are opened for their effect, not referenced

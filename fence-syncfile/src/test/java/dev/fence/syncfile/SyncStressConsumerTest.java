@@ -98,7 +98,8 @@ class SyncStressConsumerTest {
     }
 
     private void produce(int id) throws InterruptedException {
-        boolean busy = id == 0; // (iterations + id) % 8 == 0 in the kernel, with constant iterations
+        // (iterations + id) % 8 == 0 in the kernel, with constant iterations
+        boolean busy = id == 0;
         for (int i = 0; i < ITERATIONS; i++) {
             try (SyncFile fence = SwSync.fenceCreate(consumerTimeline, "fence", i)) {
                 waitOn(fence, busy);

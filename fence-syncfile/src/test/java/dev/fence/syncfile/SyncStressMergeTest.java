@@ -9,10 +9,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Port of tools/testing/selftests/sync/sync_stress_merge.c ({@code test_merge_stress_random_merge}):
- * 32 timelines and 32768 merges of random points into one accumulated fence, which must keep
- * exactly one fence per timeline used, and signal only when every timeline reaches its highest
- * point.
+ * Port of tools/testing/selftests/sync/sync_stress_merge.c
+ * ({@code test_merge_stress_random_merge}): 32 timelines and 32768 merges of random points into
+ * one accumulated fence, which must keep exactly one fence per timeline used, and signal only
+ * when every timeline reaches its highest point.
  */
 class SyncStressMergeTest {
 
@@ -58,7 +58,8 @@ class SyncStressMergeTest {
             // Trigger the merged fence.
             for (int i = 0; i < TIMELINE_COUNT; i++) {
                 if (fenceMap[i] != -1L) {
-                    assertEquals(0, SwSync.syncWait(fence, 0), "Failure waiting on fence until timeout");
+                    assertEquals(0, SwSync.syncWait(fence, 0),
+                            "Failure waiting on fence until timeout");
                     // Increment the timeline to the last sync point.
                     SwSync.timelineInc(timelines[i], fenceMap[i]);
                 }
