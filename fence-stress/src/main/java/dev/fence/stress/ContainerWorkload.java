@@ -40,7 +40,10 @@ final class ContainerWorkload implements SoakWorkload {
     private long lastPoint;
     private final AtomicReferenceArray<Point> points = new AtomicReferenceArray<>(RING);
 
-    /** Recently built arrays and chain links with a watched callback, checked when evicted and at the end. */
+    /**
+     * Recently built arrays and chain links with a watched callback, checked when evicted and at
+     * the end.
+     */
     private final AtomicReferenceArray<Watched> watched = new AtomicReferenceArray<>(RING);
     private final AtomicLong watchCursor = new AtomicLong();
 
@@ -220,12 +223,14 @@ final class ContainerWorkload implements SoakWorkload {
         if (r == Fence.signaledStub()) {
             Point pt = points.get((int) (p % RING));
             if (pt != null && pt.point == p && !pt.fence.isSignaled()) {
-                ctx.violation("find(" + p + ") returned the stub while that point's fence is pending");
+                ctx.violation("find(" + p
+                        + ") returned the stub while that point's fence is pending");
             }
             ctx.op("container.chain.find.reached");
         } else if (r instanceof FenceChain) {
             if (r.context() != h.context() || r.seqno() > top) {
-                ctx.violation("find(" + p + ") returned link " + r.seqno() + " of context " + r.context());
+                ctx.violation("find(" + p + ") returned link " + r.seqno() + " of context "
+                        + r.context());
             }
             // Like the kernel's dma_fence_chain_find_seqno, find may return an earlier pending
             // link when the links between it and the point have signalled and been collected:
@@ -238,7 +243,9 @@ final class ContainerWorkload implements SoakWorkload {
                     break;
                 }
             }
-            ctx.op(r.seqno() >= p ? "container.chain.find.link" : "container.chain.find.earlierLink");
+            ctx.op(r.seqno() >= p
+                    ? "container.chain.find.link"
+                    : "container.chain.find.earlierLink");
         } else {
             ctx.violation("find returned a non-chain " + r);
         }
@@ -311,7 +318,8 @@ final class ContainerWorkload implements SoakWorkload {
         int i = (int) (watchCursor.getAndIncrement() % RING);
         Watched old = watched.getAndSet(i, w);
         if (old != null && old.cb.runs.get() > (old.queued ? 1 : 0)) {
-            ctx.violation("container callback ran " + old.cb.runs.get() + " times (queued: " + old.queued + ")");
+            ctx.violation("container callback ran " + old.cb.runs.get() + " times (queued: "
+                    + old.queued + ")");
         }
     }
 

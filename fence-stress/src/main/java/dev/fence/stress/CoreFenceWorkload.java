@@ -398,7 +398,8 @@ final class CoreFenceWorkload implements SoakWorkload {
         Throwable e = f.error();
         if (e instanceof SoakError && ((SoakError) e).fence != f) {
             ctx.violation("fence carries another fence's error " + when);
-        } else if (e != null && !(e instanceof SoakError) && !(e instanceof FenceReleasedException)) {
+        } else if (e != null && !(e instanceof SoakError)
+                && !(e instanceof FenceReleasedException)) {
             ctx.violation("fence carries an unexpected error " + e + " " + when);
         }
     }
@@ -453,8 +454,8 @@ final class CoreFenceWorkload implements SoakWorkload {
 
     @Override
     public String summary() {
-        return String.format("fences created %d, deallocated %d; callbacks queued %d, ran %d, removed %d;"
-                        + " waits interrupted %d; released while pending %d;"
+        return String.format("fences created %d, deallocated %d; callbacks queued %d, ran %d,"
+                        + " removed %d; waits interrupted %d; released while pending %d;"
                         + " deallocated before a container finished their callbacks %d",
                 created.sum(), deallocated.sum(), adds.sum(), runs.sum(), removes.sum(),
                 interruptedWaits.sum(), releasedWhilePending.sum(),
@@ -540,8 +541,8 @@ final class CoreFenceWorkload implements SoakWorkload {
                 owner.deallocatedBeforeCallbacksFinished.increment();
                 owner.recheck.add(this);
             } else if (a != r) {
-                owner.ctx.violation("fence deallocated with " + a + " callbacks queued but " + runs.sum()
-                        + " ran and " + removes.sum() + " removed: " + describe());
+                owner.ctx.violation("fence deallocated with " + a + " callbacks queued but "
+                        + runs.sum() + " ran and " + removes.sum() + " removed: " + describe());
             }
         }
 

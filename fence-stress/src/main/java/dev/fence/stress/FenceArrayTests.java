@@ -26,7 +26,8 @@ import org.openjdk.jcstress.infra.results.ZI_Result;
  * {@link FenceArray}: with members signalling concurrently the array signals exactly once (its
  * callbacks run once), with the right error; enabling the array races its members.
  *
- * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceArrayTests[.SubTestName]}
+ * <p>How to run:
+ * {@code java -jar fence-stress/target/jcstress.jar -t FenceArrayTests[.SubTestName]}
  */
 public final class FenceArrayTests {
 
@@ -304,7 +305,10 @@ public final class FenceArrayTests {
         }
     }
 
-    /** all(m) over one driver fence, enabled: m holds the member callback and the array's reference. */
+    /**
+     * all(m) over one driver fence, enabled: m holds the member callback and the array's
+     * reference.
+     */
     public static class EnabledArrayOfOne {
         final Probes.DriverFence m = new Probes.DriverFence();
         final FenceArray arr = FenceArray.all(m);

@@ -27,7 +27,8 @@ import org.openjdk.jcstress.infra.results.L_Result;
  * walkers while other threads read the chain through {@link Fences#unwrap} and
  * {@link Fences#merge}.
  *
- * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t FenceChainTests[.SubTestName]}
+ * <p>How to run:
+ * {@code java -jar fence-stress/target/jcstress.jar -t FenceChainTests[.SubTestName]}
  */
 public final class FenceChainTests {
 

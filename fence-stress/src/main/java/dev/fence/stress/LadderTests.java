@@ -92,7 +92,8 @@ public final class LadderTests {
 
         static {
             try {
-                STATE = MethodHandles.lookup().findVarHandle(PublicationOpaque.class, "state", int.class);
+                STATE = MethodHandles.lookup()
+                        .findVarHandle(PublicationOpaque.class, "state", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
@@ -130,7 +131,8 @@ public final class LadderTests {
 
         static {
             try {
-                STATE = MethodHandles.lookup().findVarHandle(PublicationReleaseAcquire.class, "state", int.class);
+                STATE = MethodHandles.lookup()
+                        .findVarHandle(PublicationReleaseAcquire.class, "state", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }

@@ -278,7 +278,8 @@ final class PollerWorkload implements SoakWorkload {
 
     @Override
     public String summary() {
-        return String.format("fences created %d, deallocated %d; ready keys seen %d; select busy %d",
+        return String.format("fences created %d, deallocated %d; ready keys seen %d;"
+                        + " select busy %d",
                 created.sum(), deallocated.sum(), readySeen.sum(), busy.sum());
     }
 }

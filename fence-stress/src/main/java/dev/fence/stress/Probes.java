@@ -21,7 +21,9 @@ final class Probes {
     static final RuntimeException ERR = new IllegalStateException("stress: injected error");
     /** A second, distinct error. */
     static final RuntimeException ERR2 = new IllegalArgumentException("stress: second error");
-    /** A timestamp no {@link System#nanoTime()} call will produce in a test's lifetime by chance. */
+    /**
+     * A timestamp no {@link System#nanoTime()} call will produce in a test's lifetime by chance.
+     */
     static final long TS = 0x5eed_0000_0000_0042L;
 
     /** Outcome code: the call returned {@code false}. */
@@ -32,7 +34,10 @@ final class Probes {
     static final int ISE = 2;
     /** Outcome code: the call threw {@code BadHandleException} (fence-syncfile's EBADF). */
     static final int BAD_HANDLE = 3;
-    /** Outcome code: the call threw {@code PointNotSubmittedException} (a syncobj point without a fence). */
+    /**
+     * Outcome code: the call threw {@code PointNotSubmittedException} (a syncobj point without a
+     * fence).
+     */
     static final int NOT_SUBMITTED = 4;
     /**
      * Outcome code: a fence handed out "with a new reference" whose reference count was already
@@ -218,7 +223,9 @@ final class Probes {
         }
     }
 
-    /** 1 if {@code f} carries exactly {@code expected} as its error, 0 if none, BROKEN otherwise. */
+    /**
+     * 1 if {@code f} carries exactly {@code expected} as its error, 0 if none, BROKEN otherwise.
+     */
     static int errorCode(Fence f, Throwable expected) {
         Throwable e = f.error();
         return e == null ? 0 : e == expected ? 1 : BROKEN;
@@ -230,7 +237,9 @@ final class Probes {
      */
     static class Counter extends FenceCallback {
         final AtomicInteger runs = new AtomicInteger();
-        /** What the callback saw: 1 if error() and timestamp() were those expected, BROKEN if not. */
+        /**
+         * What the callback saw: 1 if error() and timestamp() were those expected, BROKEN if not.
+         */
         volatile int sawPublished = -1;
         volatile Fence ranFor;
         private final Throwable expectError;

@@ -34,7 +34,8 @@ import org.openjdk.jcstress.infra.results.L_Result;
  * <p>Reader outcomes list the fences as {@code label/usage} in list order, usage by its initial
  * (k, w, r, b).
  *
- * <p>How to run: {@code java -jar fence-stress/target/jcstress.jar -t ReservationTests[.SubTestName]}
+ * <p>How to run:
+ * {@code java -jar fence-stress/target/jcstress.jar -t ReservationTests[.SubTestName]}
  */
 public final class ReservationTests {
 

@@ -196,7 +196,8 @@ final class ReservationWorkload implements SoakWorkload {
             exec.close();
             for (int k : subset) {
                 if (resvs[k].isHeldByCurrentThread()) {
-                    ctx.violation("resv: reservation " + k + " still held after the transaction closed");
+                    ctx.violation("resv: reservation " + k
+                            + " still held after the transaction closed");
                 }
             }
         }
@@ -333,7 +334,8 @@ final class ReservationWorkload implements SoakWorkload {
         timeline.signalUpTo(maxIssued.get());
         for (int i = 0; i < RESERVATIONS; i++) {
             if (!resvs[i].testSignaled(Usage.BOOKKEEP)) {
-                ctx.violation("resv: reservation " + i + " has a pending fence after the timeline ended");
+                ctx.violation("resv: reservation " + i
+                        + " has a pending fence after the timeline ended");
             }
         }
     }

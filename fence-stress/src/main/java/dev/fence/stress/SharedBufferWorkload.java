@@ -244,7 +244,9 @@ final class SharedBufferWorkload implements SoakWorkload {
         return (byte) ((h >>> 56) + i * 7);
     }
 
-    /** Writes a whole pattern; with {@code abandonAt >= 0}, throws Abandon after that many bytes. */
+    /**
+     * Writes a whole pattern; with {@code abandonAt >= 0}, throws Abandon after that many bytes.
+     */
     private static void fill(ByteBuffer b, long stamp, RandomGenerator rnd, int abandonAt) {
         boolean headerFirst = rnd.nextBoolean();
         boolean forward = rnd.nextBoolean();
@@ -297,7 +299,8 @@ final class SharedBufferWorkload implements SoakWorkload {
         s.readersInside.incrementAndGet();
         int w = s.writersInside.get();
         if (w != 0) {
-            ctx.violation("sbuf: " + who + " inside buffer " + s.index + " with " + w + " writer(s)");
+            ctx.violation("sbuf: " + who + " inside buffer " + s.index + " with " + w
+                    + " writer(s)");
         }
     }
 
@@ -364,7 +367,8 @@ final class SharedBufferWorkload implements SoakWorkload {
 
     /** Inside this thread's write access: nested begins and foreign ends are refused. */
     private void misuseInsideWrite(Slot s, Direction d) {
-        expectIse(() -> s.buf.beginCpuAccess(Direction.READ), "begin(READ) inside a " + d + " access");
+        expectIse(() -> s.buf.beginCpuAccess(Direction.READ),
+                "begin(READ) inside a " + d + " access");
         Direction wrong = d == Direction.WRITE ? Direction.READ_WRITE : Direction.WRITE;
         expectIse(() -> s.buf.endCpuAccess(wrong), "end(" + wrong + ") of a " + d + " access");
         expectIse(() -> s.buf.endCpuAccess(Direction.READ), "end(READ) of a " + d + " access");
@@ -387,8 +391,10 @@ final class SharedBufferWorkload implements SoakWorkload {
                 if (extra == 0) {
                     nestedRead(s, mark);
                 } else if (extra == 1) {
-                    expectIse(() -> s.buf.beginCpuAccess(Direction.WRITE), "begin(WRITE) inside own READ");
-                    expectIse(() -> s.buf.endCpuAccess(Direction.WRITE), "end(WRITE) of a READ access");
+                    expectIse(() -> s.buf.beginCpuAccess(Direction.WRITE),
+                            "begin(WRITE) inside own READ");
+                    expectIse(() -> s.buf.endCpuAccess(Direction.WRITE),
+                            "end(WRITE) of a READ access");
                 }
                 check(s, "CPU READ (again)");
             } finally {
@@ -896,10 +902,10 @@ final class SharedBufferWorkload implements SoakWorkload {
     public String summary() {
         return String.format("CPU writes %d (abandoned half-way %d), reads %d (nested %d), begins"
                         + " interrupted %d; device writes %d, reads %d (async queued %d, ran %d),"
-                        + " aborted %d; exports %d, imports %d; misuse refused %d; reads checked %d,"
-                        + " skipped on a torn buffer %d; nested-read deadlocks %d; resets dropping"
-                        + " CPU fences %d; relay reads %d (handed on %d), writes %d (longest wait"
-                        + " %.1f ms)",
+                        + " aborted %d; exports %d, imports %d; misuse refused %d; reads checked"
+                        + " %d, skipped on a torn buffer %d; nested-read deadlocks %d; resets"
+                        + " dropping CPU fences %d; relay reads %d (handed on %d), writes %d"
+                        + " (longest wait %.1f ms)",
                 cpuWrites.sum(), abandonedWrites.sum(), cpuReads.sum(), nestedReads.sum(),
                 beginInterrupted.sum(), deviceWrites.sum(), deviceReads.sum(), asyncQueued.sum(),
                 asyncRan.sum(), deviceAborted.sum(), exports.sum(), imports.sum(),

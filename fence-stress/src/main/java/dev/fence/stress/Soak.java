@@ -17,7 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * java -cp fence-stress/target/jcstress.jar dev.fence.stress.Soak --minutes 10
- * java -cp fence-stress/target/jcstress.jar dev.fence.stress.Soak --seconds 30 [--threads 6] [--seed 42]
+ * java -cp fence-stress/target/jcstress.jar dev.fence.stress.Soak --seconds 30 \
+ *     [--threads 6] [--seed 42]
  * </pre>
  *
  * <p>Checked as it goes: every queued callback runs exactly once or is removed (never both),
@@ -175,7 +176,8 @@ public final class Soak {
     /** Runs the soak and returns the number of violations. */
     static long run(long seconds, int threads, long seed) {
         System.out.printf("soak: %d s, %d worker threads, seed %d, %d CPUs, %s%n", seconds, threads,
-                seed, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"));
+                seed, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.version"));
         SoakContext ctx = new SoakContext(SLACK_NANOS, STUCK_NANOS);
         List<Weighted> workloads = workloads(ctx);
         CoreFenceWorkload core = (CoreFenceWorkload) workloads.get(0).workload;
@@ -226,9 +228,10 @@ public final class Soak {
             }
             if (now >= nextReport) {
                 nextReport += reportEvery;
-                System.out.printf("soak: %4d s  ops %,d  violations %d  live fences %d  heap %d MB%n",
-                        TimeUnit.NANOSECONDS.toSeconds(now - start), ctx.totalOps(), ctx.violations(),
-                        live, mem.getHeapMemoryUsage().getUsed() >> 20);
+                System.out.printf(
+                        "soak: %4d s  ops %,d  violations %d  live fences %d  heap %d MB%n",
+                        TimeUnit.NANOSECONDS.toSeconds(now - start), ctx.totalOps(),
+                        ctx.violations(), live, mem.getHeapMemoryUsage().getUsed() >> 20);
             }
         }
 
@@ -291,10 +294,12 @@ public final class Soak {
         for (Weighted w : workloads) {
             System.out.printf("soak: %-10s %s%n", w.workload.name(), w.workload.summary());
         }
-        System.out.printf("soak: waits ended by interrupt (container/timeline) %d; callbacks thrown on purpose %d,"
-                + " counted by Fences.callbackFailures() %d%n", interrupted, ctx.injectedThrows(), failures);
-        System.out.printf("soak: max timed-wait overshoot %.3f ms (slack %d ms); max live fences %d (limit %d)%n",
-                ctx.maxOvershootNanos() / 1e6, TimeUnit.NANOSECONDS.toMillis(SLACK_NANOS), maxLive, liveLimit);
+        System.out.printf("soak: waits ended by interrupt (container/timeline) %d; callbacks thrown"
+                + " on purpose %d, counted by Fences.callbackFailures() %d%n",
+                interrupted, ctx.injectedThrows(), failures);
+        System.out.printf("soak: max timed-wait overshoot %.3f ms (slack %d ms); max live fences %d"
+                + " (limit %d)%n", ctx.maxOvershootNanos() / 1e6,
+                TimeUnit.NANOSECONDS.toMillis(SLACK_NANOS), maxLive, liveLimit);
         System.out.printf("soak: heap after GC: baseline %s MB, final %d MB%n",
                 baselineHeap < 0 ? "n/a" : String.valueOf(baselineHeap >> 20), finalHeap >> 20);
         System.out.printf("soak: RESULT %d s, %,d operations (%,.0f/s), %d violations%n",

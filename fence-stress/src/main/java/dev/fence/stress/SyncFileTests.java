@@ -237,7 +237,8 @@ public final class SyncFileTests {
     @Outcome(expect = FORBIDDEN, desc = "A channel left open after close() returned, or an I/O error.")
     @State
     public static class CloseVsChannel {
-        final Fence f = Fence.create(Fence.allocateContexts(1), 1); // the creator keeps its reference
+        // the creator keeps its reference
+        final Fence f = Fence.create(Fence.allocateContexts(1), 1);
         final SyncFile file = SyncFile.create(f);
         Pipe.SourceChannel ch;
 
@@ -323,7 +324,8 @@ public final class SyncFileTests {
             for (Pipe.SourceChannel c : new Pipe.SourceChannel[] {c1, c2}) {
                 if (c != null && c.isOpen()) {
                     try {
-                        c.close(); // do not leak file descriptors while the test reports the failure
+                        // do not leak file descriptors while the test reports the failure
+                        c.close();
                     } catch (IOException ignored) {
                         // nothing more to do
                     }

@@ -53,7 +53,8 @@ final class SyncFileWorkload implements SoakWorkload {
 
     /** The table's reference on each pending file fence; swapped out to signal it. */
     private final AtomicReferenceArray<TrackedFence> fences = new AtomicReferenceArray<>(FENCES);
-    private final AtomicReferenceArray<TrackedFence> timelineFences = new AtomicReferenceArray<>(FENCES);
+    private final AtomicReferenceArray<TrackedFence> timelineFences =
+            new AtomicReferenceArray<>(FENCES);
     private final AtomicReferenceArray<SyncFile> files = new AtomicReferenceArray<>(FILES);
     private final FdTable fds = new FdTable();
     /** 0 free, 1 owned by the workload (installed), 2 claimed by one closer. */
@@ -297,8 +298,8 @@ final class SyncFileWorkload implements SoakWorkload {
             if (d != 0 && d < e0) {
                 ctx.op("syncfile.handedOut.uncountedDeadBefore");
             } else {
-                ctx.violation("syncfile: " + what + " returned a fence released to reference count 0"
-                        + " during the call: " + g.describe());
+                ctx.violation("syncfile: " + what + " returned a fence released to reference"
+                        + " count 0 during the call: " + g.describe());
             }
             return;
         }
@@ -366,7 +367,8 @@ final class SyncFileWorkload implements SoakWorkload {
             }
             int fd = fds.install(d);
             if (fd < 0 || fd >= fdOwner.length()) {
-                ctx.violation("syncfile: fd " + fd + " with about " + FDS + " open: not the lowest free");
+                ctx.violation("syncfile: fd " + fd + " with about " + FDS
+                        + " open: not the lowest free");
                 return;
             }
             if (!fdOwner.compareAndSet(fd, 0, 1)) {
@@ -480,7 +482,8 @@ final class SyncFileWorkload implements SoakWorkload {
             r = SyncObj.await(objs, points, flags, timeout, TimeUnit.NANOSECONDS);
         } catch (PointNotSubmittedException e) {
             if ((flags & (SyncObj.WAIT_FOR_SUBMIT | SyncObj.WAIT_AVAILABLE)) != 0) {
-                ctx.violation("syncfile: PointNotSubmittedException despite WAIT_FOR_SUBMIT/AVAILABLE");
+                ctx.violation(
+                        "syncfile: PointNotSubmittedException despite WAIT_FOR_SUBMIT/AVAILABLE");
             }
             ctx.op("syncfile.await." + what + ".notSubmitted");
             return;
@@ -629,7 +632,8 @@ final class SyncFileWorkload implements SoakWorkload {
     @Override
     public String summary() {
         return String.format("file fences created %d, deallocated %d; timeline fences %d,"
-                        + " points added %d; onPoint actions %d, ran %d; BadHandleException on closed files %d",
+                        + " points added %d; onPoint actions %d, ran %d; BadHandleException on"
+                        + " closed files %d",
                 fileFencesCreated.sum(), fileFencesDeallocated.sum(), timelineFencesCreated.sum(),
                 pointsAdded.sum(), watchesRegistered.sum(), watchesRun.sum(), badHandles.sum());
     }

@@ -149,7 +149,8 @@ public final class SyncObjTests {
         public void waiter(II_Result r) {
             long t0 = System.nanoTime();
             try {
-                r.r1 = SyncObj.await(new SyncObj[] {obj}, null, 0, GENEROUS_SECONDS, TimeUnit.SECONDS);
+                r.r1 = SyncObj.await(new SyncObj[] {obj}, null, 0, GENEROUS_SECONDS,
+                        TimeUnit.SECONDS);
             } catch (PointNotSubmittedException e) {
                 r.r1 = NOT_SUBMITTED;
             } catch (InterruptedException e) {

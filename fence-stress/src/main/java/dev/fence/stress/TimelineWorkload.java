@@ -49,7 +49,8 @@ final class TimelineWorkload implements SoakWorkload {
             }
             ran.increment();
             if (timeline.value() < fence.seqno()) {
-                ctx.violation("timeline fence " + fence.seqno() + " signalled at value " + timeline.value());
+                ctx.violation("timeline fence " + fence.seqno() + " signalled at value "
+                        + timeline.value());
             }
         }
     }
@@ -141,8 +142,8 @@ final class TimelineWorkload implements SoakWorkload {
         }
         if (!signalled && !f.isSignaled()) {
             ctx.violation("timeline fence " + f.seqno() + " still pending "
-                    + TimeUnit.NANOSECONDS.toMillis(ctx.slackNanos) + " ms after value " + timeline.value()
-                    + " passed it (" + where + ")");
+                    + TimeUnit.NANOSECONDS.toMillis(ctx.slackNanos) + " ms after value "
+                    + timeline.value() + " passed it (" + where + ")");
         }
         ctx.op("timeline.valueAhead." + where);
     }

@@ -615,7 +615,8 @@ public final class WwMutexTests {
             m.unlock();
             boolean got = m.tryLock(young);
             boolean wounded = young.isWounded();
-            boolean olderFirst = olderGotM; // read while holding M: the older waiter is queued or done
+            // read while holding M: the older waiter is queued or done
+            boolean olderFirst = olderGotM;
             if (got) {
                 m.unlock();
             }
