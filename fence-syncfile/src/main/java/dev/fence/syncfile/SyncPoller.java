@@ -83,14 +83,13 @@ public final class SyncPoller implements AutoCloseable {
      *   ready      ArrayList of keys found ready and not yet cancelled: touched only by the
      *              selecting thread (inside the claim), which also owns Key.listed.
      *   cancels    volatile int, incremented (getAndAdd) by each cancel() after it marked the
-     *              key; select() compacts the ready list
-     *              only when it changed since the last compaction (selectNow with nothing new
-     *              costs a few loads). Mark first, count second: a select that reads the
-     *              raised count then finds the key marked when it compacts; counted first, it
-     *              could record the count as seen, keep the key, and list it at later selects
-     *              until the count moves again. jcstress: SyncPollerTests.CancelVsSelect,
-     *              PacedCancelVsSelect, CancelVsPollingSelect (the one that catches the
-     *              reversed order steadily).
+     *              key; select() compacts the ready list only when it changed since the last
+     *              compaction (selectNow with nothing new costs a few loads). Mark first,
+     *              count second: a select that reads the raised count then finds the key
+     *              marked when it compacts; counted first, it could record the count as seen,
+     *              keep the key, and list it at later selects until the count moves again.
+     *              jcstress: SyncPollerTests.CancelVsSelect, PacedCancelVsSelect,
+     *              CancelVsPollingSelect (the one that catches the reversed order steadily).
      *   firstKey   the live keys, an intrusive doubly linked list (Key.prevKey/nextKey)
      *   liveKeys   and its length, for close(); all guarded by keysLock. register() links under
      *              the lock only if closed is still false; close() sets closed under the lock
@@ -103,13 +102,18 @@ public final class SyncPoller implements AutoCloseable {
      * writes waiter and then reads readyHead (and wakeup). Both pairs are volatile accesses, so
      * in the single total order of synchronization actions at least one side sees the other's
      * write: either the selector sees the key and does not park, or the pusher sees the waiter
-     * and unparks it (a permit given before the park makes the park return). jcstress:
-     * SyncPollerTests.SignalVsSelect, WakeupVsSelect.
+     * and unparks it (a permit given before the park makes the park return). wakeup() is the
+     * same pair with the flag in place of readyHead: it writes wakeup and then reads waiter.
+     * jcstress: SyncPollerTests.SignalVsSelect, WakeupVsSelect, and PacedWakeupVsSelect (the
+     * waker paced to meet the selector as it publishes waiter).
      *
      * Cancel: CAS Key.state LIVE -> CANCELLED (once), remove the node, release the fence
      * reference. A key pushed around the same time may still reach the stack or the ready list;
      * the selector drops cancelled keys when it collects and when it compacts (the order of
-     * cancel()'s two steps, and its jcstress tests: `cancels` above).
+     * cancel()'s two steps, and its jcstress tests against select: `cancels` above). jcstress
+     * for the once-only claim and the single release: SyncPollerTests.CancelVsCancel (two
+     * cancels of one key), CloseVsCancel (close() against a cancel) and CancelVsSignal (a
+     * cancel racing the signal that would push the key).
      */
 
     private static final VarHandle READY_HEAD;
