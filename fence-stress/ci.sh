@@ -8,12 +8,13 @@
 #
 # Bounded mode (measured in docs/stress.md): one JVM configuration (-jvmArgs disables the
 # flag matrix), no split compilation, 2 CPUs, 1 iteration of 50 ms per fork, 1 normal +
-# 1 stress fork per test (jcstress plans no stress fork on JDK 25). With 107 tests this took
-# about 3 min on JDK 17 and 1.5 min on JDK 25 on a quiet 2-vCPU reference VM (5 and 2.5 min when
-# loaded); with the 129 tests of the twenty-second session, 410 s on JDK 17 and 219 s on JDK 25
-# (docs/stress.md). Plus the 30 s soak. Most of each fork's time is JVM start-up and warm-up, not
-# sampling; the races these tests look for show within a few thousand samples (see the CI
-# result table in docs/stress.md).
+# 1 stress fork per test (jcstress plans no stress fork on JDK 25). The suite has 158 tests
+# (thirty-first session; 156 in dev.fence.stress, 2 in dev.fence.core). docs/stress.md (Commands
+# table, CI row) has no timing for that count: its latest is for 129 tests (twenty-second
+# session, quiet machine): 410 s on JDK 17 and 219 s on JDK 25. Plus the 30 s soak and the
+# FenceWaitTests and WwMutexTests reruns above. Most of each fork's time is JVM start-up and
+# warm-up, not sampling; the races these tests look for show within a few thousand samples (see
+# the CI result table in docs/stress.md).
 # Override with FENCE_JCSTRESS_ARGS / FENCE_SOAK_SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
