@@ -92,6 +92,17 @@ public final class SharedBufferTests {
     static final long DEADLOCK_PROBE_MILLIS = 200;
     /** The bound on a blocking call that should end at once (see {@link Probes.Deadline}). */
     static final long BEGIN_BOUND_NANOS = 1_000_000_000L;
+    /**
+     * Outcome code of the tests that tell their failures apart (InterruptVsBegin,
+     * ReadFenceSignalledBeforeNext): a begin ran past its {@link #BEGIN_BOUND_NANOS} (or threw
+     * because its deadline interrupted it). {@link Probes#BROKEN} there is the claim broken.
+     */
+    static final int PAST_BOUND = 7;
+    /**
+     * Outcome code of the same tests: a partner actor's flag was not seen within
+     * {@link #BEGIN_BOUND_NANOS} ({@link #spinUntil} gave up).
+     */
+    static final int PARTNER_UNSEEN = 8;
 
     /**
      * Spins until {@code ready} holds, for at most {@link #BEGIN_BOUND_NANOS}: a partner actor
@@ -740,14 +751,17 @@ public final class SharedBufferTests {
      * was started: endCpuAccess then throws ISE, and no CPU fence is left in the reservation.
      * The CPU actor waits until the interrupt was delivered and clears it, so it never leaks
      * into the next sample. Both waits for the partner are bounded (spinUntil): an interrupter
-     * that never delivers reports a first 9, one that never sees the CPU thread a second 9.
+     * that never delivers reports a first 8 (PARTNER_UNSEEN), one that never sees the CPU thread
+     * a second 9. A first 9 is the claim broken (an access registered although begin threw); a
+     * first 7 (PAST_BOUND) a begin that ran past its bound. When several apply, the later check
+     * wins: 8 over 7 over 9.
      */
 
     @JCStressTest
     @Description("Interrupt vs beginCpuAccess(WRITE) waiting for a READ fence: the access began, or InterruptedException and no access started.")
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The access began before the interrupt mattered and was ended; nothing pending after.")
     @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "beginCpuAccess threw InterruptedException; no access was registered (end threw ISE), nothing pending after.")
-    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway, or a CPU fence was left pending, or an actor waited for its partner's flag past the bound (9), or the begin ran past its bound (first 9).")
+    @Outcome(expect = FORBIDDEN, desc = "InterruptedException but the access was registered anyway (first 9), or a CPU fence was left pending (second 0), or the begin ran past its bound (first 7), or the CPU actor never saw the interrupter's delivered flag (first 8), or the interrupter never saw the CPU thread (second 9).")
     @State
     public static class InterruptVsBegin {
         final SharedBuffer buf = SharedBuffer.allocate(2);
@@ -786,12 +800,12 @@ public final class SharedBufferTests {
                 }
             }
             if (late) {
-                r.r1 = BROKEN; // the begin ran past its bound (the deadline may have ended it)
+                r.r1 = PAST_BOUND; // the deadline may have ended the begin
             }
             if (!spinUntil(() -> delivered)) {
                 // The interrupter never reported its interrupt: one may still arrive and leak
-                // into a later sample of this thread, so this sample is reported as broken.
-                r.r1 = BROKEN;
+                // into a later sample of this thread, so this sample is reported as failed.
+                r.r1 = PARTNER_UNSEEN;
             }
             Thread.interrupted();
         }
@@ -1394,7 +1408,13 @@ public final class SharedBufferTests {
      * begin lands before, across or after that end. It joins the first read's fence (it began
      * first) or makes its own; if its own, the first must have signalled by the time the begin
      * returns. A signal after unlocking (before the eighteenth session) leaves a window in which
-     * the new fence exists beside the earlier, still pending one.
+     * the new fence exists beside the earlier, still pending one. Each failure has its own code:
+     * 9 (BROKEN) only for the claim (first: a new fence beside the pending earlier one; second:
+     * a new fence not later than the earlier one); 6 a new fence on another context (second);
+     * 5 no single pending read fence inside a read (second: the beginning reader's, third: the
+     * ending reader's); 7 (PAST_BOUND) a begin that failed or ran past its bound (first: the
+     * beginning reader's, third: the ending reader's); 8 (PARTNER_UNSEEN) the beginning reader
+     * never saw the ending reader's flag (first).
      */
 
     /**
@@ -1414,21 +1434,26 @@ public final class SharedBufferTests {
     @Description("A reader ending (paced: a flag, then 0-2500 ns) vs a reader beginning READ: a new read fence is made only once the earlier one has signalled, and is later.")
     @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "The second read began before the first ended and joined its fence.")
     @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The second read made its own fence, later than the first, which had signalled.")
-    @Outcome(expect = FORBIDDEN, desc = "A new read fence while the earlier one was pending (first 9), a new fence not later than the earlier one or on another context (second 9), or a begin failed or ran past its bound (the beginning reader's: first 9, the ending reader's: third 9).")
+    @Outcome(expect = FORBIDDEN, desc = "A new read fence while the earlier one was pending (first 9), a new fence not later than the earlier one (second 9) or on another context (second 6), no single pending read fence inside a read (the beginning reader's: second 5, the ending reader's: third 5), a begin failed or ran past its bound (the beginning reader's: first 7, the ending reader's: third 7), or the ending reader's flag never seen (first 8).")
     @State
     public static class ReadFenceSignalledBeforeNext {
+        /** Second: the new read fence is on another context than the earlier one. */
+        static final int OTHER_CONTEXT = 6;
+        /** Second or third: no single pending read fence inside a read (none, or several). */
+        static final int NO_READ_FENCE = 5;
+
         final SharedBuffer buf = SharedBuffer.allocate(2);
         volatile Fence first;
 
         @Actor
         public void endingReader(III_Result r) {
             if (!beginBounded(buf, Direction.READ)) {
-                r.r3 = BROKEN;
+                r.r3 = PAST_BOUND;
                 first = Fence.signaledStub();
                 return;
             }
             Fence mine = pendingReadFence(buf);
-            r.r3 = mine != null ? 1 : BROKEN;
+            r.r3 = mine != null ? 1 : NO_READ_FENCE;
             first = mine != null ? mine : Fence.signaledStub();
             Probes.spinRandomly(READ_END_SPREAD_NANOS);
             buf.endCpuAccess(Direction.READ);
@@ -1437,12 +1462,12 @@ public final class SharedBufferTests {
         @Actor
         public void beginningReader(III_Result r) {
             if (!spinUntil(() -> first != null)) {
-                r.r1 = BROKEN;
+                r.r1 = PARTNER_UNSEEN;
                 return;
             }
             Fence earlier = first;
             if (!beginBounded(buf, Direction.READ)) {
-                r.r1 = BROKEN;
+                r.r1 = PAST_BOUND;
                 return;
             }
             try {
@@ -1450,8 +1475,10 @@ public final class SharedBufferTests {
                 if (mine == earlier) {
                     r.r1 = 0;
                     r.r2 = 1;
-                } else if (mine == null || mine.context() != earlier.context()) {
-                    r.r2 = BROKEN;
+                } else if (mine == null) {
+                    r.r2 = NO_READ_FENCE;
+                } else if (mine.context() != earlier.context()) {
+                    r.r2 = OTHER_CONTEXT;
                 } else {
                     r.r1 = earlier.isSignaled() ? 1 : BROKEN;
                     r.r2 = Fence.isLater(mine, earlier) ? 1 : BROKEN;
