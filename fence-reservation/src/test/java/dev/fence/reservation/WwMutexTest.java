@@ -3,6 +3,7 @@ package dev.fence.reservation;
 import static dev.fence.reservation.WwMutexKernelTest.assertNoErrors;
 import static dev.fence.reservation.WwMutexKernelTest.join;
 import static dev.fence.reservation.WwMutexKernelTest.start;
+import static dev.fence.reservation.WwMutexStaleFirstCtxTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -20,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,17 +29,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Semantics and misuse of {@link WwMutex} and {@link WwAcquireContext} beyond the kernel port. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WwMutexTest {
-
-    private static void waitUntil(BooleanSupplier condition, String what) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-    }
 
     @Test
     void plainMutexExcludesAndIsNotReentrant() {
