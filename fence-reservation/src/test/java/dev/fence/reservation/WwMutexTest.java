@@ -443,7 +443,8 @@ class WwMutexTest {
             });
             // younger must back off while oldest still holds m2 (older stays parked): with
             // plain wound-wait it would still be waiting here, holding m3.
-            waitUntil(() -> !m3.isLocked() && m1.queueLength() == 1, "younger backed off and waits in lockSlow");
+            waitUntil(() -> !m3.isLocked() && m1.queueLength() == 1,
+                    "younger backed off and waits in lockSlow");
             assertSame(olderCtx.get(), m1.owningContext());
             m2.unlock();
             join(older);
@@ -476,7 +477,8 @@ class WwMutexTest {
         // Nobody releases: give the waiter time to consume the permit, run its rounds and park.
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
         while (System.nanoTime() - end < 0) {
-            assertFalse(m.handoffPending(), "hand-off asked for although the mutex was never released");
+            assertFalse(m.handoffPending(),
+                    "hand-off asked for although the mutex was never released");
             Thread.sleep(1);
         }
         m.unlock();
