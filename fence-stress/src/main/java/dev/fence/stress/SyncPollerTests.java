@@ -12,6 +12,7 @@ import dev.fence.core.Fence;
 import dev.fence.syncfile.SyncFile;
 import dev.fence.syncfile.SyncPoller;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -354,6 +355,32 @@ public final class SyncPollerTests {
         }
     }
 
+    /**
+     * The state of the cancel-vs-cancel tests: one key, cancelled by both actors, and the
+     * arbiter's check that one cancel went on.
+     */
+    abstract static class OneKeyTwoCancels {
+        final Fence f = fresh();
+        final SyncPoller poller = SyncPoller.open();
+        final SyncPoller.Key key = poller.register(soleFile(f), null);
+        volatile boolean threw;
+
+        void cancel() {
+            try {
+                key.cancel();
+            } catch (RuntimeException e) {
+                threw = true;                 // e.g. a release of a fence already at zero
+            }
+        }
+
+        /** The fence's count (BROKEN if a cancel threw), whether valid, whether no key is live. */
+        void check(III_Result r) {
+            r.r1 = threw ? BROKEN : f.refCnt();
+            r.r2 = key.isValid() ? 1 : 0;
+            r.r3 = "SyncPoller[0 keys]".equals(poller.toString()) ? 1 : 0;
+        }
+    }
+
     /* ------------------------------------------------------------------------------------------
      * cancel() vs cancel() of the same key: the LIVE -> CANCELLED CAS lets exactly one of them
      * go on, so the node is removed, the key unlinked and its reference released once.
@@ -367,11 +394,7 @@ public final class SyncPollerTests {
     @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "Only the file's reference left; the key cancelled; the poller has no live key.")
     @Outcome(expect = FORBIDDEN, desc = "The key's reference released twice (or kept), a cancel threw, the key still valid, or the live-key list not empty.")
     @State
-    public static class CancelVsCancel {
-        final Fence f = fresh();
-        final SyncPoller poller = SyncPoller.open();
-        final SyncPoller.Key key = poller.register(soleFile(f), null);
-        volatile boolean threw;
+    public static class CancelVsCancel extends OneKeyTwoCancels {
 
         @Actor
         public void first() {
@@ -383,19 +406,73 @@ public final class SyncPollerTests {
             cancel();
         }
 
-        void cancel() {
-            try {
-                key.cancel();
-            } catch (RuntimeException e) {
-                threw = true;                 // e.g. a release of a fence already at zero
+        @Arbiter
+        public void arbiter(III_Result r) {
+            check(r);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * CancelVsCancel with the two cancels timed to start together. A cancel() whose CAS is a
+     * read then a write lets both through only if the second reads the state before the
+     * first's write is visible: a window of a few nanoseconds inside one call, with no earlier
+     * step of cancel() that the partner could watch for (the CAS is its first). So the meeting
+     * is placed in time. The leader writes the time it starts (nanoTime) and waits before its
+     * cancel; the follower polls for that time and cancels the moment it sees it, a cross-CPU
+     * hand-over later (100 to 550 ns on the reference box, depending on its load), and records
+     * how late it was. The leader waits the followers' recent lateness (a running average over
+     * the samples, LAG_NANOS), give or take LAG_SPREAD_NANOS at random, so its cancel starts
+     * about when the follower's does. With a fixed random wait (0-1000 ns, as
+     * PacedCancelVsSelect) the two met less often; see docs/stress.md, "Mutation audit:
+     * session 32". The real code's checks are CancelVsCancel's.
+     */
+
+    @JCStressTest
+    @Description("cancel() vs cancel() of one key, the leader's started when the follower's should start: its reference released once, the key unlinked once.")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "Only the file's reference left; the key cancelled; the poller has no live key.")
+    @Outcome(expect = FORBIDDEN, desc = "The key's reference released twice (first 0) or kept, a cancel threw (first 9), the key still valid, or the live-key list not empty.")
+    @State
+    public static class TimedCancelVsCancel extends OneKeyTwoCancels {
+        /**
+         * How long after the leader's start the follower's cancel starts: a running average
+         * (weight 1/8) of what the followers measured, shared by the samples of a fork.
+         */
+        static volatile long lagNanos = 300;
+        /** Half the range of the leader's random offset around {@link #lagNanos}. */
+        static final int LAG_SPREAD_NANOS = 100;
+        /** Lateness above this (the follower started late, or lost its CPU) is not averaged. */
+        static final long MAX_LAG_NANOS = 5000;
+        volatile long startedAt;
+
+        @Actor
+        public void leader() {
+            long t = System.nanoTime();
+            startedAt = t;
+            long until = t + lagNanos - LAG_SPREAD_NANOS
+                    + ThreadLocalRandom.current().nextInt(2 * LAG_SPREAD_NANOS);
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait();
+            }
+            cancel();
+        }
+
+        @Actor
+        public void follower() {
+            long t;
+            while ((t = startedAt) == 0L && key.isValid()) {
+                Thread.onSpinWait();
+            }
+            long seen = System.nanoTime();
+            cancel();
+            long lag = seen - t;
+            if (t != 0L && lag > 0L && lag < MAX_LAG_NANOS) {
+                lagNanos = (lagNanos * 7 + lag) / 8; // racy across samples: an estimate only
             }
         }
 
         @Arbiter
         public void arbiter(III_Result r) {
-            r.r1 = threw ? BROKEN : f.refCnt();
-            r.r2 = key.isValid() ? 1 : 0;
-            r.r3 = "SyncPoller[0 keys]".equals(poller.toString()) ? 1 : 0;
+            check(r);
         }
     }
 
