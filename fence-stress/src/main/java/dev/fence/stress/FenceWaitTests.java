@@ -7,14 +7,17 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.fence.core.Fence;
 import dev.fence.core.Fences;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Mode;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.Signal;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.ZZ_Result;
 
@@ -160,14 +163,28 @@ public final class FenceWaitTests {
         }
     }
 
+    /**
+     * Releases what should be the last reference of {@code f}, a fence nobody signalled: 1 if
+     * that signalled it (a release with callbacks still queued signals the fence with a
+     * {@code FenceReleasedException}, so an {@code awaitAny} node was left linked on it),
+     * 0 if it is still pending, BROKEN if the reference was not the last.
+     */
+    static int leftQueued(Fence f) {
+        if (!f.release()) {
+            return BROKEN;
+        }
+        return f.isSignaled() ? 1 : 0;
+    }
+
     /* ------------------------------------------------------------------------------------------
-     * awaitAny over two fences while one of them signals: returns that fence's index.
+     * awaitAny over two fences while one of them signals: returns that fence's index, and
+     * leaves no node on the other fence.
      */
 
     @JCStressTest
-    @Description("signal() of fence 1 vs Fences.awaitAny(10 s, f0, f1): returns 1.")
-    @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "Woken by fence 1; f0 untouched.")
-    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), returned only near its deadline (first 9: a lost wake-up), the wrong index, or interrupted.")
+    @Description("signal() of fence 1 vs Fences.awaitAny(10 s, f0, f1): returns 1; no node left on f0.")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "Woken by fence 1; f0 untouched, its node removed.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), returned only near its deadline (first 9: a lost wake-up), the wrong index, or interrupted; or the waiter's node left queued on f0 (last 1).")
     @State
     public static class SignalVsAwaitAny {
         final Fence f0 = Fence.create(Fence.allocateContexts(1), 1);
@@ -179,7 +196,7 @@ public final class FenceWaitTests {
         }
 
         @Actor
-        public void waiter(II_Result r) {
+        public void waiter(III_Result r) {
             try {
                 long start = System.nanoTime();
                 r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
@@ -190,6 +207,68 @@ public final class FenceWaitTests {
                 r.r1 = BROKEN;
             }
             r.r2 = f0.isSignaled() ? BROKEN : 0;
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = leftQueued(f0);
+        }
+    }
+
+    /* ------------------------------------------------------------------------------------------
+     * SignalVsAwaitAny with the signal placed in awaitAny's wake path. The waiter scans both
+     * fences (pending), then queues a node on f0, then on f1, then parks until a node fires.
+     * Both fences are driver fences, whose enable hook awaitAny's addCallback runs first, so
+     * the signaller can see the waiter queue on f0 (f0's hook has run: the scan is over, f1 not
+     * yet queued) and signals f1 at once in half the samples, a random 0-2000 ns later in the
+     * other half. The signal then lands before the waiter queues on f1 (its addCallback is
+     * refused: the waiter must not park and must remove its node from f0), or after (a node
+     * fires: the waiter is woken, about to park or parked). The second result says which:
+     * whether f1's enable hook ran, that is whether the waiter reached f1 before the signal.
+     * Each wake path is met in a steady share of the samples, where SignalVsAwaitAny's
+     * unpaced start meets it by chance; see docs/stress.md, "Mutation audit: session 32".
+     */
+
+    @JCStressTest
+    @Description("signal() of f1 the moment Fences.awaitAny(10 s, f0, f1) queues on f0, or up to 2 us later: returns 1 promptly; no node left on f0.")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "Signalled before the waiter reached f1 (refused there): returned 1; f0 pending, its node removed.")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The waiter reached f1 first and was woken by its node: returned 1; f0 pending, its node removed.")
+    @Outcome(expect = FORBIDDEN, desc = "Timed out (-1), returned only near its deadline (first 9: a lost wake-up), the wrong index, or interrupted; or a node left queued on f0 (last 1), or f0 signalled (last 9).")
+    @State
+    public static class SignalAsAwaitAnyQueues {
+        /** The largest delay of the signal after the waiter queued on f0, in half the samples. */
+        static final int SPREAD_NANOS = 2000;
+        final Probes.DriverFence f0 = new Probes.DriverFence();
+        final Probes.DriverFence f1 = new Probes.DriverFence();
+
+        @Actor
+        public void signaller() {
+            while (f0.enableCalls.get() == 0) {
+                Thread.onSpinWait(); // ends: the waiter's scan finds both pending and queues on f0
+            }
+            if (ThreadLocalRandom.current().nextBoolean()) {
+                Probes.spinRandomly(SPREAD_NANOS);
+            }
+            f1.signal();
+        }
+
+        @Actor
+        public void waiter(III_Result r) {
+            try {
+                long start = System.nanoTime();
+                r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
+                if (stalled(start)) {
+                    r.r1 = BROKEN;
+                }
+            } catch (InterruptedException e) {
+                r.r1 = BROKEN;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r2 = f1.enableCalls.get();
+            r.r3 = f0.isSignaled() ? BROKEN : leftQueued(f0);
         }
     }
 
