@@ -8,8 +8,8 @@
 #
 # Bounded mode (measured in docs/stress.md): one JVM configuration (-jvmArgs disables the
 # flag matrix), no split compilation, 2 CPUs, 1 iteration of 50 ms per fork, 1 normal +
-# 1 stress fork per test (jcstress plans no stress fork on JDK 25). The suite has 158 tests
-# (thirty-first session; 156 in dev.fence.stress, 2 in dev.fence.core). docs/stress.md (Commands
+# 1 stress fork per test (jcstress plans no stress fork on JDK 25). The suite has 160 tests
+# (thirty-second session; 158 in dev.fence.stress, 2 in dev.fence.core). docs/stress.md (Commands
 # table, CI row) has no timing for that count: its latest is for 129 tests (twenty-second
 # session, quiet machine): 410 s on JDK 17 and 219 s on JDK 25. Plus the 30 s soak and the
 # FenceWaitTests and WwMutexTests reruns above. Most of each fork's time is JVM start-up and

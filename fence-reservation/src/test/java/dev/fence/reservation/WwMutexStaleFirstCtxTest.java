@@ -25,7 +25,8 @@ class WwMutexStaleFirstCtxTest {
 
     /**
      * Yields until {@code c} holds, failing after 10 s; shared with the other WwMutex
-     * interleaving tests (WwMutexWaitDieBargerWakesTest, WwMutexStrayWakeupTest).
+     * interleaving tests (WwMutexWaitDieBargerWakesTest, WwMutexStrayWakeupTest) and with
+     * WwMutexTest.
      */
     static void waitUntil(BooleanSupplier c, String what) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -112,8 +112,10 @@ public final class SyncPoller implements AutoCloseable {
      * the selector drops cancelled keys when it collects and when it compacts (the order of
      * cancel()'s two steps, and its jcstress tests against select: `cancels` above). jcstress
      * for the once-only claim and the single release: SyncPollerTests.CancelVsCancel (two
-     * cancels of one key), CloseVsCancel (close() against a cancel) and CancelVsSignal (a
-     * cancel racing the signal that would push the key).
+     * cancels of one key), TimedCancelVsCancel (the same, the second cancel timed to meet the
+     * first's claim: the one that catches a non-atomic claim in every fork), CloseVsCancel
+     * (close() against a cancel) and CancelVsSignal (a cancel racing the signal that would push
+     * the key).
      */
 
     private static final VarHandle READY_HEAD;
