@@ -176,6 +176,21 @@ public final class FenceWaitTests {
         return f.isSignaled() ? 1 : 0;
     }
 
+    /**
+     * {@code Fences.awaitAny} over {@code f0, f1} with the generous timeout: the index it
+     * returned, or BROKEN if it was interrupted or returned only near its deadline (a lost
+     * wake-up).
+     */
+    static int awaitAnyOf(Fence f0, Fence f1) {
+        try {
+            long start = System.nanoTime();
+            int i = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
+            return stalled(start) ? BROKEN : i;
+        } catch (InterruptedException e) {
+            return BROKEN;
+        }
+    }
+
     /* ------------------------------------------------------------------------------------------
      * awaitAny over two fences while one of them signals: returns that fence's index, and
      * leaves no node on the other fence.
@@ -197,15 +212,7 @@ public final class FenceWaitTests {
 
         @Actor
         public void waiter(III_Result r) {
-            try {
-                long start = System.nanoTime();
-                r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
-                if (stalled(start)) {
-                    r.r1 = BROKEN;
-                }
-            } catch (InterruptedException e) {
-                r.r1 = BROKEN;
-            }
+            r.r1 = awaitAnyOf(f0, f1);
             r.r2 = f0.isSignaled() ? BROKEN : 0;
         }
 
@@ -254,15 +261,7 @@ public final class FenceWaitTests {
 
         @Actor
         public void waiter(III_Result r) {
-            try {
-                long start = System.nanoTime();
-                r.r1 = Fences.awaitAny(GENEROUS_SECONDS, TimeUnit.SECONDS, f0, f1);
-                if (stalled(start)) {
-                    r.r1 = BROKEN;
-                }
-            } catch (InterruptedException e) {
-                r.r1 = BROKEN;
-            }
+            r.r1 = awaitAnyOf(f0, f1);
         }
 
         @Arbiter
