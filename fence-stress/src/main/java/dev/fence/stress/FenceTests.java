@@ -552,10 +552,11 @@ public final class FenceTests {
     @Description("signal() (clock read after SIGNALED) vs release() from refcount 2: the count is not lost; deallocate() once, at the arbiter's release.")
     @Outcome(id = "true, 1, 1", expect = ACCEPTABLE,
             desc = "The release landed before or after the stamping window; the last release deallocated once; the timestamp is set.")
-    @Outcome(expect = FORBIDDEN, desc = "The concurrent release was overwritten (no deallocate), deallocate ran twice or early, or the timestamp is unset.")
+    @Outcome(expect = FORBIDDEN, desc = "The concurrent release was overwritten (no deallocate, or the arbiter's release not the last), the releaser's release was the last, deallocate ran twice or early, or the timestamp is unset.")
     @State
     public static class ReleaseDuringClockRead {
         final DriverFence f = new DriverFence();
+        boolean releaserWasLast;
 
         {
             f.retain();
@@ -568,16 +569,27 @@ public final class FenceTests {
 
         @Actor
         public void releaser() {
-            f.release();
+            releaserWasLast = f.release();
         }
 
         @Arbiter
         public void arbiter(ZII_Result r) {
-            int early = f.deallocateCalls.get();
-            f.release();
-            r.r2 = early == 0 ? f.deallocateCalls.get() : BROKEN;
-            r.r3 = f.error() == null && f.timestamp() != 0L ? 1 : BROKEN;
+            arbiterReleasesLast(f, releaserWasLast, r);
         }
+    }
+
+    /**
+     * The arbiter of the signal-vs-release tests, after the releaser's release from refcount 2:
+     * r2 is the deallocate count if nothing was deallocated before, the releaser's release was
+     * not the last and the arbiter's is (else BROKEN); r3 is 1 if the fence is stamped with no
+     * error (else BROKEN).
+     */
+    static void arbiterReleasesLast(DriverFence f, boolean releaserWasLast, ZII_Result r) {
+        int early = f.deallocateCalls.get();
+        boolean arbiterWasLast = f.release();
+        boolean ok = early == 0 && !releaserWasLast && arbiterWasLast;
+        r.r2 = ok ? f.deallocateCalls.get() : BROKEN;
+        r.r3 = f.error() == null && f.timestamp() != 0L ? 1 : BROKEN;
     }
 
     /* ------------------------------------------------------------------------------------------
@@ -718,11 +730,7 @@ public final class FenceTests {
 
         @Arbiter
         public void arbiter(ZII_Result r) {
-            int early = f.deallocateCalls.get();
-            boolean arbiterWasLast = f.release();
-            boolean ok = early == 0 && !releaserWasLast && arbiterWasLast;
-            r.r2 = ok ? f.deallocateCalls.get() : BROKEN;
-            r.r3 = f.error() == null && f.timestamp() != 0L ? 1 : BROKEN;
+            arbiterReleasesLast(f, releaserWasLast, r);
         }
     }
 
